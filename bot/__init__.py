@@ -1,0 +1,1 @@
+"""The domain: plain data in, decisions out. No Slack, no database; `now` is always passed in."""

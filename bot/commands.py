@@ -1,0 +1,64 @@
+"""The `/mentor` grammar: one slash command whose text names a sub-command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    usage: str
+    summary: str
+    admin: bool = False
+
+
+PARTICIPANT_COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("signup", "/mentor signup", "Join the program, or edit your profile"),
+    CommandSpec("status", "/mentor status", "See your profile and your pairing"),
+    CommandSpec("pause", "/mentor pause", "Take a break: no matches or reminders until you resume"),
+    CommandSpec("resume", "/mentor resume", "Come back after a pause"),
+    CommandSpec("leave", "/mentor leave", "Leave the program and delete your profile details"),
+    CommandSpec("help", "/mentor help", "Show this list"),
+)
+
+ADMIN_COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "participants",
+        "/mentor admin participants",
+        "Count who has signed up, by role and status",
+        admin=True,
+    ),
+    CommandSpec("help", "/mentor admin help", "Show the admin commands", admin=True),
+)
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """`name` is a known sub-command or "help"; `unknown` keeps what was not understood."""
+
+    name: str
+    admin: bool = False
+    args: tuple[str, ...] = ()
+    unknown: str | None = None
+
+
+def parse_command(text: str | None) -> ParsedCommand:
+    words = (text or "").split()
+    if not words:
+        return ParsedCommand("help")
+    head, rest = words[0].lower(), tuple(words[1:])
+    if head == "admin":
+        if not rest:
+            return ParsedCommand("help", admin=True)
+        sub, sub_args = rest[0].lower(), rest[1:]
+        if _known(ADMIN_COMMANDS, sub):
+            return ParsedCommand(sub, admin=True, args=sub_args)
+        return ParsedCommand("help", admin=True, unknown=" ".join(rest))
+    if _known(PARTICIPANT_COMMANDS, head):
+        return ParsedCommand(head, args=rest)
+    return ParsedCommand("help", unknown=" ".join(words))
+
+
+def _known(specs: tuple[CommandSpec, ...], name: str) -> bool:
+    return any(spec.name == name for spec in specs)

@@ -1,0 +1,147 @@
+"""Process settings read from the environment, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is one line meant for the installer."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None
+    api_url: str = SLACK_DEFAULT_API_URL
+    port: int = 3000
+    database_url: str = "sqlite:///mentor.db"
+    admins: frozenset[str] = frozenset()
+    admin_channel: str | None = None
+    tick_seconds: int = 60
+    log_level: str = "INFO"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+    def __repr__(self) -> str:  # secrets must never reach a log line or a traceback
+        return (
+            f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, port={self.port}, "
+            f"database_url={self.database_url!r}, admins={len(self.admins)}, "
+            f"admin_channel={self.admin_channel!r}, tick_seconds={self.tick_seconds}, "
+            f"log_level={self.log_level!r})"
+        )
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build settings from an environment mapping, or raise ConfigError naming the bad variable."""
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise ConfigError(
+            "SLACK_APP_TOKEN must start with 'xapp-': in your app's settings, Basic Information > "
+            "App-Level Tokens, create one with the connections:write scope and copy it into .env "
+            "(or leave it unset to run in HTTP mode)."
+        )
+
+    bot_token = get("SLACK_BOT_TOKEN")
+    if bot_token is None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is not set: create the app from manifest.yml, install it to your "
+            "workspace, then copy the Bot User OAuth Token (xoxb-...) into .env."
+        )
+    if not bot_token.startswith("xoxb-"):
+        raise ConfigError(
+            "SLACK_BOT_TOKEN must be a Bot User OAuth Token starting with 'xoxb-': copy it from "
+            "OAuth & Permissions in your app's settings into .env."
+        )
+
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if signing_secret is None and app_token is None:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set (HTTP mode needs it to verify Slack's requests): copy "
+            "the Signing Secret from Basic Information in your app's settings into .env."
+        )
+    if signing_secret is not None and not re.fullmatch(r"[0-9a-f]{16,}", signing_secret):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET does not look like a signing secret (lowercase hex): copy it "
+            "again from Basic Information > App Credentials."
+        )
+
+    api_url = get("SLACK_API_URL") or SLACK_DEFAULT_API_URL
+    if not re.match(r"^https?://[^/\s]+", api_url):
+        raise ConfigError(
+            "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/ "
+            "(leave it unset unless you use GovSlack or a test server)."
+        )
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    port = _int_setting(get("PORT"), "PORT", default=3000, low=1, high=65535)
+    tick_seconds = _int_setting(
+        get("MENTOR_TICK_SECONDS"), "MENTOR_TICK_SECONDS", default=60, low=1, high=86400
+    )
+
+    database_url = get("DATABASE_URL") or "sqlite:///mentor.db"
+    if not database_url.startswith("sqlite:///"):
+        raise ConfigError(
+            "DATABASE_URL must be a SQLite URL such as sqlite:///mentor.db "
+            "(three slashes, then a file path)."
+        )
+
+    admins = frozenset(a.strip() for a in (get("MENTOR_ADMINS") or "").split(",") if a.strip())
+    bad_admins = sorted(a for a in admins if not _USER_ID.match(a))
+    if bad_admins:
+        raise ConfigError(
+            f"MENTOR_ADMINS must be comma-separated Slack user IDs like U012ABCDEF; "
+            f"{bad_admins[0]!r} is not one (profile > ... > Copy member ID)."
+        )
+
+    admin_channel = get("MENTOR_ADMIN_CHANNEL")
+    if admin_channel is not None and not _CHANNEL_ID.match(admin_channel):
+        raise ConfigError(
+            "MENTOR_ADMIN_CHANNEL must be a channel ID like C012ABCDEF, not a name: open the "
+            "channel's details and copy the ID at the bottom."
+        )
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}.")
+
+    return Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        api_url=api_url,
+        port=port,
+        database_url=database_url,
+        admins=admins,
+        admin_channel=admin_channel,
+        tick_seconds=tick_seconds,
+        log_level=log_level,
+    )
+
+
+def _int_setting(raw: str | None, name: str, *, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}.")
+    return value

@@ -1,0 +1,1 @@
+"""SQLModel tables and keyword-only repository functions that take a session."""

@@ -1,0 +1,69 @@
+"""Engine and sessions: SQLite in WAL mode, with a busy timeout on every connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session, create_engine
+
+from storage.migrations import migrate
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def make_engine(database_url: str) -> Engine:
+    engine = create_engine(database_url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Take transaction control from pysqlite so that BEGIN below is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        # IMMEDIATE takes the write lock up front, so a busy database makes us wait
+        # (busy_timeout) instead of failing when a read turns into a write mid-transaction.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """Runs repository functions in a worker thread so SQLite waits never block the event loop."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def prepare(self) -> int:
+        return migrate(self.engine)
+
+    def run_sync(self, work: Callable[[Session], T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session:
+            result = work(session)
+            session.commit()
+            return result
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        return await asyncio.to_thread(self.run_sync, work)
+
+    def ping(self) -> bool:
+        # A raw connection skips our BEGIN IMMEDIATE: a health probe must not queue for the lock.
+        connection = self.engine.raw_connection()
+        try:
+            return connection.cursor().execute("SELECT 1").fetchone() == (1,)
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

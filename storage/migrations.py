@@ -1,0 +1,75 @@
+"""Schema migrations: numbered SQL steps, tracked with SQLite's `PRAGMA user_version`.
+
+Each step runs once, inside one transaction with the version bump, so a crash leaves the
+file at the previous version. Steps only ever append: never edit a step that has shipped;
+add the next number instead. tests/test_storage.py checks the result matches storage/models.py.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (
+        1,
+        "participants and processed Slack events",
+        (
+            """
+            CREATE TABLE participant (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                user_id VARCHAR NOT NULL,
+                role VARCHAR NOT NULL,
+                level INTEGER,
+                department VARCHAR,
+                manager_id VARCHAR,
+                topics JSON NOT NULL DEFAULT '[]',
+                goals VARCHAR,
+                capacity INTEGER NOT NULL DEFAULT 1,
+                title VARCHAR,
+                timezone VARCHAR,
+                status VARCHAR NOT NULL DEFAULT 'active',
+                created_at DATETIME NOT NULL,
+                updated_at DATETIME NOT NULL,
+                left_at DATETIME,
+                UNIQUE (team_id, user_id)
+            )
+            """,
+            "CREATE INDEX ix_participant_team_id ON participant (team_id)",
+            """
+            CREATE TABLE processed_event (
+                team_id VARCHAR NOT NULL,
+                event_id VARCHAR NOT NULL,
+                received_at DATETIME NOT NULL,
+                PRIMARY KEY (team_id, event_id)
+            )
+            """,
+            "CREATE INDEX ix_processed_event_received_at ON processed_event (received_at)",
+        ),
+    ),
+)
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def migrate(
+    engine: Engine, migrations: tuple[tuple[int, str, tuple[str, ...]], ...] = MIGRATIONS
+) -> int:
+    """Bring the database up to the newest step; returns the version it ends at."""
+    with engine.connect() as conn:
+        current = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+    for version, description, statements in migrations:
+        if version <= current:
+            continue
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+            # PRAGMA takes no bound parameters; version is our own integer.
+            conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        log.info("database migrated to version %d (%s)", version, description)
+        current = version
+    return current

@@ -1,0 +1,91 @@
+"""Participant repository: keyword-only functions that take a session."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.profiles import Profile, Status
+from storage.models import Participant
+
+
+def get_participant(*, session: Session, team_id: str, user_id: str) -> Participant | None:
+    return session.exec(
+        select(Participant).where(Participant.team_id == team_id, Participant.user_id == user_id)
+    ).first()
+
+
+def save_profile(
+    *,
+    session: Session,
+    team_id: str,
+    user_id: str,
+    profile: Profile,
+    timezone: str | None,
+    title: str | None,
+    now: datetime,
+) -> tuple[Participant, bool]:
+    """Create or edit a profile; returns (participant, created). Someone who left rejoins."""
+    participant = get_participant(session=session, team_id=team_id, user_id=user_id)
+    created = participant is None
+    if participant is None:
+        participant = Participant(
+            team_id=team_id, user_id=user_id, role=profile.role, created_at=now, updated_at=now
+        )
+    elif participant.status == Status.LEFT:
+        participant.status = Status.ACTIVE
+        participant.left_at = None
+    participant.role = profile.role
+    participant.level = profile.level
+    participant.department = profile.department
+    participant.manager_id = profile.manager_id
+    participant.topics = list(profile.topics)
+    participant.goals = profile.goals
+    participant.capacity = profile.capacity
+    participant.timezone = timezone
+    participant.title = title
+    participant.updated_at = now
+    session.add(participant)
+    session.flush()
+    return participant, created
+
+
+def set_status(
+    *, session: Session, team_id: str, user_id: str, status: Status, now: datetime
+) -> Participant | None:
+    participant = get_participant(session=session, team_id=team_id, user_id=user_id)
+    if participant is None or participant.status == Status.LEFT:
+        return participant
+    participant.status = status
+    participant.updated_at = now
+    session.add(participant)
+    return participant
+
+
+def leave_program(
+    *, session: Session, team_id: str, user_id: str, now: datetime
+) -> Participant | None:
+    """Mark someone as left and delete their profile details; the row stays for pair history."""
+    participant = get_participant(session=session, team_id=team_id, user_id=user_id)
+    if participant is None or participant.status == Status.LEFT:
+        return participant
+    participant.status = Status.LEFT
+    participant.left_at = now
+    participant.updated_at = now
+    participant.goals = None
+    participant.topics = []
+    participant.department = None
+    participant.manager_id = None
+    participant.title = None
+    session.add(participant)
+    return participant
+
+
+def count_participants(*, session: Session, team_id: str) -> Counter[tuple[str, str]]:
+    """Head counts keyed by (role, status)."""
+    rows = session.exec(
+        select(Participant.role, Participant.status).where(Participant.team_id == team_id)
+    ).all()
+    return Counter((role, status) for role, status in rows)
