@@ -1,0 +1,138 @@
+"""Composition root: settings -> engine -> Bolt app -> listeners -> scheduler -> start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from dotenv import find_dotenv, load_dotenv
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import ConfigError, Settings, load_settings
+from handlers import actions, commands, events, views
+from handlers.deps import Deps
+from handlers.http import build_web_app
+from handlers.logging_setup import configure_logging
+from handlers.scheduler import build_scheduler
+from handlers.slack_api import SlackCallError, SlackGateway
+from storage.db import Database, make_engine
+
+log = logging.getLogger("reverse_mentor")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    deps: Deps
+    bolt: AsyncApp
+    scheduler: AsyncIOScheduler
+
+    async def healthy(self) -> bool:
+        if not self.scheduler.running:
+            return False
+        try:
+            return await asyncio.to_thread(self.deps.db.ping)
+        except Exception:
+            return False
+
+    def web_app(self) -> web.Application:
+        return build_web_app(self.bolt, healthy=self.healthy)
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Runtime:
+    """Everything the bot is, wired once; tests drive this same object."""
+    db = Database(make_engine(settings.database_url))
+    db.prepare()
+    client = AsyncWebClient(
+        token=settings.bot_token, base_url=settings.api_url, retry_handlers=[], timeout=15
+    )
+    deps = Deps(
+        settings=settings,
+        db=db,
+        slack=SlackGateway(client, sleep=sleep, monotonic=monotonic),
+        clock=clock,
+    )
+    bolt = AsyncApp(client=client, signing_secret=settings.signing_secret or "")
+    for listeners in (commands, views, actions, events):
+        listeners.register(bolt, deps)
+    return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))
+
+
+async def serve(runtime: Runtime) -> None:
+    """Run until SIGTERM or SIGINT, then stop the scheduler and close the database."""
+    settings = runtime.settings
+    try:
+        identity = await runtime.deps.slack.call("auth.test", budget=60)
+    except SlackCallError as exc:
+        if exc.transient:
+            raise SystemExit(
+                f"Slack did not answer auth.test ({exc.error}): is SLACK_API_URL reachable?"
+            ) from None
+        raise SystemExit(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc.error}): reinstall the app and copy the "
+            "Bot User OAuth Token again into .env."
+        ) from None
+    log.info("connected to team %s as %s", identity.get("team_id"), identity.get("user_id"))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    runtime.scheduler.start()
+    runner: web.AppRunner | None = None
+    socket_handler: AsyncSocketModeHandler | None = None
+    try:
+        if settings.socket_mode:
+            socket_handler = AsyncSocketModeHandler(runtime.bolt, settings.app_token)
+            await socket_handler.connect_async()
+            log.info("running in Socket Mode")
+        else:
+            runner = web.AppRunner(runtime.web_app())
+            await runner.setup()
+            await web.TCPSite(runner, port=settings.port).start()
+            log.info("listening on port %d (POST /slack/events, GET /healthz)", settings.port)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        if runner is not None:
+            await runner.cleanup()
+        runtime.scheduler.shutdown(wait=False)
+        runtime.deps.db.close()
+
+
+def main(argv: list[str]) -> int:
+    # .env from the working directory; real environment variables win over it.
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    try:
+        settings = load_settings(os.environ)
+    except ConfigError as exc:
+        print(f"reverse-mentor: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    asyncio.run(serve(build(settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Thin Slack listeners: parse, call bot/ and storage/, render Block Kit."""

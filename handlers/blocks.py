@@ -1,0 +1,345 @@
+"""Block Kit surfaces, built with slack_sdk.models so Slack's limits are checked when built."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.commands import ADMIN_COMMANDS, PARTICIPANT_COMMANDS, CommandSpec, ParsedCommand
+from bot.profiles import (
+    CAPACITY_RANGE,
+    DEPARTMENT_MAX,
+    GOALS_MAX,
+    LEVELS,
+    ROLE_LABELS,
+    TOPICS,
+    Role,
+    Status,
+    describe_topics,
+)
+from storage.models import Participant
+
+SIGNUP_CALLBACK = "signup"
+INPUT_ACTION = "value"  # every signup input uses this action_id; the block_id names the field
+SIGNUP_FIELDS = ("role", "level", "department", "manager", "topics", "goals", "capacity")
+
+
+class Actions:
+    OPEN_SIGNUP = "open_signup"
+    PAUSE = "pause_participation"
+    RESUME = "resume_participation"
+    LEAVE_CONFIRM = "leave_confirm"
+    LEAVE_CANCEL = "leave_cancel"
+
+
+def escape(text: str) -> str:
+    """Neutralise people's own text in mrkdwn, so it can't mention @channel or fake a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def _command_lines(specs: tuple[CommandSpec, ...]) -> str:
+    return "\n".join(f"`{spec.usage}`: {spec.summary}" for spec in specs)
+
+
+def help_blocks(parsed: ParsedCommand) -> list[Block]:
+    blocks: list[Block] = []
+    if parsed.unknown:
+        shown = escape(parsed.unknown[:60])
+        blocks.append(_section(f"I don't know `{shown}`. Here's what I can do:"))
+    else:
+        blocks.append(
+            _section(
+                "*Reverse Mentor* pairs junior colleagues with senior leaders: juniors share "
+                "digital trends, AI and what younger colleagues expect; leaders share career "
+                "perspective back."
+            )
+        )
+    blocks.append(_section(_command_lines(PARTICIPANT_COMMANDS)))
+    blocks.append(_context("Running the program? See `/mentor admin help`."))
+    return blocks
+
+
+def admin_help_blocks(parsed: ParsedCommand) -> list[Block]:
+    blocks: list[Block] = []
+    if parsed.unknown:
+        shown = escape(parsed.unknown[:60])
+        blocks.append(_section(f"I don't know the admin command `{shown}`."))
+    blocks.append(_section("*Admin commands*\n" + _command_lines(ADMIN_COMMANDS)))
+    return blocks
+
+
+def admin_refused_blocks() -> list[Block]:
+    return [
+        _section(
+            "Admin commands are for the program's admins, so I didn't change anything. "
+            "If you run the program, ask whoever installed the bot to add you to MENTOR_ADMINS."
+        )
+    ]
+
+
+def participant_counts_blocks(counts: Counter[tuple[str, str]]) -> list[Block]:
+    if not counts:
+        return [_section("Nobody has signed up yet. Share `/mentor signup` with your cohort.")]
+    lines = []
+    for role in Role:
+        per_status = {status: counts.get((role.value, status.value), 0) for status in Status}
+        if any(per_status.values()):
+            lines.append(
+                f"*{role.value.capitalize()}*: {per_status[Status.ACTIVE]} active, "
+                f"{per_status[Status.PAUSED]} paused, {per_status[Status.LEFT]} left"
+            )
+    return [HeaderBlock(text="Participants"), _section("\n".join(lines))]
+
+
+def _option(value: str, label: str) -> Option:
+    return Option(value=value, label=label)
+
+
+def signup_modal(existing: Participant | None) -> View:
+    """The signup form, pre-filled from an existing profile so re-running signup edits it."""
+    has_profile = existing is not None and existing.status != Status.LEFT
+    profile = existing if has_profile else None
+    role_options = [_option(role.value, label) for role, label in ROLE_LABELS.items()]
+    level_options = [_option(str(level), label) for level, label in LEVELS.items()]
+    topic_options = [_option(key, label) for key, label in TOPICS.items()]
+    capacity_options = [_option(str(n), str(n)) for n in CAPACITY_RANGE]
+    initial_topics = [o for o in topic_options if profile and o.value in profile.topics]
+
+    def initial(options: list[Option], value: object) -> Option | None:
+        return next((o for o in options if o.value == str(value)), None)
+
+    return View(
+        type="modal",
+        callback_id=SIGNUP_CALLBACK,
+        title="Reverse mentoring",
+        submit="Save" if has_profile else "Sign up",
+        close="Cancel",
+        blocks=[
+            _section(
+                "Juniors mentor leaders on digital trends, AI, inclusion and new ways of "
+                "working; leaders share career perspective back. Tell us about you so we "
+                "can pair you well."
+            ),
+            InputBlock(
+                block_id="role",
+                label="Your role in the program",
+                element=RadioButtonsElement(
+                    action_id=INPUT_ACTION,
+                    options=role_options,
+                    initial_option=initial(role_options, profile.role) if profile else None,
+                ),
+            ),
+            InputBlock(
+                block_id="level",
+                label="Your level",
+                element=StaticSelectElement(
+                    action_id=INPUT_ACTION,
+                    placeholder="Choose a level",
+                    options=level_options,
+                    initial_option=initial(level_options, profile.level) if profile else None,
+                ),
+            ),
+            InputBlock(
+                block_id="department",
+                label="Department",
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION,
+                    placeholder="e.g. Finance",
+                    max_length=DEPARTMENT_MAX,
+                    initial_value=profile.department if profile else None,
+                ),
+            ),
+            InputBlock(
+                block_id="manager",
+                label="Your manager",
+                hint="Used only to keep pairs outside one reporting line.",
+                optional=True,
+                element=UserSelectElement(
+                    action_id=INPUT_ACTION,
+                    placeholder="Choose a person",
+                    initial_user=profile.manager_id if profile else None,
+                ),
+            ),
+            InputBlock(
+                block_id="topics",
+                label="Topics you'd like to share or learn about",
+                element=StaticMultiSelectElement(
+                    action_id=INPUT_ACTION,
+                    placeholder="Choose topics",
+                    options=topic_options,
+                    initial_options=initial_topics or None,
+                ),
+            ),
+            InputBlock(
+                block_id="goals",
+                label="Your goals",
+                hint="What do you want to learn, or to teach? Only admins and your pair see this.",
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION,
+                    multiline=True,
+                    max_length=GOALS_MAX,
+                    placeholder="e.g. I want to understand how my team uses AI tools",
+                    initial_value=profile.goals if profile else None,
+                ),
+            ),
+            InputBlock(
+                block_id="capacity",
+                label="If you mentor: how many leaders can you take?",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id=INPUT_ACTION,
+                    placeholder="1",
+                    options=capacity_options,
+                    initial_option=initial(capacity_options, profile.capacity if profile else 1),
+                ),
+            ),
+        ],
+    )
+
+
+def signup_done_view(participant: Participant, *, created: bool) -> View:
+    headline = "You're in!" if created else "Profile saved."
+    return View(
+        type="modal",
+        title="Reverse mentoring",
+        close="Done",
+        blocks=[
+            _section(
+                f"*{headline}* We'll message you as soon as you've been paired. "
+                "You can check your details any time with `/mentor status`."
+            ),
+            _section(profile_summary(participant)),
+        ],
+    )
+
+
+def signup_unavailable_view(reason: str) -> View:
+    return View(
+        type="modal",
+        title="Reverse mentoring",
+        close="Close",
+        blocks=[_section(f"Nothing was saved. {reason}")],
+    )
+
+
+def profile_summary(participant: Participant) -> str:
+    level = LEVELS.get(participant.level or 0, "level not set")
+    capacity = (
+        f"\n*Leaders you can mentor:* {participant.capacity}"
+        if participant.role != Role.LEADER
+        else ""
+    )
+    return (
+        f"*Role:* {ROLE_LABELS[Role(participant.role)]}\n"
+        f"*Level:* {level}\n"
+        f"*Department:* {escape(participant.department or '')}\n"
+        f"*Topics:* {describe_topics(participant.topics)}{capacity}"
+    )
+
+
+def status_blocks(participant: Participant | None) -> list[Block]:
+    if participant is None or participant.status == Status.LEFT:
+        return [_section("You're not signed up yet. Join with `/mentor signup`.")]
+    state = {
+        Status.ACTIVE: "You're *active*: waiting to be paired.",
+        Status.PAUSED: "You're *paused*: no matches or reminders until `/mentor resume`.",
+    }[Status(participant.status)]
+    return [_section(state), _section(profile_summary(participant))]
+
+
+def leave_confirm_blocks() -> list[Block]:
+    return [
+        _section(
+            "Leaving deletes your goals, topics, department and manager from the program, "
+            "and stops all messages. Are you sure?"
+        ),
+        ActionsBlock(
+            block_id="leave",
+            elements=[
+                ButtonElement(
+                    action_id=Actions.LEAVE_CONFIRM,
+                    text="Yes, leave",
+                    style="danger",
+                    value="leave",
+                ),
+                ButtonElement(action_id=Actions.LEAVE_CANCEL, text="Stay", value="stay"),
+            ],
+        ),
+    ]
+
+
+def home_view(participant: Participant | None) -> View:
+    signed_up = participant is not None and participant.status != Status.LEFT
+    blocks: list[Block] = [HeaderBlock(text="Reverse Mentor")]
+    if not signed_up:
+        blocks += [
+            _section(
+                "Junior colleagues mentor senior leaders on digital trends, AI, social media, "
+                "inclusion and hybrid work; leaders share career perspective back. "
+                "Sign up and we'll pair you with someone who wants what you have to share."
+            ),
+            ActionsBlock(
+                block_id="home_signup",
+                elements=[
+                    ButtonElement(action_id=Actions.OPEN_SIGNUP, text="Sign up", style="primary")
+                ],
+            ),
+        ]
+        return View(type="home", blocks=blocks)
+    assert participant is not None
+    paused = participant.status == Status.PAUSED
+    blocks += status_blocks(participant)
+    blocks += [
+        DividerBlock(),
+        ActionsBlock(
+            block_id="home_profile",
+            elements=[
+                ButtonElement(action_id=Actions.OPEN_SIGNUP, text="Edit profile"),
+                ButtonElement(action_id=Actions.RESUME, text="Resume", style="primary")
+                if paused
+                else ButtonElement(action_id=Actions.PAUSE, text="Pause"),
+                ButtonElement(
+                    action_id=Actions.LEAVE_CONFIRM,
+                    text="Leave the program",
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Leave the program?",
+                        text="This deletes your goals, topics, department and manager "
+                        "and stops all messages.",
+                        confirm="Leave",
+                        deny="Stay",
+                        style="danger",
+                    ),
+                ),
+            ],
+        ),
+        _context("What you share in your pair stays in your pair."),
+    ]
+    return View(type="home", blocks=blocks)

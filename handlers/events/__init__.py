@@ -1,0 +1,37 @@
+"""Slack events. Each event ID is applied once, however often Slack delivers it."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from handlers.deps import Deps
+from handlers.home import publish_home
+from storage import events
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.middleware
+    async def skip_repeated_events(req: AsyncBoltRequest, body: dict, next) -> BoltResponse | None:
+        event_id, team_id = body.get("event_id"), body.get("team_id")
+        if body.get("type") != "event_callback" or not event_id or not team_id:
+            return await next()
+        first_time = await deps.db.run(
+            lambda s: events.claim_event(
+                session=s, team_id=team_id, event_id=event_id, now=deps.clock()
+            )
+        )
+        if not first_time:
+            log.info("skipped a repeated delivery of an event")
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict, body: dict) -> None:
+        if event.get("tab") != "home":
+            return
+        await publish_home(deps, team_id=body["team_id"], user_id=event["user"])

@@ -1,0 +1,27 @@
+"""HTTP mode: Slack posts events, commands and interactions here; /healthz is for the platform."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+SLACK_PATH = "/slack/events"
+
+
+def build_web_app(bolt: AsyncApp, *, healthy: Callable[[], Awaitable[bool]]) -> web.Application:
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        ok = await healthy()
+        return web.json_response({"ok": ok}, status=200 if ok else 503)
+
+    web_app = web.Application()
+    web_app.router.add_post(SLACK_PATH, slack_events)
+    web_app.router.add_get("/healthz", healthz)
+    return web_app

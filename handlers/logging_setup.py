@@ -1,0 +1,27 @@
+"""Logging that never prints tokens or people's words."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_SECRET = re.compile(r"\b(xox[a-z]-|xapp-)[A-Za-z0-9-]+")
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _SECRET.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactSecrets())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # At DEBUG these libraries log request and payload bodies, which hold personal data.
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))

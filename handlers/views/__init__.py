@@ -1,0 +1,92 @@
+"""Modal submissions."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.profiles import SignupForm, validate_signup
+from handlers import blocks
+from handlers.deps import Deps
+from handlers.home import publish_home
+from handlers.slack_api import SlackCallError
+from storage import participants
+
+log = logging.getLogger(__name__)
+
+# Slack could not give us the person's profile: waiting will not help.
+_PROFILE_GONE = frozenset({"user_not_found", "user_disabled", "account_inactive"})
+
+
+def parse_signup(values: dict, user_id: str) -> SignupForm:
+    """Read the modal's state into plain strings; anything missing becomes None."""
+
+    def field(name: str) -> dict:
+        return (values.get(name) or {}).get(blocks.INPUT_ACTION) or {}
+
+    def selected(name: str) -> str | None:
+        option = field(name).get("selected_option") or {}
+        return option.get("value")
+
+    return SignupForm(
+        user_id=user_id,
+        role=selected("role"),
+        level=selected("level"),
+        department=field("department").get("value"),
+        manager_id=field("manager").get("selected_user"),
+        topics=tuple(o.get("value", "") for o in field("topics").get("selected_options") or []),
+        goals=field("goals").get("value"),
+        capacity=selected("capacity"),
+    )
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(blocks.SIGNUP_CALLBACK)
+    async def signup_submitted(ack: AsyncAck, body: dict) -> None:
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        form = parse_signup(body["view"]["state"]["values"], user_id)
+        result = validate_signup(form)
+        if result.profile is None:
+            await ack(response_action="errors", errors=result.errors)
+            return
+        try:
+            # Inside the 3 s window: a failure can still go back to the person in the modal.
+            info = await deps.slack.call("users.info", user=user_id, budget=1.5)
+        except SlackCallError as exc:
+            if exc.error in _PROFILE_GONE:
+                await ack(
+                    response_action="update",
+                    view=blocks.signup_unavailable_view(
+                        "We couldn't read your Slack profile (we need your time zone to "
+                        "schedule sessions). If you are a guest or from another organisation, "
+                        "ask a program admin to add you."
+                    ),
+                )
+            else:
+                await ack(
+                    response_action="errors",
+                    errors={
+                        "role": "Slack didn't answer in time, so nothing was saved yet. "
+                        "Your answers are still here: please press the button again."
+                    },
+                )
+            return
+        user = info.get("user") or {}
+        profile = result.profile
+        participant, created = await deps.db.run(
+            lambda s: participants.save_profile(
+                session=s,
+                team_id=team_id,
+                user_id=user_id,
+                profile=profile,
+                timezone=user.get("tz"),
+                title=(user.get("profile") or {}).get("title") or None,
+                now=deps.clock(),
+            )
+        )
+        await ack(
+            response_action="update", view=blocks.signup_done_view(participant, created=created)
+        )
+        log.info("participant %s", "signed up" if created else "edited their profile")
+        await publish_home(deps, team_id=team_id, user_id=user_id)
