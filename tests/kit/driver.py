@@ -1,0 +1,165 @@
+"""Drive the real app (the object app.py builds) through signed HTTP requests, as Slack would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aiohttp.test_utils import TestClient, TestServer
+
+import app
+from bot.settings import load_settings
+from tests.kit.fake_slack import FakeSlack
+from tests.kit.signing import command_body, event_body, interactive_body, signed_headers
+
+SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
+BOT_TOKEN = "xoxb-test-token"
+TEAM_ID = "T0001"
+
+
+@dataclass
+class Clock:
+    """A controllable wall clock: tests move time, nothing sleeps."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@dataclass
+class FakeTimer:
+    """Stands in for asyncio.sleep and time.monotonic inside the Slack gateway."""
+
+    elapsed: float = 0.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.elapsed += seconds
+
+
+class Driver:
+    def __init__(self, runtime: app.Runtime, client: TestClient, slack: FakeSlack) -> None:
+        self.runtime = runtime
+        self.client = client
+        self.slack = slack
+        self._responses = 0
+
+    async def post(self, body: str, *, content_type: str, headers: dict | None = None):
+        signed = signed_headers(SIGNING_SECRET, body, content_type=content_type)
+        signed.update(headers or {})
+        response = await self.client.post("/slack/events", data=body, headers=signed)
+        await self.settle()
+        return response
+
+    async def command(self, text: str, *, user: str = "U1", trigger_id: str = "trig-1"):
+        """Send `/mentor <text>`; returns (status, JSON body or None)."""
+        self._responses += 1
+        body = command_body(
+            text=text,
+            user_id=user,
+            team_id=TEAM_ID,
+            trigger_id=trigger_id,
+            response_url=self.slack.response_url(f"cmd{self._responses}"),
+        )
+        response = await self.post(body, content_type="application/x-www-form-urlencoded")
+        return response.status, await _json_or_none(response)
+
+    async def interact(self, payload: dict):
+        payload.setdefault("team", {"id": TEAM_ID, "domain": "acme"})
+        payload.setdefault("api_app_id", "A1")
+        payload.setdefault("token", "legacy-verification-token")
+        response = await self.post(
+            interactive_body(payload), content_type="application/x-www-form-urlencoded"
+        )
+        return response.status, await _json_or_none(response)
+
+    async def submit_view(self, view: dict, *, user: str = "U1"):
+        """Submit a modal the bot opened, with `view["state"]` already filled in."""
+        return await self.interact(
+            {"type": "view_submission", "user": {"id": user, "team_id": TEAM_ID}, "view": view}
+        )
+
+    async def click(self, action_id: str, *, user: str = "U1", container: dict | None = None):
+        self._responses += 1
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "team_id": TEAM_ID},
+            "trigger_id": f"trig-{self._responses}",
+            "container": container or {"type": "view", "view_id": "VHOME"},
+            "actions": [{"action_id": action_id, "block_id": "b", "type": "button"}],
+        }
+        if payload["container"]["type"] == "message":
+            payload["response_url"] = self.slack.response_url(f"act{self._responses}")
+        return await self.interact(payload)
+
+    async def event(self, event: dict, *, event_id: str, retry_num: int | None = None):
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        response = await self.post(
+            event_body(event, team_id=TEAM_ID, event_id=event_id),
+            content_type="application/json",
+            headers=headers,
+        )
+        return response.status
+
+    async def settle(self) -> None:
+        """Wait for listener work Bolt started after acknowledging (it runs in its own tasks)."""
+        for _ in range(50):
+            pending = [
+                task
+                for task in asyncio.all_tasks()
+                if not task.done()
+                and "run_ack_function_asynchronously" in task.get_coro().__qualname__
+            ]
+            if not pending:
+                return
+            await asyncio.wait(pending, timeout=10)
+
+
+async def _json_or_none(response):
+    text = await response.text()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def make_settings(slack: FakeSlack, database_path, **overrides: str):
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{database_path}",
+        "MENTOR_ADMINS": "UADMIN",
+    }
+    env.update(overrides)
+    return load_settings(env)
+
+
+async def start_driver(settings, slack: FakeSlack, *, clock: Clock, timer: FakeTimer) -> Driver:
+    runtime = app.build(settings, clock=clock, sleep=timer.sleep, monotonic=timer.monotonic)
+    runtime.scheduler.start(paused=True)
+    client = TestClient(TestServer(runtime.web_app(), host="127.0.0.1"))
+    await client.start_server()
+    return Driver(runtime, client, slack)
+
+
+async def stop_driver(driver: Driver) -> None:
+    await driver.client.close()
+    if driver.runtime.scheduler.running:
+        driver.runtime.scheduler.shutdown(wait=False)
+    driver.runtime.deps.db.close()
