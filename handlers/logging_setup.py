@@ -25,3 +25,6 @@ def configure_logging(level: str) -> None:
     # At DEBUG these libraries log request and payload bodies, which hold personal data.
     for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # Logs the whole body of a badly signed request at INFO: people's words and the URL
+    # that answers them. The 401 is what matters.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
