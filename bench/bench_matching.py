@@ -1,0 +1,79 @@
+"""Optimal vs greedy matching on a generated population.
+
+    python bench/bench_matching.py [--juniors 2000] [--leaders 2000] [--seed 1]
+
+Prints a table and writes the same numbers to bench/results/matching.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench.population import generate  # noqa: E402
+from bot.matching import greedy_match, match  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "matching.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--juniors", type=int, default=2000)
+    parser.add_argument("--leaders", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    pop = generate(args.juniors, args.leaders, seed=args.seed)
+    slots = sum(j.capacity for j in pop.juniors)
+    rows = {}
+    for name, fn in (("optimal", match), ("greedy", greedy_match)):
+        start = time.perf_counter()
+        result = fn(pop.juniors, pop.leaders, past_pairs=pop.past_pairs)
+        seconds = time.perf_counter() - start
+        rows[name] = {
+            "seconds": round(seconds, 3),
+            "pairs": len(result.pairs),
+            "total_score": round(result.total_score, 3),
+            "unmatched": len(result.unmatched),
+        }
+
+    greedy_total = rows["greedy"]["total_score"]
+    ratio = rows["optimal"]["total_score"] / greedy_total if greedy_total else float("nan")
+    print(
+        f"{args.juniors} juniors ({slots} slots) × {args.leaders} leaders, "
+        f"{len(pop.past_pairs)} past pairs, seed {args.seed}"
+    )
+    print(f"{'':8} {'seconds':>8} {'pairs':>6} {'total score':>12} {'unmatched':>9}")
+    for name, row in rows.items():
+        print(
+            f"{name:8} {row['seconds']:8.2f} {row['pairs']:6d} {row['total_score']:12.1f} "
+            f"{row['unmatched']:9d}"
+        )
+    print(f"optimal / greedy score ratio: {ratio:.4f}")
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "juniors": args.juniors,
+        "leaders": args.leaders,
+        "junior_slots": slots,
+        "past_pairs": len(pop.past_pairs),
+        "seed": args.seed,
+        "python": platform.python_version(),
+        **rows,
+        "score_ratio": round(ratio, 6),
+    }
+    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
