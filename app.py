@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from dotenv import find_dotenv, load_dotenv
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.settings import ConfigError, Settings, load_settings
@@ -25,6 +27,7 @@ from handlers import actions, commands, events, views
 from handlers.deps import Deps
 from handlers.http import build_web_app
 from handlers.logging_setup import configure_logging
+from handlers.roster import run_import
 from handlers.scheduler import build_scheduler
 from handlers.slack_api import SlackCallError, SlackGateway
 from storage.db import Database, make_engine
@@ -100,11 +103,17 @@ async def serve(runtime: Runtime) -> None:
     runtime.scheduler.start()
     runner: web.AppRunner | None = None
     socket_handler: AsyncSocketModeHandler | None = None
+    connecting: asyncio.Future | None = None
+    stopping = asyncio.ensure_future(stop.wait())
     try:
         if settings.socket_mode:
             socket_handler = AsyncSocketModeHandler(runtime.bolt, settings.app_token)
-            await socket_handler.connect_async()
-            log.info("running in Socket Mode")
+            socket_handler.client.wss_uri = await _first_socket_url(socket_handler)
+            # The SDK retries a failed connection forever: a signal must still stop it.
+            connecting = asyncio.ensure_future(socket_handler.connect_async())
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if connecting.done():
+                log.info("running in Socket Mode")
         else:
             runner = web.AppRunner(runtime.web_app())
             await runner.setup()
@@ -113,6 +122,10 @@ async def serve(runtime: Runtime) -> None:
         await stop.wait()
         log.info("shutting down")
     finally:
+        for task in (connecting, stopping):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if socket_handler is not None:
             await socket_handler.close_async()
         if runner is not None:
@@ -121,7 +134,32 @@ async def serve(runtime: Runtime) -> None:
         runtime.deps.db.close()
 
 
+async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
+    """Open the first Socket Mode URL here, so a rejected app token stops the start-up
+    (the SDK would log a traceback and retry it forever). None leaves other failures to it."""
+    try:
+        opened = await handler.client.web_client.apps_connections_open(app_token=handler.app_token)
+    except SlackApiError as exc:
+        if exc.response.status_code == 429 or exc.response.status_code >= 500:
+            return None
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        raise SystemExit(
+            f"Slack rejected SLACK_APP_TOKEN ({error}): in your app's settings, Basic Information "
+            "> App-Level Tokens, create one with the connections:write scope and copy it into .env."
+        ) from None
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return None
+    return opened.get("url")
+
+
+USAGE = """usage: python app.py                     run the bot
+       python app.py import-roster FILE  add or update participants from a CSV roster"""
+
+
 def main(argv: list[str]) -> int:
+    if argv and not (argv[0] == "import-roster" and len(argv) == 2):
+        print(USAGE, file=sys.stderr)
+        return 2
     # .env from the working directory; real environment variables win over it.
     load_dotenv(find_dotenv(usecwd=True), override=False)
     try:
@@ -130,7 +168,16 @@ def main(argv: list[str]) -> int:
         print(f"reverse-mentor: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    asyncio.run(serve(build(settings)))
+    runtime = build(settings)
+    if argv:
+        try:
+            return asyncio.run(run_import(runtime.deps, argv[1], out=sys.stdout, err=sys.stderr))
+        except SlackCallError as exc:
+            print(f"import-roster: Slack said {exc.error}; nothing was imported.", file=sys.stderr)
+            return 1
+        finally:
+            runtime.deps.db.close()
+    asyncio.run(serve(runtime))
     return 0
 
 

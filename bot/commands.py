@@ -24,6 +24,24 @@ PARTICIPANT_COMMANDS: tuple[CommandSpec, ...] = (
 
 ADMIN_COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
+        "match",
+        "/mentor admin match preview",
+        "See the best pairs for everyone waiting, and why; nothing is sent",
+        admin=True,
+    ),
+    CommandSpec(
+        "match",
+        "/mentor admin match",
+        "Pair everyone waiting and introduce each new pair in a group DM",
+        admin=True,
+    ),
+    CommandSpec(
+        "unpair",
+        "/mentor admin unpair @mentor @mentee",
+        "End a pair; both are told kindly and go back to the pool",
+        admin=True,
+    ),
+    CommandSpec(
         "participants",
         "/mentor admin participants",
         "Count who has signed up, by role and status",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -10,6 +12,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ConfirmObject,
     ContextBlock,
+    DatePickerElement,
     DividerBlock,
     HeaderBlock,
     InputBlock,
@@ -25,6 +28,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.commands import ADMIN_COMMANDS, PARTICIPANT_COMMANDS, CommandSpec, ParsedCommand
+from bot.introductions import GROUND_RULES, first_agenda, shared_topics
+from bot.matching import MatchResult
 from bot.profiles import (
     CAPACITY_RANGE,
     DEPARTMENT_MAX,
@@ -36,7 +41,7 @@ from bot.profiles import (
     Status,
     describe_topics,
 )
-from storage.models import Participant
+from storage.models import Pair, Participant
 
 SIGNUP_CALLBACK = "signup"
 INPUT_ACTION = "value"  # every signup input uses this action_id; the block_id names the field
@@ -49,6 +54,8 @@ class Actions:
     RESUME = "resume_participation"
     LEAVE_CONFIRM = "leave_confirm"
     LEAVE_CANCEL = "leave_cancel"
+    PICK_SESSION_DATE = "pick_session_date"
+    REQUEST_REMATCH = "request_rematch"
 
 
 def escape(text: str) -> str:
@@ -264,13 +271,15 @@ def profile_summary(participant: Participant) -> str:
     )
 
 
-def status_blocks(participant: Participant | None) -> list[Block]:
+def status_blocks(participant: Participant | None, *, paired: bool = False) -> list[Block]:
     if participant is None or participant.status == Status.LEFT:
         return [_section("You're not signed up yet. Join with `/mentor signup`.")]
-    state = {
-        Status.ACTIVE: "You're *active*: waiting to be paired.",
-        Status.PAUSED: "You're *paused*: no matches or reminders until `/mentor resume`.",
-    }[Status(participant.status)]
+    if participant.status == Status.PAUSED:
+        state = "You're *paused*: no new matches or reminders until `/mentor resume`."
+    elif paired:
+        state = "You're *active* and paired."
+    else:
+        state = "You're *active*: waiting to be paired."
     return [_section(state), _section(profile_summary(participant))]
 
 
@@ -295,7 +304,7 @@ def leave_confirm_blocks() -> list[Block]:
     ]
 
 
-def home_view(participant: Participant | None) -> View:
+def home_view(participant: Participant | None, *, pairs_section: Sequence[Block] = ()) -> View:
     signed_up = participant is not None and participant.status != Status.LEFT
     blocks: list[Block] = [HeaderBlock(text="Reverse Mentor")]
     if not signed_up:
@@ -315,7 +324,8 @@ def home_view(participant: Participant | None) -> View:
         return View(type="home", blocks=blocks)
     assert participant is not None
     paused = participant.status == Status.PAUSED
-    blocks += status_blocks(participant)
+    blocks += status_blocks(participant, paired=bool(pairs_section))
+    blocks += list(pairs_section)
     blocks += [
         DividerBlock(),
         ActionsBlock(
@@ -343,3 +353,127 @@ def home_view(participant: Participant | None) -> View:
         _context("What you share in your pair stays in your pair."),
     ]
     return View(type="home", blocks=blocks)
+
+
+# --- Pairs -----------------------------------------------------------------------------------
+
+
+def _who(user_id: str, participant: Participant | None) -> str:
+    title = participant.title if participant is not None else None
+    return f"<@{user_id}> ({escape(title)})" if title else f"<@{user_id}>"
+
+
+def slack_date(day: date) -> str:
+    """A date every reader sees in their own locale; the fallback is for old clients."""
+    stamp = int(datetime.combine(day, time(12), tzinfo=UTC).timestamp())
+    return f"<!date^{stamp}^{{date_long}}|{day.isoformat()}>"
+
+
+def intro_blocks(pair: Pair, *, mentor: Participant, mentee: Participant) -> list[Block]:
+    shared = shared_topics(mentor.topics, mentee.topics)
+    agenda = "\n".join(f"{n}. {item}" for n, item in enumerate(first_agenda(shared), start=1))
+    rules = "\n".join(f"• {rule}" for rule in GROUND_RULES)
+    return [
+        HeaderBlock(text="Meet your reverse-mentoring pair"),
+        _section(
+            f"*Mentor:* {_who(pair.mentor_id, mentor)}\n"
+            f"*Mentee:* {_who(pair.mentee_id, mentee)}\n"
+            "In reverse mentoring the junior colleague mentors the leader."
+        ),
+        _section(f"*Why you two:* {escape(pair.explanation)}"),
+        _section(f"*Ground rules*\n{rules}"),
+        _section(f"*A first agenda*\n{agenda}"),
+        ActionsBlock(
+            block_id=f"intro_{pair.id}",
+            elements=[
+                DatePickerElement(
+                    action_id=Actions.PICK_SESSION_DATE,
+                    placeholder="Pick your first session",
+                ),
+                ButtonElement(
+                    action_id=Actions.REQUEST_REMATCH,
+                    text="Ask for a different match",
+                    value=str(pair.id),
+                    confirm=ConfirmObject(
+                        title="Ask for a different match?",
+                        text="This pairing ends and you both go back to the pool. "
+                        "Your partner is not told who asked.",
+                        confirm="Yes, re-match",
+                        deny="Keep this pair",
+                    ),
+                ),
+            ],
+        ),
+        _context("See your pairing any time with `/mentor status`."),
+    ]
+
+
+_ENDED_TEXT = {
+    "admin_unpaired": "The program team has ended this pairing.",
+    "participant_left": "This pairing has ended because one of you has left the program.",
+    "rematch_requested": "This pairing has ended because a different match was requested.",
+}
+
+
+def pair_message(kind: str, pair: Pair, payload: dict) -> tuple[str, list[Block]]:
+    if kind == "session_set":
+        day = date.fromisoformat(payload["date"])
+        text = f"Your next session is set for {slack_date(day)}."
+        return text, [_section(f":calendar: {text}")]
+    reason = _ENDED_TEXT.get(payload.get("reason", ""), "This pairing has ended.")
+    text = (
+        f"{reason} Thank you both for the conversations you had. Anyone still in the program "
+        "goes back to the pool and will be introduced to someone new."
+    )
+    return text, [_section(text)]
+
+
+def pairs_status_blocks(user_id: str, live: list[Pair], people: dict[str, Participant]) -> list:
+    out: list[Block] = []
+    for pair in live:
+        if pair.mentor_id == user_id:
+            line = f"You're mentoring {_who(pair.mentee_id, people.get(pair.mentee_id))}."
+        else:
+            line = f"You're mentored by {_who(pair.mentor_id, people.get(pair.mentor_id))}."
+        if pair.status == "introducing":
+            line += " Your introduction is on its way."
+        elif pair.status == "intro_failed":
+            line += " Your introduction is on hold; the program team knows."
+        line += f"\n*Why you were matched:* {escape(pair.explanation)}"
+        if pair.next_session_on is not None:
+            line += f"\n*Next session:* {slack_date(pair.next_session_on)}"
+        else:
+            line += "\n*Next session:* not set yet; pick a date in your group DM."
+        out.append(_section(line))
+    return out
+
+
+def match_preview_blocks(
+    result: MatchResult, *, committed: bool, shown_pairs: int = 20, shown_unmatched: int = 15
+) -> list[Block]:
+    """The admin's view of an assignment, within a message's 50 blocks."""
+    verb = "Matched" if committed else "Proposed"
+    head = f"*{verb} {len(result.pairs)} pair{'s' if len(result.pairs) != 1 else ''}*"
+    head += f", total score {result.total_score:.0f}."
+    if not committed:
+        head += " Nothing has been sent. Run `/mentor admin match` to introduce them."
+    else:
+        head += " Introductions are on their way."
+    out: list[Block] = [_section(head)]
+    for proposal in result.pairs[:shown_pairs]:
+        out.append(
+            _section(
+                f"<@{proposal.mentor_id}> mentors <@{proposal.mentee_id}> "
+                f"(score {proposal.score:.0f})\n_{escape(proposal.explanation)}_"
+            )
+        )
+    if len(result.pairs) > shown_pairs:
+        out.append(_context(f"…and {len(result.pairs) - shown_pairs} more pairs."))
+    if result.unmatched:
+        lines = [f"<@{u.user_id}>: {escape(u.reason)}" for u in result.unmatched[:shown_unmatched]]
+        if len(result.unmatched) > shown_unmatched:
+            lines.append(f"…and {len(result.unmatched) - shown_unmatched} more.")
+        out.append(_section("*Not matched this time*\n" + "\n".join(lines)))
+    elif not result.pairs:
+        out.append(_section("Nobody is waiting to be matched."))
+    return out

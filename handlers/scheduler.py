@@ -8,6 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from handlers import delivery
 from handlers.deps import Deps
 from storage import events
 
@@ -24,6 +25,7 @@ async def tick(deps: Deps) -> None:
     )
     if purged:
         log.info("forgot %d processed event IDs", purged)
+    await delivery.deliver_due(deps)
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:

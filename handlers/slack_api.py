@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "users.info": frozenset({"users:read"}),
+    "users.lookupByEmail": frozenset({"users:read.email"}),  # roster import by email
+    "conversations.open": frozenset({"mpim:write"}),  # group DMs for pairs
+    "chat.postMessage": frozenset({"chat:write"}),
     "views.open": frozenset(),
     "views.publish": frozenset(),
 }

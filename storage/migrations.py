@@ -51,6 +51,52 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "CREATE INDEX ix_processed_event_received_at ON processed_event (received_at)",
         ),
     ),
+    (
+        2,
+        "pairs and the outbox of messages to send",
+        (
+            """
+            CREATE TABLE pair (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                mentor_id VARCHAR NOT NULL,
+                mentee_id VARCHAR NOT NULL,
+                status VARCHAR NOT NULL DEFAULT 'introducing',
+                score FLOAT NOT NULL DEFAULT 0,
+                explanation VARCHAR NOT NULL DEFAULT '',
+                dm_channel_id VARCHAR,
+                intro_ts VARCHAR,
+                next_session_on DATE,
+                end_reason VARCHAR,
+                created_at DATETIME NOT NULL,
+                updated_at DATETIME NOT NULL,
+                ended_at DATETIME
+            )
+            """,
+            "CREATE INDEX ix_pair_team_id ON pair (team_id)",
+            "CREATE INDEX ix_pair_team_status ON pair (team_id, status)",
+            """
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                key VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,
+                pair_id INTEGER REFERENCES pair (id),
+                payload JSON NOT NULL DEFAULT '{}',
+                status VARCHAR NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error VARCHAR,
+                channel_id VARCHAR,
+                ts VARCHAR,
+                not_before DATETIME NOT NULL,
+                created_at DATETIME NOT NULL,
+                sent_at DATETIME,
+                UNIQUE (team_id, key)
+            )
+            """,
+            "CREATE INDEX ix_outbox_due ON outbox (status, not_before)",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

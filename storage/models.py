@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -59,3 +59,46 @@ class ProcessedEvent(SQLModel, table=True):
     team_id: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
     received_at: datetime = Field(sa_column=_utc_column())
+
+
+class Pair(SQLModel, table=True):
+    """A junior mentor and a leader mentee. Ended pairs stay, so nobody is paired twice."""
+
+    __tablename__ = "pair"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True)
+    mentor_id: str
+    mentee_id: str
+    status: str = "introducing"  # introducing -> active -> ended; or intro_failed
+    score: float = 0.0
+    explanation: str = ""
+    dm_channel_id: str | None = None
+    intro_ts: str | None = None
+    next_session_on: date | None = None
+    end_reason: str | None = None
+    created_at: datetime = Field(sa_column=_utc_column())
+    updated_at: datetime = Field(sa_column=_utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot has decided to send. The unique key makes the decision happen once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    key: str
+    kind: str
+    pair_id: int | None = None
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = "pending"  # pending -> sent, or failed
+    attempts: int = 0
+    last_error: str | None = None
+    channel_id: str | None = None
+    ts: str | None = None
+    not_before: datetime = Field(sa_column=_utc_column())
+    created_at: datetime = Field(sa_column=_utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

@@ -52,6 +52,14 @@ def save_profile(
     return participant, created
 
 
+def all_participants(*, session: Session, team_id: str) -> list[Participant]:
+    return list(
+        session.exec(
+            select(Participant).where(Participant.team_id == team_id).order_by(Participant.id)
+        ).all()
+    )
+
+
 def set_status(
     *, session: Session, team_id: str, user_id: str, status: Status, now: datetime
 ) -> Participant | None:

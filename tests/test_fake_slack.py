@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from urllib.parse import parse_qs
@@ -412,3 +413,124 @@ def test_request_bodies_look_like_slack_sends_them():
             "is_enterprise_install": False,
         }
     ]
+
+
+# --- Socket Mode ------------------------------------------------------------------------------
+
+
+def _slash_payload(text: str = "help") -> dict:
+    return {"command": "/mentor", "text": text, "user_id": "U1", "team_id": "T0001"}
+
+
+async def test_apps_connections_open_takes_only_the_app_token(fake):
+    web_client = AsyncWebClient(base_url=fake.api_url, retry_handlers=[])
+    opened = await web_client.apps_connections_open(app_token=fake.app_token)
+    assert opened["url"] == fake.socket_url
+    assert opened["url"].startswith("ws://127.0.0.1:") and opened["url"].endswith("/socket-mode")
+    with pytest.raises(SlackApiError) as caught:
+        await web_client.apps_connections_open(app_token=TOKEN)
+    assert caught.value.response["error"] == "invalid_auth"
+    async with aiohttp.ClientSession() as session:
+        url = f"{fake.api_url}apps.connections.open"
+        async with session.post(url, data={"token": fake.app_token}) as response:
+            assert (await response.json())["ok"] is True
+    # The app token is good for nothing else.
+    with pytest.raises(SlackApiError) as caught:
+        await AsyncWebClient(token=fake.app_token, base_url=fake.api_url).auth_test()
+    assert caught.value.response["error"] == "invalid_auth"
+    tokens = [c.token for c in fake.calls_to("apps.connections.open")]
+    assert tokens == [fake.app_token, TOKEN, fake.app_token]
+
+
+async def test_socket_mode_round_trip_with_the_sdk_client(fake):
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
+    from slack_sdk.socket_mode.response import SocketModeResponse
+
+    seen: list[dict] = []
+
+    async def record(_client, message: dict, _raw) -> None:
+        seen.append(message)
+
+    async def answer(client, request) -> None:
+        reply = {"text": f"you said {request.payload['text']}"}
+        await client.send_socket_mode_response(
+            SocketModeResponse(envelope_id=request.envelope_id, payload=reply)
+        )
+
+    client = SocketModeClient(
+        app_token=fake.app_token,
+        web_client=AsyncWebClient(base_url=fake.api_url, retry_handlers=[]),
+        auto_reconnect_enabled=False,
+    )
+    client.message_listeners.append(record)
+    client.socket_mode_request_listeners.append(answer)
+    try:
+        await client.connect()
+        await fake.socket_connected(timeout=5)
+        assert fake.socket_clients == 1
+        envelope_id = await fake.socket_send("slash_commands", _slash_payload("hi"))
+        ack = await fake.socket_ack(envelope_id, timeout=5)
+        assert ack == {"envelope_id": envelope_id, "payload": {"text": "you said hi"}}
+        hello, envelope = seen
+        assert hello["type"] == "hello" and hello["connection_info"] == {"app_id": "A1"}
+        assert hello["num_connections"] == 1 and "debug_info" in hello
+        assert envelope == {
+            "envelope_id": envelope_id,
+            "type": "slash_commands",
+            "payload": _slash_payload("hi"),
+            "accepts_response_payload": True,
+        }
+        assert fake.socket_sent == [envelope]
+    finally:
+        await client.close()
+    await fake.socket_disconnected(timeout=5)
+    assert fake.socket_clients == 0
+
+
+async def test_socket_answers_ping_frames_and_records_bare_acks(fake):
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(fake.socket_url, autoping=False) as ws,
+    ):
+        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        await ws.ping(b"sdk-ping-pong:1.5")
+        pong = await ws.receive(timeout=5)
+        assert pong.type == aiohttp.WSMsgType.PONG and pong.data == b"sdk-ping-pong:1.5"
+        envelope_id = await fake.socket_send(
+            "events_api",
+            {"event": {"type": "app_home_opened"}},
+            envelope_id="e-7",
+            accepts_response_payload=False,
+        )
+        sent = await ws.receive_json(timeout=5)
+        assert sent["envelope_id"] == envelope_id == "e-7"
+        assert sent["accepts_response_payload"] is False
+        await ws.send_str("not json")
+        await ws.send_json({"envelope_id": "e-7"})
+        assert await fake.socket_ack("e-7", timeout=5) == {"envelope_id": "e-7"}
+    assert fake.socket_acks == [{"envelope_id": "e-7"}]
+
+
+async def test_socket_send_needs_a_client_and_ack_waits_are_bounded(fake):
+    with pytest.raises(RuntimeError):
+        await fake.socket_send("slash_commands", _slash_payload())
+    with pytest.raises(TimeoutError):
+        await fake.socket_connected(timeout=0.05)
+    with pytest.raises(TimeoutError):
+        await fake.socket_ack("never-sent", timeout=0.05)
+
+
+async def test_stopping_the_fake_closes_open_websockets():
+    fake = FakeSlack(token=TOKEN)
+    await fake.start()
+    try:
+        async with aiohttp.ClientSession() as session, session.ws_connect(fake.socket_url) as ws:
+            await ws.receive_json(timeout=5)
+            await fake.socket_connected(timeout=5)
+            async with asyncio.timeout(5):
+                await fake.stop()
+            closed = await ws.receive(timeout=5)
+            assert closed.type == aiohttp.WSMsgType.CLOSE
+            assert closed.data == aiohttp.WSCloseCode.GOING_AWAY
+    finally:
+        await fake.stop()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import replace
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.commands import ParsedCommand, parse_command
 from bot.profiles import Status
-from handlers import blocks
+from handlers import blocks, delivery, pairing
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
-from storage import participants
+from storage import pairs, participants
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +24,26 @@ def register(app: AsyncApp, deps: Deps) -> None:
         parsed = parse_command(body.get("text"))
         team_id, user_id = body["team_id"], body["user_id"]
         if parsed.admin:
-            await _admin(ack, deps, parsed, team_id=team_id, user_id=user_id)
+            await _admin(
+                ack,
+                deps,
+                parsed,
+                team_id=team_id,
+                user_id=user_id,
+                body_response_url=body.get("response_url", ""),
+            )
             return
         match parsed.name:
             case "signup":
                 await _signup(ack, deps, body, team_id=team_id, user_id=user_id)
             case "status":
-                participant = await deps.db.run(
-                    lambda s: participants.get_participant(
-                        session=s, team_id=team_id, user_id=user_id
-                    )
+                me, live, partners = await deps.db.run(
+                    lambda s: pairing.pair_view(s, team_id=team_id, user_id=user_id)
                 )
-                await _reply(ack, blocks.status_blocks(participant), "Your Reverse Mentor status")
+                content = blocks.status_blocks(me, paired=bool(live))
+                if me is not None and me.status != Status.LEFT:
+                    content += blocks.pairs_status_blocks(user_id, live, partners)
+                await _reply(ack, content, "Your Reverse Mentor status")
             case "pause" | "resume":
                 await _set_status(ack, deps, parsed.name, team_id=team_id, user_id=user_id)
             case "leave":
@@ -93,12 +103,27 @@ async def _set_status(ack: AsyncAck, deps: Deps, name: str, *, team_id: str, use
 
 
 async def _admin(
-    ack: AsyncAck, deps: Deps, parsed: ParsedCommand, *, team_id: str, user_id: str
+    ack: AsyncAck,
+    deps: Deps,
+    parsed: ParsedCommand,
+    *,
+    team_id: str,
+    user_id: str,
+    body_response_url: str,
 ) -> None:
     if not await deps.is_admin(team_id=team_id, user_id=user_id):
         await _reply(ack, blocks.admin_refused_blocks(), "Admin commands are for program admins")
         return
     match parsed.name:
+        case "match":
+            preview = parsed.args[:1] == ("preview",)
+            await ack(
+                text="Working out the best pairs…" if preview else "Matching and introducing…",
+                response_type="ephemeral",
+            )
+            await _match(deps, body_response_url, team_id=team_id, preview=preview)
+        case "unpair":
+            await _unpair(ack, deps, parsed.args, team_id=team_id)
         case "participants":
             counts = await deps.db.run(
                 lambda s: participants.count_participants(session=s, team_id=team_id)
@@ -106,3 +131,65 @@ async def _admin(
             await _reply(ack, blocks.participant_counts_blocks(counts), "Participants")
         case _:
             await _reply(ack, blocks.admin_help_blocks(parsed), "Reverse Mentor admin commands")
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|^([UW][A-Z0-9]+)$")
+
+
+def mentioned_users(args: tuple[str, ...]) -> list[str]:
+    """User IDs from `<@U123|name>` mentions (or bare IDs), in order, without repeats."""
+    found = []
+    for word in args:
+        hit = _MENTION.search(word)
+        if hit:
+            found.append(hit.group(1) or hit.group(2))
+    return list(dict.fromkeys(found))
+
+
+async def _match(deps: Deps, response_url: str, *, team_id: str, preview: bool) -> None:
+    result = await pairing.propose(deps, team_id=team_id)
+    if not preview:
+        now = deps.clock()
+        created = await deps.db.run(
+            lambda s: pairing.commit_pairs(s, team_id=team_id, proposals=result.pairs, now=now)
+        )
+        kept = {(p.mentor_id, p.mentee_id) for p in created}
+        chosen = [p for p in result.pairs if (p.mentor_id, p.mentee_id) in kept]
+        result = replace(result, pairs=chosen, total_score=sum(p.score for p in chosen))
+        log.info("admin matched %d new pairs", len(created))
+        delivery.kick(deps)
+    await deps.slack.respond(
+        response_url,
+        response_type="ephemeral",
+        replace_original=True,
+        text=f"{'Matched' if not preview else 'Proposed'} {len(result.pairs)} pairs",
+        blocks=blocks.match_preview_blocks(result, committed=not preview),
+    )
+
+
+async def _unpair(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str) -> None:
+    users = mentioned_users(args)
+    if len(users) != 2:
+        await ack(
+            text="Name the two people to unpair: `/mentor admin unpair @mentor @mentee`.",
+            response_type="ephemeral",
+        )
+        return
+    first, second = users
+
+    def unpair(session):
+        pair = pairs.live_pair_between(session=session, team_id=team_id, a=first, b=second)
+        if pair is None:
+            return False
+        return pairs.end_pair(session=session, pair=pair, reason="admin_unpaired", now=deps.clock())
+
+    ended = await deps.db.run(unpair)
+    if not ended:
+        await ack(text=f"<@{first}> and <@{second}> are not paired.", response_type="ephemeral")
+        return
+    await ack(
+        text=f"Ended the pair of <@{first}> and <@{second}>. Both are told, and both are back "
+        "in the pool for the next `/mentor admin match`.",
+        response_type="ephemeral",
+    )
+    delivery.kick(deps)

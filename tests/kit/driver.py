@@ -90,7 +90,15 @@ class Driver:
             {"type": "view_submission", "user": {"id": user, "team_id": TEAM_ID}, "view": view}
         )
 
-    async def click(self, action_id: str, *, user: str = "U1", container: dict | None = None):
+    async def click(
+        self,
+        action_id: str,
+        *,
+        user: str = "U1",
+        container: dict | None = None,
+        **action_fields,
+    ):
+        """Press a button (or pick from an element: pass e.g. selected_date=...)."""
         self._responses += 1
         payload = {
             "type": "block_actions",
@@ -99,9 +107,22 @@ class Driver:
             "container": container or {"type": "view", "view_id": "VHOME"},
             "actions": [{"action_id": action_id, "block_id": "b", "type": "button"}],
         }
+        payload["actions"][0].update(action_fields)
         if payload["container"]["type"] == "message":
             payload["response_url"] = self.slack.response_url(f"act{self._responses}")
+            if "channel_id" in payload["container"]:
+                payload["channel"] = {"id": payload["container"]["channel_id"]}
         return await self.interact(payload)
+
+    async def click_in_message(self, call, action_id: str, *, user: str, **action_fields):
+        """Press something in a message the bot posted (a recorded chat.postMessage call)."""
+        container = {
+            "type": "message",
+            "channel_id": call.params["channel"],
+            "message_ts": "1700000000.000100",
+            "is_ephemeral": False,
+        }
+        return await self.click(action_id, user=user, container=container, **action_fields)
 
     async def event(self, event: dict, *, event_id: str, retry_num: int | None = None):
         headers = {}
@@ -123,6 +144,7 @@ class Driver:
                 if not task.done()
                 and "run_ack_function_asynchronously" in task.get_coro().__qualname__
             ]
+            pending += [t for t in self.runtime.deps.background if not t.done()]
             if not pending:
                 return
             await asyncio.wait(pending, timeout=10)

@@ -5,6 +5,7 @@ Used by tests and the offline demo through the real slack_sdk client (base_url=f
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import itertools
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aiohttp import web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 # Parameters Slack accepts as JSON-encoded strings in form bodies.
 _JSON_KEYS = ("blocks", "view", "attachments", "files", "metadata")
@@ -362,8 +363,10 @@ class FakeSlack:
         team_id: str = "T0001",
         bot_user_id: str = "UBOT",
         bot_id: str = "BBOT",
+        app_token: str = "xapp-1-test",
     ) -> None:
         self.token = token
+        self.app_token = app_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -380,9 +383,16 @@ class FakeSlack:
         self._ts = itertools.count(100, 100)
         self._runner: web.AppRunner | None = None
         self._base: str | None = None
+        # Socket Mode: what was sent to the app, what it acknowledged, who is connected.
+        self.socket_sent: list[dict] = []
+        self.socket_acks: list[dict] = []
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._socket_changed = asyncio.Condition()
+        self._envelopes = itertools.count(1)
         self._methods: dict[str, Callable[[dict], dict]] = {
             "auth.test": self._auth_test,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -406,6 +416,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket-mode", self._socket_mode)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -415,6 +426,9 @@ class FakeSlack:
         self._base = f"http://{host}:{port}"
 
     async def stop(self) -> None:
+        # Open websockets would otherwise hold up the runner's shutdown.
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server stopping")
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -438,6 +452,10 @@ class FakeSlack:
 
     def response_url(self, name: str = "r1") -> str:
         return f"{self.base_url}/response/{name}"
+
+    @property
+    def socket_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http") + "/socket-mode"
 
     # --- test controls -------------------------------------------------------------------------
 
@@ -463,6 +481,7 @@ class FakeSlack:
         is_owner: bool = False,
         deleted: bool = False,
         team_id: str | None = None,
+        email: str | None = None,
     ) -> dict:
         """Store a workspace member; the returned dict is live (edit it to change later answers)."""
         real_name = real_name or f"User {user_id}"
@@ -488,6 +507,7 @@ class FakeSlack:
                 "real_name_normalized": real_name,
                 "display_name": real_name.split()[0],
                 "display_name_normalized": real_name.split()[0],
+                "email": email or f"{user_id.lower()}@example.com",
                 "team": team_id or self.team_id,
             },
         }
@@ -521,6 +541,95 @@ class FakeSlack:
         for _ in range(times):
             self._failures[method].append(_Failure(status, retry_after, error))
 
+    # --- Socket Mode ---------------------------------------------------------------------------
+
+    @property
+    def socket_clients(self) -> int:
+        return len(self._sockets)
+
+    # The waits take a timeout so that a test can never hang on a client that never shows up.
+    async def socket_connected(self, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Wait until a Socket Mode client has connected (and been sent its hello)."""
+        await self._wait_socket(lambda: bool(self._sockets), timeout)
+
+    async def socket_disconnected(self, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Wait until no Socket Mode client is connected."""
+        await self._wait_socket(lambda: not self._sockets, timeout)
+
+    async def socket_send(
+        self,
+        envelope_type: str,
+        payload: dict,
+        *,
+        envelope_id: str | None = None,
+        accepts_response_payload: bool = True,
+    ) -> str:
+        """Deliver an envelope ("slash_commands", "interactive", "events_api"); returns its id."""
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode client is connected")
+        envelope_id = envelope_id or f"env-{next(self._envelopes):06d}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        self.socket_sent.append(envelope)
+        for ws in list(self._sockets):
+            await ws.send_json(envelope)
+        return envelope_id
+
+    async def socket_ack(self, envelope_id: str, timeout: float = 10) -> dict:  # noqa: ASYNC109
+        """Wait for the app's acknowledgement of an envelope and return it."""
+
+        def find() -> dict | None:
+            return next((a for a in self.socket_acks if a.get("envelope_id") == envelope_id), None)
+
+        await self._wait_socket(lambda: find() is not None, timeout)
+        return find() or {}
+
+    async def _wait_socket(self, predicate: Callable[[], bool], seconds: float) -> None:
+        async with asyncio.timeout(seconds), self._socket_changed:
+            await self._socket_changed.wait_for(predicate)
+
+    async def _socket_notify(self) -> None:
+        async with self._socket_changed:
+            self._socket_changed.notify_all()
+
+    async def _socket_mode(self, request: web.Request) -> web.StreamResponse:
+        # autoping answers the client's ping frames with pongs, as Slack's servers do.
+        ws = web.WebSocketResponse(autoping=True, timeout=5)
+        await ws.prepare(request)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "debug_info": {
+                    "host": "applink-fake",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": "A1"},
+            }
+        )
+        self._sockets.add(ws)
+        await self._socket_notify()
+        try:
+            async for message in ws:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    data = json.loads(message.data)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and data.get("envelope_id"):
+                    self.socket_acks.append(data)
+                    await self._socket_notify()
+        finally:
+            self._sockets.discard(ws)
+            await self._socket_notify()
+        return ws
+
     # --- HTTP handlers -------------------------------------------------------------------------
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
@@ -540,6 +649,11 @@ class FakeSlack:
             return failure
         if token is None:
             return web.json_response(_error("not_authed"))
+        if method == "apps.connections.open":
+            # Only the app-level token may open a Socket Mode connection.
+            if token != self.app_token:
+                return web.json_response(_error("invalid_auth"))
+            return web.json_response({"ok": True, "url": self.socket_url})
         if token != self.token:
             return web.json_response(_error("invalid_auth"))
         handler = self._methods.get(method)
@@ -626,6 +740,13 @@ class FakeSlack:
         if user is None:
             return _error("user_not_found")
         return {"ok": True, "user": copy.deepcopy(user)}
+
+    def _users_lookup_by_email(self, params: dict) -> dict:
+        wanted = (params.get("email") or "").lower()
+        for user in self.users.values():
+            if user["profile"]["email"].lower() == wanted:
+                return {"ok": True, "user": copy.deepcopy(user)}
+        return _error("users_not_found")
 
     def _open(self, members: list[str]) -> tuple[str, bool]:
         channel_id = self.conversation_id(*members)

@@ -1,0 +1,112 @@
+"""Matching as the listeners use it: load the pool, ask bot/ for the best pairs, commit them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlmodel import Session
+
+from bot.matching import MatchResult, ProposedPair, match
+from bot.pool import Person, build_pool
+from handlers.deps import Deps
+from storage import pairs, participants
+from storage.models import Pair, Participant
+
+
+def _person(p: Participant) -> Person:
+    return Person(
+        user_id=p.user_id,
+        role=p.role,
+        status=p.status,
+        level=p.level,
+        department=p.department,
+        manager_id=p.manager_id,
+        topics=tuple(p.topics),
+        goals=p.goals,
+        capacity=p.capacity,
+        timezone=p.timezone,
+    )
+
+
+async def propose(deps: Deps, *, team_id: str) -> MatchResult:
+    """The optimal assignment for everyone waiting now. Pure computation runs off the loop."""
+
+    def load(session: Session):
+        people = [
+            _person(p) for p in participants.all_participants(session=session, team_id=team_id)
+        ]
+        live = [
+            (p.mentor_id, p.mentee_id) for p in pairs.live_pairs(session=session, team_id=team_id)
+        ]
+        return people, live, pairs.past_pairs(session=session, team_id=team_id)
+
+    people, live, past = await deps.db.run(load)
+    now = deps.clock()
+
+    def solve() -> MatchResult:
+        pool = build_pool(people, live, now)
+        return match(pool.juniors, pool.leaders, past_pairs=past, managers=pool.managers)
+
+    return await asyncio.to_thread(solve)
+
+
+def commit_pairs(
+    session: Session, *, team_id: str, proposals: list[ProposedPair], now
+) -> list[Pair]:
+    """Store proposals that are still valid. Re-checked inside the write transaction, so two
+    admins matching at once (or one matching twice) never pair anyone twice."""
+    live = pairs.live_pairs(session=session, team_id=team_id)
+    past = pairs.past_pairs(session=session, team_id=team_id)
+    mentoring = Counter(p.mentor_id for p in live)
+    mentored = {p.mentee_id for p in live}
+    created: list[Pair] = []
+    for proposal in proposals:
+        mentor = participants.get_participant(
+            session=session, team_id=team_id, user_id=proposal.mentor_id
+        )
+        mentee = participants.get_participant(
+            session=session, team_id=team_id, user_id=proposal.mentee_id
+        )
+        if mentor is None or mentee is None or {mentor.status, mentee.status} != {"active"}:
+            continue
+        if proposal.mentee_id in mentored or mentoring[proposal.mentor_id] >= mentor.capacity:
+            continue
+        if frozenset((proposal.mentor_id, proposal.mentee_id)) in past:
+            continue
+        created.append(
+            pairs.create_pair(
+                session=session,
+                team_id=team_id,
+                mentor_id=proposal.mentor_id,
+                mentee_id=proposal.mentee_id,
+                score=proposal.score,
+                explanation=proposal.explanation,
+                now=now,
+            )
+        )
+        mentoring[proposal.mentor_id] += 1
+        mentored.add(proposal.mentee_id)
+    return created
+
+
+def end_pairs_of(session: Session, *, team_id: str, user_id: str, reason: str, now) -> list[Pair]:
+    """End every live pair someone is in; their partners go back to the pool."""
+    ended = []
+    for pair in pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id):
+        if pairs.end_pair(session=session, pair=pair, reason=reason, now=now):
+            ended.append(pair)
+    return ended
+
+
+def pair_view(session: Session, *, team_id: str, user_id: str):
+    """Someone's profile, live pairs and their partners' profiles, for status and Home."""
+    me = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
+    live = pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id)
+    partners = {
+        other: participants.get_participant(session=session, team_id=team_id, user_id=other)
+        for pair in live
+        for other in (pair.mentor_id, pair.mentee_id)
+        if other != user_id
+    }
+    return me, live, {k: v for k, v in partners.items() if v is not None}

@@ -1,0 +1,96 @@
+"""The outbox: messages the bot decided to send, recorded in the transaction that decided it.
+
+A unique (team_id, key) makes each decision happen once however often it is re-made, and a
+row stays pending until Slack has accepted it, so a crash or an outage loses nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import Session, col, select
+
+from storage.models import OutboxMessage
+
+
+def enqueue(
+    *,
+    session: Session,
+    team_id: str,
+    key: str,
+    kind: str,
+    now: datetime,
+    pair_id: int | None = None,
+    payload: dict | None = None,
+) -> bool:
+    """Decide to send a message; False when that key was decided before."""
+    result = session.execute(
+        insert(OutboxMessage)
+        .values(
+            team_id=team_id,
+            key=key,
+            kind=kind,
+            pair_id=pair_id,
+            payload=payload or {},
+            status="pending",
+            attempts=0,
+            not_before=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    return result.rowcount == 1
+
+
+def due_messages(*, session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", col(OutboxMessage.not_before) <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def pending_count(*, session: Session, team_id: str) -> int:
+    return len(
+        session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == team_id, OutboxMessage.status == "pending"
+            )
+        ).all()
+    )
+
+
+def mark_sent(
+    *, session: Session, message_id: int, channel_id: str | None, ts: str | None, now: datetime
+) -> None:
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        return
+    message.status, message.channel_id, message.ts, message.sent_at = "sent", channel_id, ts, now
+    message.attempts += 1
+    session.add(message)
+
+
+def mark_retry(
+    *, session: Session, message_id: int, error: str, not_before: datetime
+) -> OutboxMessage | None:
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        return None
+    message.attempts += 1
+    message.last_error, message.not_before = error, not_before
+    session.add(message)
+    return message
+
+
+def mark_failed(*, session: Session, message_id: int, error: str) -> None:
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        return
+    message.status, message.last_error = "failed", error
+    message.attempts += 1
+    session.add(message)

@@ -1,0 +1,143 @@
+"""Pair repository. A pair is live from its proposal until it ends; ended pairs are history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, or_, select
+
+from storage import outbox
+from storage.models import Pair
+
+LIVE = ("introducing", "active", "intro_failed")
+
+
+def live_pairs(*, session: Session, team_id: str) -> list[Pair]:
+    return list(
+        session.exec(
+            select(Pair)
+            .where(Pair.team_id == team_id, col(Pair.status).in_(LIVE))
+            .order_by(Pair.id)
+        ).all()
+    )
+
+
+def live_pairs_of(*, session: Session, team_id: str, user_id: str) -> list[Pair]:
+    return list(
+        session.exec(
+            select(Pair)
+            .where(
+                Pair.team_id == team_id,
+                col(Pair.status).in_(LIVE),
+                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
+            )
+            .order_by(Pair.id)
+        ).all()
+    )
+
+
+def live_pair_between(*, session: Session, team_id: str, a: str, b: str) -> Pair | None:
+    return session.exec(
+        select(Pair).where(
+            Pair.team_id == team_id,
+            col(Pair.status).in_(LIVE),
+            or_(
+                (Pair.mentor_id == a) & (Pair.mentee_id == b),
+                (Pair.mentor_id == b) & (Pair.mentee_id == a),
+            ),
+        )
+    ).first()
+
+
+def get_pair(*, session: Session, team_id: str, pair_id: int) -> Pair | None:
+    pair = session.get(Pair, pair_id)
+    return pair if pair is not None and pair.team_id == team_id else None
+
+
+def past_pairs(*, session: Session, team_id: str) -> set[frozenset[str]]:
+    """Every pair there has ever been, so a re-match never repeats one."""
+    rows = session.exec(select(Pair.mentor_id, Pair.mentee_id).where(Pair.team_id == team_id)).all()
+    return {frozenset(row) for row in rows}
+
+
+def create_pair(
+    *,
+    session: Session,
+    team_id: str,
+    mentor_id: str,
+    mentee_id: str,
+    score: float,
+    explanation: str,
+    now: datetime,
+) -> Pair:
+    """Store a new pair and, in the same transaction, the decision to introduce it."""
+    pair = Pair(
+        team_id=team_id,
+        mentor_id=mentor_id,
+        mentee_id=mentee_id,
+        score=score,
+        explanation=explanation,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(pair)
+    session.flush()
+    outbox.enqueue(
+        session=session,
+        team_id=team_id,
+        key=f"intro:{pair.id}",
+        kind="intro",
+        pair_id=pair.id,
+        now=now,
+    )
+    return pair
+
+
+def mark_introduced(
+    *, session: Session, pair_id: int, channel_id: str, ts: str, now: datetime
+) -> None:
+    pair = session.get(Pair, pair_id)
+    if pair is None or pair.status not in ("introducing", "intro_failed"):
+        return
+    pair.status, pair.dm_channel_id, pair.intro_ts, pair.updated_at = "active", channel_id, ts, now
+    session.add(pair)
+
+
+def remember_channel(*, session: Session, pair_id: int, channel_id: str, now: datetime) -> None:
+    pair = session.get(Pair, pair_id)
+    if pair is not None and pair.dm_channel_id != channel_id:
+        pair.dm_channel_id, pair.updated_at = channel_id, now
+        session.add(pair)
+
+
+def mark_intro_failed(*, session: Session, pair_id: int, now: datetime) -> Pair | None:
+    pair = session.get(Pair, pair_id)
+    if pair is not None and pair.status == "introducing":
+        pair.status, pair.updated_at = "intro_failed", now
+        session.add(pair)
+    return pair
+
+
+def end_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> bool:
+    """End a live pair and decide to tell both people; False if it had already ended."""
+    if pair.status not in LIVE:
+        return False
+    was_introduced = pair.dm_channel_id is not None
+    pair.status, pair.end_reason, pair.ended_at, pair.updated_at = "ended", reason, now, now
+    session.add(pair)
+    if was_introduced:
+        outbox.enqueue(
+            session=session,
+            team_id=pair.team_id,
+            key=f"ended:{pair.id}",
+            kind="pair_ended",
+            pair_id=pair.id,
+            payload={"reason": reason},
+            now=now,
+        )
+    return True
+
+
+def set_next_session(*, session: Session, pair: Pair, on: date, now: datetime) -> None:
+    pair.next_session_on, pair.updated_at = on, now
+    session.add(pair)

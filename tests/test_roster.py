@@ -1,0 +1,83 @@
+"""CSV roster import: a clear per-row report for bad rows, and nothing half-imported."""
+
+from __future__ import annotations
+
+import io
+
+from sqlmodel import select
+
+from bot.roster import parse_roster
+from handlers.roster import import_roster, run_import
+from storage.models import Participant
+
+HEADER = "user,role,level,department,manager,topics,goals,capacity\n"
+GOOD = HEADER + (
+    "U1,junior,1,Finance,,AI;hybrid,Show leaders practical AI,2\n"
+    "u2@example.com,leader,Executive (C-level),Operations,U1,Digital trends & AI,Learn AI,\n"
+)
+
+
+def _stored(bot) -> list[Participant]:
+    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Participant)).all()))
+
+
+def test_parse_accepts_keys_labels_and_emails():
+    parsed = parse_roster(GOOD)
+    assert parsed.problems == []
+    (first, first_profile), (second, second_profile) = parsed.rows
+    assert first_profile.topics == ("ai", "hybrid") and first_profile.capacity == 2
+    assert second.user == "u2@example.com" and second.manager == "U1"
+    assert second_profile.level == 6 and second_profile.topics == ("ai",)
+
+
+def test_parse_reports_every_bad_row_by_line():
+    text = HEADER + (
+        "U1,junior,1,Finance,,ai,Teach,1\n"
+        "not-a-user,boss,9,,,astrology,,7\n"
+        "U1,leader,5,Ops,,ai,Learn,\n"
+    )
+    parsed = parse_roster(text)
+    lines = sorted({p.line for p in parsed.problems})
+    assert lines == [3, 4]
+    report = "\n".join(str(p) for p in parsed.problems)
+    assert "line 3: user must be a Slack user ID" in report
+    assert "line 3: role:" in report and "line 3: level:" in report and "line 3: topics:" in report
+    assert "line 4: user is listed twice (first on line 2)" in report
+
+
+def test_parse_rejects_a_file_without_the_columns():
+    parsed = parse_roster("name,email\nJo,jo@example.com\n")
+    assert parsed.rows == [] and "missing: user, role, level" in str(parsed.problems[0])
+
+
+async def test_import_stores_all_rows_with_slack_profile_data(bot):
+    bot.slack.add_user("U2", tz="America/New_York", title="COO", email="u2@example.com")
+    count, problems = await import_roster(bot.runtime.deps, team_id="T0001", text=GOOD)
+    assert (count, problems) == (2, [])
+    stored = {p.user_id: p for p in _stored(bot)}
+    assert stored["U2"].timezone == "America/New_York" and stored["U2"].manager_id == "U1"
+    assert stored["U1"].capacity == 2
+
+
+async def test_one_unknown_user_imports_nothing(bot):
+    text = GOOD + "UNOBODY,junior,2,Legal,,career,Help,1\n"
+    bot.slack.add_user("U2", email="u2@example.com")
+    count, problems = await import_roster(bot.runtime.deps, team_id="T0001", text=text)
+    assert count == 0
+    assert [str(p) for p in problems] == ["line 4: no Slack user UNOBODY (user_not_found)"]
+    assert _stored(bot) == []
+
+
+async def test_cli_prints_a_report_and_exit_code(bot, tmp_path):
+    roster = tmp_path / "pilot.csv"
+    roster.write_text(HEADER + "U1,junior,1,Finance,,ai,,1\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert await run_import(bot.runtime.deps, str(roster), out=out, err=err) == 1
+    assert "nothing was imported" in err.getvalue() and "line 2: goals:" in err.getvalue()
+    assert _stored(bot) == []
+
+    roster.write_text(HEADER + "U1,junior,1,Finance,,ai,Teach AI,1\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert await run_import(bot.runtime.deps, str(roster), out=out, err=err) == 0
+    assert "imported 1 participants" in out.getvalue()
+    assert len(_stored(bot)) == 1
