@@ -28,6 +28,9 @@ class Settings:
     admin_channel: str | None = None
     tick_seconds: int = 60
     log_level: str = "INFO"
+    min_level_gap: int = 1
+    ideal_level_gap: int = 3
+    min_shared_hours: float = 2.0
 
     @property
     def socket_mode(self) -> bool:
@@ -117,6 +120,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             "channel's details and copy the ID at the bottom."
         )
 
+    min_level_gap = _int_setting(
+        get("MENTOR_MIN_LEVEL_GAP"), "MENTOR_MIN_LEVEL_GAP", default=1, low=1, high=5
+    )
+    ideal_level_gap = _int_setting(
+        get("MENTOR_IDEAL_LEVEL_GAP"), "MENTOR_IDEAL_LEVEL_GAP", default=3, low=1, high=5
+    )
+    min_shared_hours = _int_setting(
+        get("MENTOR_MIN_SHARED_HOURS"), "MENTOR_MIN_SHARED_HOURS", default=2, low=0, high=9
+    )
+
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}.")
@@ -132,6 +145,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         admin_channel=admin_channel,
         tick_seconds=tick_seconds,
         log_level=log_level,
+        min_level_gap=min_level_gap,
+        ideal_level_gap=ideal_level_gap,
+        min_shared_hours=float(min_shared_hours),
     )
 
 

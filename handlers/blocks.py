@@ -54,6 +54,8 @@ class Actions:
     RESUME = "resume_participation"
     LEAVE_CONFIRM = "leave_confirm"
     LEAVE_CANCEL = "leave_cancel"
+    PAUSE_KEEP_PAIR = "pause_keep_pair"
+    PAUSE_RELEASE_PAIR = "pause_release_pair"
     PICK_SESSION_DATE = "pick_session_date"
     REQUEST_REMATCH = "request_rematch"
 
@@ -304,6 +306,37 @@ def leave_confirm_blocks() -> list[Block]:
     ]
 
 
+def pause_choice_blocks(user_id: str, live: list[Pair]) -> list[Block]:
+    partners = " and ".join(
+        f"<@{p.mentee_id if p.mentor_id == user_id else p.mentor_id}>" for p in live
+    )
+    return [
+        _section(
+            f"Pausing stops reminders and new matches. What about your pairing with {partners}?"
+        ),
+        ActionsBlock(
+            block_id="pause",
+            elements=[
+                ButtonElement(
+                    action_id=Actions.PAUSE_KEEP_PAIR,
+                    text="Pause, keep my pair",
+                    style="primary",
+                ),
+                ButtonElement(
+                    action_id=Actions.PAUSE_RELEASE_PAIR,
+                    text="Step back for good",
+                    confirm=ConfirmObject(
+                        title="Step back from your pair?",
+                        text="Your pairing ends and your partner is matched with someone new.",
+                        confirm="Step back",
+                        deny="Keep my pair",
+                    ),
+                ),
+            ],
+        ),
+    ]
+
+
 def home_view(participant: Participant | None, *, pairs_section: Sequence[Block] = ()) -> View:
     signed_up = participant is not None and participant.status != Status.LEFT
     blocks: list[Block] = [HeaderBlock(text="Reverse Mentor")]
@@ -412,6 +445,7 @@ _ENDED_TEXT = {
     "admin_unpaired": "The program team has ended this pairing.",
     "participant_left": "This pairing has ended because one of you has left the program.",
     "rematch_requested": "This pairing has ended because a different match was requested.",
+    "participant_paused": "This pairing has ended because one of you is stepping back for now.",
 }
 
 

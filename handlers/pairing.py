@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlmodel import Session
 
-from bot.matching import MatchResult, ProposedPair, match
+from bot.matching import MatchResult, MatchRules, ProposedPair, match
 from bot.pool import Person, build_pool
 from handlers.deps import Deps
 from storage import pairs, participants
@@ -43,10 +43,18 @@ async def propose(deps: Deps, *, team_id: str) -> MatchResult:
 
     people, live, past = await deps.db.run(load)
     now = deps.clock()
+    settings = deps.settings
+    rules = MatchRules(
+        min_level_gap=settings.min_level_gap,
+        ideal_level_gap=settings.ideal_level_gap,
+        min_shared_hours=settings.min_shared_hours,
+    )
 
     def solve() -> MatchResult:
         pool = build_pool(people, live, now)
-        return match(pool.juniors, pool.leaders, past_pairs=past, managers=pool.managers)
+        return match(
+            pool.juniors, pool.leaders, past_pairs=past, rules=rules, managers=pool.managers
+        )
 
     return await asyncio.to_thread(solve)
 

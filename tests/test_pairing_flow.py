@@ -268,3 +268,46 @@ async def test_rate_limited_introductions_wait_and_are_sent_once(cohort, timer):
     await bot.command("admin match", user="UADMIN")
     assert 3 in timer.sleeps
     assert len(sent(bot, "chat.postMessage")) == 2
+
+
+async def test_pausing_with_a_pair_asks_and_can_keep_it(cohort):
+    bot = cohort
+    await bot.command("admin match", user="UADMIN")
+    status, body = await bot.command("pause", user="UL1")
+    assert "What about your pairing with <@UJ1>" in str(body["blocks"])
+    msg = {"type": "message", "message_ts": "1.2"}
+    await bot.click("pause_keep_pair", user="UL1", container=msg)
+    assert pairs_in_db(bot)[0].status == "active"
+    assert "Your pair stays" in sent(bot, "response_url")[-1].params["text"]
+    status, body = await bot.command("status", user="UL1")
+    assert "paused" in str(body["blocks"])
+
+
+async def test_pausing_for_good_frees_the_partner(cohort):
+    bot = cohort
+    await bot.command("admin match", user="UADMIN")
+    await bot.command("pause", user="UL1")
+    await bot.click(
+        "pause_release_pair", user="UL1", container={"type": "message", "message_ts": "1"}
+    )
+    pair = pairs_in_db(bot)[0]
+    assert (pair.status, pair.end_reason) == ("ended", "participant_paused")
+    assert "stepping back" in sent(bot, "chat.postMessage")[-1].params["text"]
+    status, body = await bot.command("status", user="UJ1")
+    assert "waiting to be paired" in str(body["blocks"])
+
+
+async def test_matching_rules_come_from_settings(slack, tmp_path, clock, timer):
+    from tests.kit.driver import make_settings, start_driver, stop_driver
+
+    settings = make_settings(slack, tmp_path / "strict.db", MENTOR_MIN_LEVEL_GAP="5")
+    bot = await start_driver(settings, slack, clock=clock, timer=timer)
+    try:
+        for user in PEOPLE:
+            await sign_up(bot, user)
+        await bot.command("admin match preview", user="UADMIN")
+        preview = str(sent(bot, "response_url")[-1].params["blocks"])
+        # Only UJ1 (level 1) and UL1 (level 6) are five levels apart.
+        assert "Proposed 1 pair" in preview and "<@UJ1> mentors <@UL1>" in preview
+    finally:
+        await stop_driver(bot)

@@ -57,6 +57,8 @@ def test_all_settings_parsed():
         (GOOD | {"DATABASE_URL": "postgresql://x"}, "DATABASE_URL"),
         (GOOD | {"SLACK_API_URL": "slack.com"}, "SLACK_API_URL"),
         (GOOD | {"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        (GOOD | {"MENTOR_MIN_LEVEL_GAP": "0"}, "MENTOR_MIN_LEVEL_GAP"),
+        (GOOD | {"MENTOR_MIN_SHARED_HOURS": "10"}, "MENTOR_MIN_SHARED_HOURS"),
     ],
 )
 def test_bad_settings_name_the_variable(env, names):

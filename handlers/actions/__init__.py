@@ -61,6 +61,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         await publish_home(deps, team_id=team_id, user_id=user_id)
 
+    @app.action(Actions.PAUSE_KEEP_PAIR)
+    @app.action(Actions.PAUSE_RELEASE_PAIR)
+    async def pause_from_choice(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = _ids(body)
+        release = action["action_id"] == Actions.PAUSE_RELEASE_PAIR
+
+        def pause(session) -> None:
+            now = deps.clock()
+            if release:
+                pairing.end_pairs_of(
+                    session, team_id=team_id, user_id=user_id, reason="participant_paused", now=now
+                )
+            participants.set_status(
+                session=session, team_id=team_id, user_id=user_id, status=Status.PAUSED, now=now
+            )
+
+        await deps.db.run(pause)
+        text = (
+            "Paused, and your partner will be matched with someone new. "
+            "Run `/mentor resume` when you're ready to be matched again."
+            if release
+            else "Paused. Your pair stays; run `/mentor resume` when you're back."
+        )
+        if _from_message(body):
+            await deps.slack.respond(body["response_url"], replace_original=True, text=text)
+        if release:
+            delivery.kick(deps)
+        await publish_home(deps, team_id=team_id, user_id=user_id)
+
     @app.action(Actions.LEAVE_CONFIRM)
     async def leave(ack: AsyncAck, body: dict) -> None:
         await ack()

@@ -44,8 +44,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 if me is not None and me.status != Status.LEFT:
                     content += blocks.pairs_status_blocks(user_id, live, partners)
                 await _reply(ack, content, "Your Reverse Mentor status")
-            case "pause" | "resume":
-                await _set_status(ack, deps, parsed.name, team_id=team_id, user_id=user_id)
+            case "pause":
+                live = await deps.db.run(
+                    lambda s: pairs.live_pairs_of(session=s, team_id=team_id, user_id=user_id)
+                )
+                if live:  # a pair is waiting on them: ask whether to keep it
+                    await _reply(ack, blocks.pause_choice_blocks(user_id, live), "Pause?")
+                else:
+                    await _set_status(ack, deps, "pause", team_id=team_id, user_id=user_id)
+            case "resume":
+                await _set_status(ack, deps, "resume", team_id=team_id, user_id=user_id)
             case "leave":
                 participant = await deps.db.run(
                     lambda s: participants.get_participant(
