@@ -8,11 +8,11 @@ from datetime import date
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.profiles import Status
-from handlers import blocks, delivery, pairing
+from handlers import delivery, pairing
 from handlers.blocks import Actions
 from handlers.deps import Deps
 from handlers.home import publish_home
-from handlers.slack_api import SlackCallError
+from handlers.views import open_signup_form
 from storage import outbox, pairs, participants
 
 log = logging.getLogger(__name__)
@@ -35,18 +35,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def open_signup(ack: AsyncAck, body: dict) -> None:
         await ack()
         team_id, user_id = _ids(body)
-        existing = await deps.db.run(
-            lambda s: participants.get_participant(session=s, team_id=team_id, user_id=user_id)
+        await open_signup_form(
+            deps, team_id=team_id, user_id=user_id, trigger_id=body["trigger_id"]
         )
-        try:
-            await deps.slack.call(
-                "views.open",
-                trigger_id=body["trigger_id"],
-                view=blocks.signup_modal(existing),
-                budget=2.0,
-            )
-        except SlackCallError as exc:
-            log.warning("signup form did not open: %s", exc.error)
 
     @app.action(Actions.PAUSE)
     @app.action(Actions.RESUME)

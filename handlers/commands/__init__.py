@@ -12,7 +12,7 @@ from bot.commands import ParsedCommand, parse_command
 from bot.profiles import Status
 from handlers import blocks, delivery, pairing
 from handlers.deps import Deps
-from handlers.slack_api import SlackCallError
+from handlers.views import open_signup_form
 from storage import pairs, participants
 
 log = logging.getLogger(__name__)
@@ -73,20 +73,11 @@ async def _reply(ack: AsyncAck, content: list, text: str) -> None:
 
 
 async def _signup(ack: AsyncAck, deps: Deps, body: dict, *, team_id: str, user_id: str) -> None:
-    existing = await deps.db.run(
-        lambda s: participants.get_participant(session=s, team_id=team_id, user_id=user_id)
-    )
     await ack()
-    try:
-        # The trigger expires 3 s after the command was sent: spend well under that.
-        await deps.slack.call(
-            "views.open",
-            trigger_id=body["trigger_id"],
-            view=blocks.signup_modal(existing),
-            budget=2.0,
-        )
-    except SlackCallError as exc:
-        log.warning("signup form did not open: %s", exc.error)
+    opened = await open_signup_form(
+        deps, team_id=team_id, user_id=user_id, trigger_id=body["trigger_id"]
+    )
+    if not opened:
         await deps.slack.respond(
             body["response_url"],
             response_type="ephemeral",

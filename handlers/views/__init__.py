@@ -41,6 +41,22 @@ def parse_signup(values: dict, user_id: str) -> SignupForm:
     )
 
 
+async def open_signup_form(deps: Deps, *, team_id: str, user_id: str, trigger_id: str) -> bool:
+    """Open the signup modal, pre-filled for an edit; False if Slack did not open it in time."""
+    existing = await deps.db.run(
+        lambda s: participants.get_participant(session=s, team_id=team_id, user_id=user_id)
+    )
+    try:
+        # The trigger expires 3 s after the click or command: spend well under that.
+        await deps.slack.call(
+            "views.open", trigger_id=trigger_id, view=blocks.signup_modal(existing), budget=2.0
+        )
+    except SlackCallError as exc:
+        log.warning("signup form did not open: %s", exc.error)
+        return False
+    return True
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.view(blocks.SIGNUP_CALLBACK)
     async def signup_submitted(ack: AsyncAck, body: dict) -> None:
