@@ -28,6 +28,20 @@ PROFILE = Profile(
 )
 
 
+def _save(db: Database, *, team: str = "T1"):
+    return db.run_sync(
+        lambda s: participants.save_profile(
+            session=s,
+            team_id=team,
+            user_id="U1",
+            profile=PROFILE,
+            timezone=None,
+            title=None,
+            now=NOW,
+        )
+    )
+
+
 @pytest.fixture
 def db(tmp_path):
     database = Database(make_engine(f"sqlite:///{tmp_path / 'm.db'}"))
@@ -50,17 +64,7 @@ def test_migrated_schema_matches_the_models(db):
 
 
 def test_migrate_is_idempotent_and_keeps_rows(db):
-    db.run_sync(
-        lambda s: participants.save_profile(
-            session=s,
-            team_id="T1",
-            user_id="U1",
-            profile=PROFILE,
-            timezone=None,
-            title=None,
-            now=NOW,
-        )
-    )
+    _save(db, team="T1")
     assert migrate(db.engine) == LATEST_VERSION
     assert db.run_sync(
         lambda s: participants.get_participant(session=s, team_id="T1", user_id="U1")
@@ -103,17 +107,7 @@ def test_a_failed_step_leaves_the_previous_version(tmp_path):
 
 def test_rows_are_scoped_by_team(db):
     for team in ("T1", "T2"):
-        db.run_sync(
-            lambda s, team=team: participants.save_profile(
-                session=s,
-                team_id=team,
-                user_id="U1",
-                profile=PROFILE,
-                timezone=None,
-                title=None,
-                now=NOW,
-            )
-        )
+        _save(db, team=team)
     db.run_sync(
         lambda s: participants.set_status(
             session=s, team_id="T1", user_id="U1", status=Status.PAUSED, now=NOW
@@ -127,17 +121,7 @@ def test_rows_are_scoped_by_team(db):
 
 
 def test_timestamps_come_back_aware_utc(db):
-    saved, _ = db.run_sync(
-        lambda s: participants.save_profile(
-            session=s,
-            team_id="T1",
-            user_id="U1",
-            profile=PROFILE,
-            timezone=None,
-            title=None,
-            now=NOW,
-        )
-    )
+    saved, _ = _save(db, team="T1")
     again = db.run_sync(
         lambda s: participants.get_participant(session=s, team_id="T1", user_id="U1")
     )
@@ -166,19 +150,7 @@ def test_a_locked_database_makes_writers_wait_not_fail(db, tmp_path):
 
     def write() -> None:
         try:
-            outcome.append(
-                db.run_sync(
-                    lambda s: participants.save_profile(
-                        session=s,
-                        team_id="T1",
-                        user_id="U1",
-                        profile=PROFILE,
-                        timezone=None,
-                        title=None,
-                        now=NOW,
-                    )
-                )
-            )
+            outcome.append(_save(db, team="T1"))
         except Exception as exc:  # the test fails below, with the reason
             outcome.append(exc)
 
