@@ -22,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings
 from handlers import actions, commands, events, views
 from handlers.deps import Deps
@@ -72,6 +73,7 @@ def build(
         db=db,
         slack=SlackGateway(client, sleep=sleep, monotonic=monotonic),
         clock=clock,
+        prompts=load_library(),
     )
     bolt = AsyncApp(client=client, signing_secret=settings.signing_secret or "")
     for listeners in (commands, views, actions, events):
@@ -168,7 +170,11 @@ def main(argv: list[str]) -> int:
         print(f"reverse-mentor: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    runtime = build(settings)
+    try:
+        runtime = build(settings)
+    except PromptLibraryError as exc:
+        print(f"reverse-mentor: the prompt library is invalid: {exc}", file=sys.stderr)
+        return 2
     if argv:
         try:
             return asyncio.run(run_import(runtime.deps, argv[1], out=sys.stdout, err=sys.stderr))

@@ -16,6 +16,8 @@ class CommandSpec:
 PARTICIPANT_COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("signup", "/mentor signup", "Join the program, or edit your profile"),
     CommandSpec("status", "/mentor status", "See your profile and your pairing"),
+    CommandSpec("met", "/mentor met", "Log a session you held with your pair today"),
+    CommandSpec("prompt", "/mentor prompt", "Get a conversation prompt for your next session"),
     CommandSpec("pause", "/mentor pause", "Take a break: no matches or reminders until you resume"),
     CommandSpec("resume", "/mentor resume", "Come back after a pause"),
     CommandSpec("leave", "/mentor leave", "Leave the program and delete your profile details"),

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.prompts import Prompt
 from bot.settings import Settings
 from handlers.slack_api import SlackCallError, SlackGateway
 from storage.db import Database
@@ -23,6 +24,7 @@ class Deps:
     db: Database
     slack: SlackGateway
     clock: Callable[[], datetime]
+    prompts: tuple[Prompt, ...] = ()
     _admin_cache: dict[tuple[str, str], tuple[float, bool]] = field(default_factory=dict)
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers import delivery
+from handlers import delivery, rhythm
 from handlers.deps import Deps
 from storage import events
 
@@ -25,6 +25,7 @@ async def tick(deps: Deps) -> None:
     )
     if purged:
         log.info("forgot %d processed event IDs", purged)
+    await rhythm.decide_due(deps)
     await delivery.deliver_due(deps)
 
 

@@ -97,6 +97,67 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "CREATE INDEX ix_outbox_due ON outbox (status, not_before)",
         ),
     ),
+    (
+        3,
+        "the session rhythm: due times on pairs, held sessions, prompts, fit answers",
+        (
+            "ALTER TABLE pair ADD COLUMN paused_reason VARCHAR",
+            "ALTER TABLE pair ADD COLUMN last_activity_at DATETIME",
+            "ALTER TABLE pair ADD COLUMN prompt_due_at DATETIME",
+            "ALTER TABLE pair ADD COLUMN checkin_due_at DATETIME",
+            "ALTER TABLE pair ADD COLUMN stall_due_at DATETIME",
+            "ALTER TABLE pair ADD COLUMN escalate_due_at DATETIME",
+            "ALTER TABLE pair ADD COLUMN nudged_at DATETIME",
+            "CREATE INDEX ix_pair_prompt_due ON pair (prompt_due_at)",
+            "CREATE INDEX ix_pair_checkin_due ON pair (checkin_due_at)",
+            "CREATE INDEX ix_pair_stall_due ON pair (stall_due_at)",
+            "CREATE INDEX ix_pair_escalate_due ON pair (escalate_due_at)",
+            "CREATE INDEX ix_pair_dm_channel ON pair (team_id, dm_channel_id)",
+            """
+            CREATE TABLE held_session (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                pair_id INTEGER NOT NULL REFERENCES pair (id),
+                held_on DATE NOT NULL,
+                logged_by VARCHAR NOT NULL,
+                logged_at DATETIME NOT NULL,
+                UNIQUE (pair_id, held_on)
+            )
+            """,
+            "CREATE INDEX ix_held_session_pair_id ON held_session (pair_id)",
+            """
+            CREATE TABLE prompt_sent (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                pair_id INTEGER NOT NULL REFERENCES pair (id),
+                prompt_id VARCHAR NOT NULL,
+                sent_at DATETIME NOT NULL
+            )
+            """,
+            "CREATE INDEX ix_prompt_sent_pair_id ON prompt_sent (pair_id)",
+            """
+            CREATE TABLE fit_answer (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                pair_id INTEGER NOT NULL REFERENCES pair (id),
+                user_id VARCHAR NOT NULL,
+                good_fit BOOLEAN NOT NULL,
+                answered_at DATETIME NOT NULL,
+                UNIQUE (pair_id, user_id)
+            )
+            """,
+            """
+            CREATE TABLE program_settings (
+                team_id VARCHAR PRIMARY KEY,
+                cadence_days INTEGER NOT NULL,
+                prompt_lead_hours INTEGER NOT NULL,
+                stall_days INTEGER NOT NULL,
+                escalate_after_days INTEGER NOT NULL,
+                updated_at DATETIME NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

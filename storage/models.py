@@ -70,7 +70,7 @@ class Pair(SQLModel, table=True):
     team_id: str = Field(index=True)
     mentor_id: str
     mentee_id: str
-    status: str = "introducing"  # introducing -> active -> ended; or intro_failed
+    status: str = "introducing"  # introducing -> active (<-> paused) -> ended; or intro_failed
     score: float = 0.0
     explanation: str = ""
     dm_channel_id: str | None = None
@@ -80,6 +80,67 @@ class Pair(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column())
     updated_at: datetime = Field(sa_column=_utc_column())
     ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The rhythm. Each *_due_at is indexed, so a tick reads only what is due.
+    paused_reason: str | None = None  # "participant" or "delivery_failed"
+    last_activity_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    prompt_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    checkin_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    stall_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    escalate_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    nudged_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class HeldSession(SQLModel, table=True):
+    """A session a pair says it held: the date and who logged it, never what was said."""
+
+    __tablename__ = "held_session"
+    __table_args__ = (UniqueConstraint("pair_id", "held_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    pair_id: int = Field(foreign_key="pair.id", index=True)
+    held_on: date
+    logged_by: str
+    logged_at: datetime = Field(sa_column=_utc_column())
+
+
+class PromptSent(SQLModel, table=True):
+    """Which library prompts a pair has had, so none repeats before the topics run out."""
+
+    __tablename__ = "prompt_sent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    pair_id: int = Field(foreign_key="pair.id", index=True)
+    prompt_id: str
+    sent_at: datetime = Field(sa_column=_utc_column())
+
+
+class FitAnswer(SQLModel, table=True):
+    """Each person's private answer to "is this pairing a good fit?"."""
+
+    __tablename__ = "fit_answer"
+    __table_args__ = (UniqueConstraint("pair_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    pair_id: int = Field(foreign_key="pair.id")
+    user_id: str
+    good_fit: bool
+    answered_at: datetime = Field(sa_column=_utc_column())
+
+
+class ProgramSettingsRow(SQLModel, table=True):
+    """A workspace's own rhythm; a workspace without a row uses the defaults."""
+
+    __tablename__ = "program_settings"
+
+    team_id: str = Field(primary_key=True)
+    cadence_days: int
+    prompt_lead_hours: int
+    stall_days: int
+    escalate_after_days: int
+    updated_at: datetime = Field(sa_column=_utc_column())
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -23,8 +23,9 @@ def enqueue(
     now: datetime,
     pair_id: int | None = None,
     payload: dict | None = None,
+    not_before: datetime | None = None,
 ) -> bool:
-    """Decide to send a message; False when that key was decided before."""
+    """Decide to send a message (not before `not_before`); False if that key was decided."""
     result = session.execute(
         insert(OutboxMessage)
         .values(
@@ -35,7 +36,7 @@ def enqueue(
             payload=payload or {},
             status="pending",
             attempts=0,
-            not_before=now,
+            not_before=not_before or now,
             created_at=now,
         )
         .on_conflict_do_nothing()
@@ -85,6 +86,22 @@ def mark_retry(
     message.last_error, message.not_before = error, not_before
     session.add(message)
     return message
+
+
+def defer(*, session: Session, message_id: int, not_before: datetime) -> None:
+    """Not yet (quiet hours): later, without counting as an attempt."""
+    message = session.get(OutboxMessage, message_id)
+    if message is not None:
+        message.not_before = not_before
+        session.add(message)
+
+
+def mark_skipped(*, session: Session, message_id: int) -> None:
+    """Decided, then made moot (the pair ended or paused first): nothing was sent."""
+    message = session.get(OutboxMessage, message_id)
+    if message is not None:
+        message.status = "skipped"
+        session.add(message)
 
 
 def mark_failed(*, session: Session, message_id: int, error: str) -> None:

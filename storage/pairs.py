@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
 from storage import outbox
 from storage.models import Pair
 
-LIVE = ("introducing", "active", "intro_failed")
+LIVE = ("introducing", "active", "paused", "intro_failed")
 
 
 def live_pairs(*, session: Session, team_id: str) -> list[Pair]:
@@ -45,6 +45,15 @@ def live_pair_between(*, session: Session, team_id: str, a: str, b: str) -> Pair
                 (Pair.mentor_id == a) & (Pair.mentee_id == b),
                 (Pair.mentor_id == b) & (Pair.mentee_id == a),
             ),
+        )
+    ).first()
+
+
+def pair_in_channel(*, session: Session, team_id: str, channel_id: str) -> Pair | None:
+    """The live pair whose group DM this is."""
+    return session.exec(
+        select(Pair).where(
+            Pair.team_id == team_id, Pair.dm_channel_id == channel_id, col(Pair.status).in_(LIVE)
         )
     ).first()
 
@@ -95,12 +104,14 @@ def create_pair(
 
 def mark_introduced(
     *, session: Session, pair_id: int, channel_id: str, ts: str, now: datetime
-) -> None:
+) -> Pair | None:
+    """The pair is live in Slack; returns it when this call made it so."""
     pair = session.get(Pair, pair_id)
     if pair is None or pair.status not in ("introducing", "intro_failed"):
-        return
+        return None
     pair.status, pair.dm_channel_id, pair.intro_ts, pair.updated_at = "active", channel_id, ts, now
     session.add(pair)
+    return pair
 
 
 def remember_channel(*, session: Session, pair_id: int, channel_id: str, now: datetime) -> None:
@@ -124,6 +135,8 @@ def end_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> boo
         return False
     was_introduced = pair.dm_channel_id is not None
     pair.status, pair.end_reason, pair.ended_at, pair.updated_at = "ended", reason, now, now
+    # Ended pairs must leave the due indexes, or every tick would step over them forever.
+    pair.prompt_due_at = pair.checkin_due_at = pair.stall_due_at = pair.escalate_due_at = None
     session.add(pair)
     if was_introduced:
         outbox.enqueue(
@@ -136,8 +149,3 @@ def end_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> boo
             now=now,
         )
     return True
-
-
-def set_next_session(*, session: Session, pair: Pair, on: date, now: datetime) -> None:
-    pair.next_session_on, pair.updated_at = on, now
-    session.add(pair)

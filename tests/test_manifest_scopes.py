@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from handlers.events import SUBSCRIPTIONS
 from handlers.slack_api import METHOD_SCOPES
 from tests.test_manifest import load_manifest
 
@@ -28,6 +29,7 @@ def test_every_called_method_is_declared():
 
 def test_bot_scopes_are_exactly_those_used():
     used = {"commands"} | {s for m in _methods_called() for s in METHOD_SCOPES[m]}
+    used |= {s for scopes in SUBSCRIPTIONS.values() for s in scopes}
     declared = load_manifest()["oauth_config"]["scopes"]["bot"]
     assert sorted(declared) == sorted(used)
 
@@ -35,7 +37,9 @@ def test_bot_scopes_are_exactly_those_used():
 def test_bot_events_are_exactly_those_handled():
     handled = set(re.findall(r"""@app\.event\(\s*["']([a-z_]+)["']""", _code()))
     declared = load_manifest()["settings"]["event_subscriptions"]["bot_events"]
-    assert sorted(declared) == sorted(handled)
+    assert sorted(declared) == sorted(SUBSCRIPTIONS)
+    # Every subscription has a listener (message.mpim arrives as a "message" event).
+    assert {name.split(".")[0] for name in SUBSCRIPTIONS} == handled
 
 
 def test_slash_command_is_the_one_handled():

@@ -199,12 +199,14 @@ async def test_status_shows_pair_reason_and_next_session(cohort, clock):
 async def test_past_date_and_outsiders_cannot_set_sessions(cohort):
     bot = cohort
     await bot.command("admin match", user="UADMIN")
+    proposed = [p.next_session_on for p in pairs_in_db(bot)]
+    assert all(proposed)  # the cadence proposes a first date when nobody has picked one
     intro = sent(bot, "chat.postMessage")[0]
     await bot.click_in_message(intro, "pick_session_date", user="UL1", selected_date="2020-01-01")
     await bot.click_in_message(intro, "pick_session_date", user="UJ2", selected_date="2026-03-10")
     replies = [c.params["text"] for c in sent(bot, "response_url")[-2:]]
     assert "from today onwards" in replies[0] and "Only the two people" in replies[1]
-    assert all(p.next_session_on is None for p in pairs_in_db(bot))
+    assert [p.next_session_on for p in pairs_in_db(bot)] == proposed
 
 
 async def test_asking_for_a_different_match_frees_both_and_tells_admins(cohort):
@@ -277,10 +279,15 @@ async def test_pausing_with_a_pair_asks_and_can_keep_it(cohort):
     assert "What about your pairing with <@UJ1>" in str(body["blocks"])
     msg = {"type": "message", "message_ts": "1.2"}
     await bot.click("pause_keep_pair", user="UL1", container=msg)
-    assert pairs_in_db(bot)[0].status == "active"
+    pair = pairs_in_db(bot)[0]
+    assert (pair.status, pair.paused_reason) == ("paused", "participant")  # kept, but quiet
+    assert pair.prompt_due_at is None and pair.stall_due_at is None
     assert "Your pair stays" in sent(bot, "response_url")[-1].params["text"]
     status, body = await bot.command("status", user="UL1")
     assert "paused" in str(body["blocks"])
+    await bot.command("resume", user="UL1")
+    pair = pairs_in_db(bot)[0]
+    assert pair.status == "active" and pair.stall_due_at is not None
 
 
 async def test_pausing_for_good_frees_the_partner(cohort):

@@ -7,13 +7,13 @@ from datetime import date
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.profiles import Status
-from handlers import delivery, pairing
+from bot import cadence
+from handlers import blocks, delivery, pairing
 from handlers.blocks import Actions
 from handlers.deps import Deps
 from handlers.home import publish_home
 from handlers.views import open_signup_form
-from storage import outbox, pairs, participants
+from storage import outbox, pairs, participants, program, rhythm
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def change_status(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         team_id, user_id = _ids(body)
-        target = Status.PAUSED if action["action_id"] == Actions.PAUSE else Status.ACTIVE
+        paused = action["action_id"] == Actions.PAUSE
         await deps.db.run(
-            lambda s: participants.set_status(
-                session=s, team_id=team_id, user_id=user_id, status=target, now=deps.clock()
+            lambda s: pairing.set_participation(
+                s, team_id=team_id, user_id=user_id, paused=paused, now=deps.clock()
             )
         )
         await publish_home(deps, team_id=team_id, user_id=user_id)
@@ -65,8 +65,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 pairing.end_pairs_of(
                     session, team_id=team_id, user_id=user_id, reason="participant_paused", now=now
                 )
-            participants.set_status(
-                session=session, team_id=team_id, user_id=user_id, status=Status.PAUSED, now=now
+            pairing.set_participation(
+                session, team_id=team_id, user_id=user_id, paused=True, now=now
             )
 
         await deps.db.run(pause)
@@ -130,7 +130,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if pair is None:
                 return False
             now = deps.clock()
-            pairs.set_next_session(session=session, pair=pair, on=picked, now=now)
+            settings = program.get_program_settings(session=session, team_id=team_id)
+            rhythm.schedule_session(
+                session=session, pair=pair, day=picked, settings=settings, now=now
+            )
             outbox.enqueue(
                 session=session,
                 team_id=team_id,
@@ -176,6 +179,171 @@ def register(app: AsyncApp, deps: Deps) -> None:
         else:
             await _tell(deps, body, "This pairing has already ended.")
 
+    @app.action(Actions.CHECKIN_MET)
+    @app.action(Actions.CHECKIN_SKIP)
+    @app.action(Actions.CHECKIN_RESCHEDULE)
+    async def checkin_answer(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = _ids(body)
+        kind = {
+            Actions.CHECKIN_MET: "met",
+            Actions.CHECKIN_SKIP: "skipped",
+            Actions.CHECKIN_RESCHEDULE: "rescheduled",
+        }[action["action_id"]]
+        # The session date travels in the button value, or the block_id for the date picker.
+        reference = action.get("value") or action.get("block_id", "").removeprefix("checkin:")
+        session_day = _parse_date(reference.partition(":")[2])
+        picked = _parse_date(action.get("selected_date"))
+        today = deps.clock().date()
+        if session_day is None or (kind == "rescheduled" and (picked is None or picked < today)):
+            await _tell(deps, body, "Pick a date from today onwards for your session.")
+            return
+
+        def answer(session):
+            pair = _pair_in_channel(
+                session, team_id=team_id, user_id=user_id, channel=_channel_of(body)
+            )
+            if pair is None:
+                return None
+            now = deps.clock()
+            settings = program.get_program_settings(session=session, team_id=team_id)
+            if kind == "met":
+                pairing.log_met(session, pair=pair, user_id=user_id, day=session_day, now=now)
+            elif kind == "rescheduled":
+                rhythm.schedule_session(
+                    session=session, pair=pair, day=picked, settings=settings, now=now
+                )
+            else:
+                rhythm.schedule_session(
+                    session=session,
+                    pair=pair,
+                    day=cadence.proposed_session(max(session_day, now.date()), settings),
+                    settings=settings,
+                    now=now,
+                )
+            return pair.next_session_on
+
+        next_day = await deps.db.run(answer)
+        if next_day is None:
+            await _tell(deps, body, "Only the two people in this pair can answer its check-in.")
+            return
+        shown_day = picked if kind == "rescheduled" else session_day
+        await deps.slack.respond(
+            body["response_url"],
+            replace_original=True,
+            text=blocks.checkin_answered_text(
+                kind, user_id=user_id, day=shown_day, next_day=next_day
+            ),
+        )
+        delivery.kick(deps)
+
+    @app.action(Actions.LOG_MET_TODAY)
+    async def met_today(ack: AsyncAck, body: dict) -> None:
+        await ack()
+        team_id, user_id = _ids(body)
+
+        def log(session) -> bool | None:
+            pair = _pair_in_channel(
+                session, team_id=team_id, user_id=user_id, channel=_channel_of(body)
+            )
+            if pair is None:
+                return None
+            now = deps.clock()
+            return pairing.log_met(session, pair=pair, user_id=user_id, day=now.date(), now=now)
+
+        logged = await deps.db.run(log)
+        if logged is None:
+            await _tell(deps, body, "Only the two people in this pair can log its sessions.")
+        else:
+            await _tell(deps, body, "Logged today's session. Thanks!")
+            delivery.kick(deps)
+
+    @app.action(Actions.SEND_PROMPT)
+    async def prompt_now(ack: AsyncAck, body: dict) -> None:
+        await ack()
+        team_id, user_id = _ids(body)
+        prompt = await deps.db.run(
+            lambda s: pairing.prompt_for(
+                s, deps, team_id=team_id, user_id=user_id, now=deps.clock()
+            )
+        )
+        if prompt is not None and "response_url" in body:
+            text, content = blocks.prompt_blocks(prompt, session_day=None)
+            # In the channel, for both of them: it's their conversation starter.
+            await deps.slack.respond(
+                body["response_url"],
+                response_type="in_channel",
+                replace_original=False,
+                text=text,
+                blocks=content,
+            )
+
+    @app.action(Actions.FIT_GOOD)
+    @app.action(Actions.FIT_POOR)
+    async def fit_answer(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = _ids(body)
+        good = action["action_id"] == Actions.FIT_GOOD
+        pair_id = int(action.get("value") or 0)
+
+        def record(session):
+            pair = pairs.get_pair(session=session, team_id=team_id, pair_id=pair_id)
+            if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
+                return None
+            now = deps.clock()
+            first = rhythm.record_fit(
+                session=session, pair=pair, user_id=user_id, good_fit=good, now=now
+            )
+            if first and not good:
+                partner = pair.mentee_id if pair.mentor_id == user_id else pair.mentor_id
+                delivery.alert_admins(
+                    session,
+                    deps,
+                    team_id=team_id,
+                    key=f"poor_fit:{pair.id}:{user_id}",
+                    text=f"<@{user_id}> feels their pairing with <@{partner}> is not a good fit "
+                    "and has been offered a different match. Their partner has not been told.",
+                    now=now,
+                )
+            return pair
+
+        pair = await deps.db.run(record)
+        if pair is None:
+            return
+        if good:
+            await _tell(deps, body, "Great to hear. Enjoy the conversations!", replace=True)
+        else:
+            await deps.slack.respond(
+                body["response_url"],
+                replace_original=True,
+                text="Thanks for telling us.",
+                blocks=blocks.fit_rematch_blocks(pair),
+            )
+        delivery.kick(deps)
+
+    @app.action(Actions.FIT_REMATCH)
+    async def fit_rematch(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = _ids(body)
+        pair_id = int(action.get("value") or 0)
+
+        def end(session) -> bool:
+            pair = pairs.get_pair(session=session, team_id=team_id, pair_id=pair_id)
+            if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
+                return False
+            return pairs.end_pair(
+                session=session, pair=pair, reason="rematch_requested", now=deps.clock()
+            )
+
+        ended = await deps.db.run(end)
+        text = (
+            "Done: you're back in the pool and we'll find you a new match."
+            if ended
+            else "This pairing has already ended."
+        )
+        await _tell(deps, body, text, replace=True)
+        delivery.kick(deps)
+
 
 def _parse_date(raw: str | None) -> date | None:
     try:
@@ -192,9 +360,9 @@ def _pair_in_channel(session, *, team_id: str, user_id: str, channel: str | None
     return None
 
 
-async def _tell(deps: Deps, body: dict, text: str) -> None:
-    """An ephemeral note to whoever clicked, in the conversation they clicked in."""
+async def _tell(deps: Deps, body: dict, text: str, *, replace: bool = False) -> None:
+    """A note to whoever clicked, where they clicked: replacing the message, or ephemeral."""
     if "response_url" in body:
         await deps.slack.respond(
-            body["response_url"], response_type="ephemeral", replace_original=False, text=text
+            body["response_url"], response_type="ephemeral", replace_original=replace, text=text
         )

@@ -54,6 +54,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     await _set_status(ack, deps, "pause", team_id=team_id, user_id=user_id)
             case "resume":
                 await _set_status(ack, deps, "resume", team_id=team_id, user_id=user_id)
+            case "met":
+                await _met(ack, deps, parsed.args, team_id=team_id, user_id=user_id)
+            case "prompt":
+                prompt = await deps.db.run(
+                    lambda s: pairing.prompt_for(
+                        s, deps, team_id=team_id, user_id=user_id, now=deps.clock()
+                    )
+                )
+                if prompt is None:
+                    await _reply(ack, blocks.status_blocks(None), "You're not signed up")
+                else:
+                    text, content = blocks.prompt_blocks(prompt, session_day=None)
+                    await _reply(ack, content, text)
             case "leave":
                 participant = await deps.db.run(
                     lambda s: participants.get_participant(
@@ -88,8 +101,8 @@ async def _signup(ack: AsyncAck, deps: Deps, body: dict, *, team_id: str, user_i
 async def _set_status(ack: AsyncAck, deps: Deps, name: str, *, team_id: str, user_id: str):
     target = Status.PAUSED if name == "pause" else Status.ACTIVE
     participant = await deps.db.run(
-        lambda s: participants.set_status(
-            session=s, team_id=team_id, user_id=user_id, status=target, now=deps.clock()
+        lambda s: pairing.set_participation(
+            s, team_id=team_id, user_id=user_id, paused=target == Status.PAUSED, now=deps.clock()
         )
     )
     if participant is None or participant.status == Status.LEFT:
@@ -192,3 +205,31 @@ async def _unpair(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: 
         response_type="ephemeral",
     )
     delivery.kick(deps)
+
+
+async def _met(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str, user_id: str):
+    named = mentioned_users(args)
+
+    def log(session):
+        pair, problem = pairing.active_pair_for(
+            session, team_id=team_id, user_id=user_id, partner=named[0] if named else None
+        )
+        if pair is None:
+            return problem, None
+        now = deps.clock()
+        new = pairing.log_met(session, pair=pair, user_id=user_id, day=now.date(), now=now)
+        return None, (pair, new)
+
+    problem, logged = await deps.db.run(log)
+    if logged is None:
+        await ack(text=problem, response_type="ephemeral")
+        return
+    pair, new = logged
+    if not new:
+        text = "Today's session was already logged. Thanks!"
+    else:
+        text = "Logged today's session. Thanks!"
+        if pair.next_session_on:
+            text += f" Your next one is proposed for {blocks.slack_date(pair.next_session_on)}."
+    await ack(text=text, response_type="ephemeral")
+    delivery.kick(deps)  # the first session held brings the fit question

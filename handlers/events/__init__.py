@@ -7,11 +7,21 @@ import logging
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from handlers import pairing
 from handlers.deps import Deps
 from handlers.home import publish_home
 from storage import events
 
 log = logging.getLogger(__name__)
+
+# The bot events manifest.yml subscribes to, with the scopes each needs
+# (tests/test_manifest_scopes.py keeps the two equal).
+SUBSCRIPTIONS: dict[str, frozenset[str]] = {
+    "app_home_opened": frozenset(),
+    "message.mpim": frozenset({"mpim:history"}),  # activity in a pair's group DM
+}
+# Messages that people wrote (not edits, joins or the bot's own posts).
+_PEOPLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -29,6 +39,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
             log.info("skipped a repeated delivery of an event")
             return BoltResponse(status=200, body="")
         return await next()
+
+    @app.event("message")
+    async def pair_message(event: dict, body: dict) -> None:
+        # Only that it happened, and when: the text is never stored or logged.
+        if event.get("channel_type") != "mpim" or event.get("subtype") not in _PEOPLE_SUBTYPES:
+            return
+        user_id, channel_id = event.get("user"), event.get("channel")
+        if not user_id or not channel_id or event.get("bot_id"):
+            return
+        await deps.db.run(
+            lambda s: pairing.note_activity(
+                s, team_id=body["team_id"], channel_id=channel_id, user_id=user_id, at=deps.clock()
+            )
+        )
 
     @app.event("app_home_opened")
     async def home_opened(event: dict, body: dict) -> None:

@@ -1,0 +1,117 @@
+"""The program's rhythm: when sessions fall, when prompts, check-ins and nudges are due, and
+when a message may reach people (09:00-18:00 on their weekdays, in their own time zone)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+STEP = timedelta(minutes=15)  # zones differ by quarter hours at most (e.g. Nepal, +05:45)
+SEARCH_DAYS = 8  # a week always holds a shared window if one exists at all
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    """A workspace's rhythm. Defaults follow what works in practice: fortnightly sessions."""
+
+    cadence_days: int = 14
+    prompt_lead_hours: int = 24
+    stall_days: int = 21
+    escalate_after_days: int = 7  # after the nudge, still nothing: tell the admins
+    work_start_hour: int = 9
+    work_end_hour: int = 18
+
+
+def zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz) if tz else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def is_working_time(moment: datetime, tz: str | None, settings: ProgramSettings) -> bool:
+    local = moment.astimezone(zone(tz))
+    return local.weekday() < 5 and settings.work_start_hour <= local.hour < settings.work_end_hour
+
+
+def next_send_time(
+    now: datetime,
+    tzs: Sequence[str | None],
+    *,
+    leader_tz: str | None,
+    settings: ProgramSettings,
+) -> datetime:
+    """The earliest moment from `now` inside everyone's working hours, else the leader's."""
+    for group in (tuple(tzs), (leader_tz,)):
+        found = _first_window(now, group, settings)
+        if found is not None:
+            return found
+    return now  # unreachable: the leader alone always has a working window within a week
+
+
+def _first_window(
+    now: datetime, tzs: Sequence[str | None], settings: ProgramSettings
+) -> datetime | None:
+    if all(is_working_time(now, tz, settings) for tz in tzs):
+        return now
+    # Windows open on quarter hours in every zone, so checking those boundaries is exact.
+    candidate = now.replace(second=0, microsecond=0)
+    candidate += timedelta(minutes=-(candidate.minute % 15)) + STEP
+    end = now + timedelta(days=SEARCH_DAYS)
+    while candidate <= end:
+        if all(is_working_time(candidate, tz, settings) for tz in tzs):
+            return candidate
+        candidate += STEP
+    return None
+
+
+def session_start(day: date, leader_tz: str | None, settings: ProgramSettings) -> datetime:
+    """Sessions carry a date, not a time: take the start of the leader's working day."""
+    local = datetime.combine(day, time(settings.work_start_hour), tzinfo=zone(leader_tz))
+    return local.astimezone(UTC)
+
+
+def session_over(day: date, leader_tz: str | None, settings: ProgramSettings) -> datetime:
+    """When a session date has passed: the end of the leader's working day."""
+    local = datetime.combine(day, time(settings.work_end_hour), tzinfo=zone(leader_tz))
+    return local.astimezone(UTC)
+
+
+def proposed_session(after: date, settings: ProgramSettings) -> date:
+    """The cadence's next date, moved off the weekend."""
+    day = after + timedelta(days=settings.cadence_days)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+@dataclass(frozen=True)
+class SessionDues:
+    prompt_due_at: datetime | None
+    checkin_due_at: datetime
+
+
+def dues_for_session(
+    day: date, *, now: datetime, leader_tz: str | None, settings: ProgramSettings
+) -> SessionDues:
+    """When to send the prompt before a session (None if too late) and the check-in after."""
+    start = session_start(day, leader_tz, settings)
+    prompt = start - timedelta(hours=settings.prompt_lead_hours)
+    return SessionDues(
+        prompt_due_at=max(prompt, now) if start > now else None,
+        checkin_due_at=session_over(day, leader_tz, settings),
+    )
+
+
+def stall_due_at(last_activity_at: datetime, settings: ProgramSettings) -> datetime:
+    return last_activity_at + timedelta(days=settings.stall_days)
+
+
+def escalate_due_at(nudged_at: datetime, settings: ProgramSettings) -> datetime:
+    return nudged_at + timedelta(days=settings.escalate_after_days)
+
+
+def days_between(earlier: datetime, later: datetime) -> int:
+    return max(0, (later - earlier).days)

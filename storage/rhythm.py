@@ -1,0 +1,182 @@
+"""The pair's rhythm in the database: sessions held, next dates, activity and what is due.
+
+Every change here recomputes the pair's indexed *_due_at columns with bot.cadence, so the
+scheduler's tick finds what is due with an index range scan instead of reading every pair.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import Session, col, select
+
+from bot import cadence
+from bot.cadence import ProgramSettings
+from storage import outbox, participants
+from storage.models import FitAnswer, HeldSession, Pair, PromptSent
+
+DUE_COLUMNS = ("prompt_due_at", "checkin_due_at", "stall_due_at", "escalate_due_at")
+
+
+def leader_timezone(*, session: Session, pair: Pair) -> str | None:
+    leader = participants.get_participant(
+        session=session, team_id=pair.team_id, user_id=pair.mentee_id
+    )
+    return leader.timezone if leader is not None else None
+
+
+def pair_timezones(*, session: Session, pair: Pair) -> tuple[str | None, str | None]:
+    """(mentor's, leader's) time zones."""
+    mentor = participants.get_participant(
+        session=session, team_id=pair.team_id, user_id=pair.mentor_id
+    )
+    return (mentor.timezone if mentor else None), leader_timezone(session=session, pair=pair)
+
+
+def schedule_session(
+    *, session: Session, pair: Pair, day: date, settings: ProgramSettings, now: datetime
+) -> None:
+    """Set the next session date, with its prompt before and check-in after."""
+    dues = cadence.dues_for_session(
+        day, now=now, leader_tz=leader_timezone(session=session, pair=pair), settings=settings
+    )
+    pair.next_session_on = day
+    pair.prompt_due_at = dues.prompt_due_at
+    pair.checkin_due_at = dues.checkin_due_at
+    pair.updated_at = now
+    session.add(pair)
+
+
+def record_activity(
+    *, session: Session, pair: Pair, at: datetime, settings: ProgramSettings
+) -> None:
+    """A session or a message: the stall clock starts again and any escalation is off."""
+    if pair.last_activity_at is not None and pair.last_activity_at >= at:
+        return
+    pair.last_activity_at = at
+    pair.stall_due_at = cadence.stall_due_at(at, settings)
+    pair.escalate_due_at = None
+    pair.nudged_at = None
+    session.add(pair)
+
+
+def start_rhythm(*, session: Session, pair: Pair, settings: ProgramSettings, now: datetime) -> None:
+    """Right after the introduction: a first date from the cadence unless one was picked."""
+    record_activity(session=session, pair=pair, at=now, settings=settings)
+    if pair.next_session_on is None:
+        day = cadence.proposed_session(now.date(), settings)
+        schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
+
+
+def log_session(
+    *,
+    session: Session,
+    pair: Pair,
+    held_on: date,
+    logged_by: str,
+    settings: ProgramSettings,
+    now: datetime,
+) -> bool:
+    """Log a held session once per pair and date, however many times or people press."""
+    inserted = session.execute(
+        insert(HeldSession)
+        .values(
+            team_id=pair.team_id,
+            pair_id=pair.id,
+            held_on=held_on,
+            logged_by=logged_by,
+            logged_at=now,
+        )
+        .on_conflict_do_nothing()
+    ).rowcount
+    if not inserted:
+        return False
+    record_activity(session=session, pair=pair, at=now, settings=settings)
+    next_day = cadence.proposed_session(max(held_on, now.date()), settings)
+    if pair.next_session_on is None or pair.next_session_on <= held_on:
+        schedule_session(session=session, pair=pair, day=next_day, settings=settings, now=now)
+    if sessions_held(session=session, pair_id=pair.id) == 1:
+        for user_id in (pair.mentor_id, pair.mentee_id):
+            outbox.enqueue(
+                session=session,
+                team_id=pair.team_id,
+                key=f"fit:{pair.id}:{user_id}",
+                kind="fit_survey",
+                pair_id=pair.id,
+                payload={"user": user_id},
+                now=now,
+            )
+    return True
+
+
+def sessions_held(*, session: Session, pair_id: int) -> int:
+    return len(session.exec(select(HeldSession.id).where(HeldSession.pair_id == pair_id)).all())
+
+
+def prompt_history(*, session: Session, pair_id: int) -> list[str]:
+    return list(
+        session.exec(
+            select(PromptSent.prompt_id)
+            .where(PromptSent.pair_id == pair_id)
+            .order_by(PromptSent.id)
+        ).all()
+    )
+
+
+def remember_prompt(*, session: Session, pair: Pair, prompt_id: str, now: datetime) -> None:
+    session.add(PromptSent(team_id=pair.team_id, pair_id=pair.id, prompt_id=prompt_id, sent_at=now))
+
+
+def record_fit(
+    *, session: Session, pair: Pair, user_id: str, good_fit: bool, now: datetime
+) -> bool:
+    """Store someone's private answer; the first answer counts, a second press changes nothing."""
+    return bool(
+        session.execute(
+            insert(FitAnswer)
+            .values(
+                team_id=pair.team_id,
+                pair_id=pair.id,
+                user_id=user_id,
+                good_fit=good_fit,
+                answered_at=now,
+            )
+            .on_conflict_do_nothing()
+        ).rowcount
+    )
+
+
+def due_pairs(*, session: Session, column: str, now: datetime, limit: int = 200) -> list[Pair]:
+    """Active pairs whose `column` time has come, oldest first, read through its index."""
+    due = getattr(Pair, column)
+    return list(
+        session.exec(
+            select(Pair)
+            .where(col(due) <= now, Pair.status == "active")
+            .order_by(due, Pair.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def pause_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> None:
+    """Nothing is due for a paused pair; its due times are recomputed when it resumes."""
+    if pair.status != "active":
+        return
+    pair.status, pair.paused_reason, pair.updated_at = "paused", reason, now
+    for column in DUE_COLUMNS:
+        setattr(pair, column, None)
+    session.add(pair)
+
+
+def resume_pair(*, session: Session, pair: Pair, settings: ProgramSettings, now: datetime) -> None:
+    if pair.status != "paused":
+        return
+    pair.status, pair.paused_reason = "active", None
+    pair.last_activity_at = None  # the stall clock starts from the resume, not the pause
+    record_activity(session=session, pair=pair, at=now, settings=settings)
+    day = pair.next_session_on
+    if day is None or day <= now.date():
+        day = cadence.proposed_session(now.date(), settings)
+    schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
