@@ -45,7 +45,11 @@ async def _due_batch(deps: Deps) -> list[OutboxMessage]:
 async def _deliver(deps: Deps, message: OutboxMessage) -> int:
     sender = _SENDERS[message.kind]
     now = deps.clock()
-    allowed_at = await deps.db.run(lambda s: _allowed_at(s, message, now))
+    admin_dm_tz = None
+    if message.kind == "admin_alert" and message.payload["channel"][:1] in ("U", "W"):
+        admin = await deps.user_info(team_id=message.team_id, user_id=message.payload["channel"])
+        admin_dm_tz = (admin or {}).get("tz") or "UTC"
+    allowed_at = await deps.db.run(lambda s: _allowed_at(s, message, now, admin_dm_tz))
     if allowed_at > now:
         await deps.db.run(
             lambda s: outbox.defer(session=s, message_id=message.id, not_before=allowed_at)
@@ -84,11 +88,15 @@ async def _deliver(deps: Deps, message: OutboxMessage) -> int:
     return 1
 
 
-def _allowed_at(session, message: OutboxMessage, now: datetime) -> datetime:
-    """Messages to people wait for their working hours; admin alerts go out at once."""
-    if message.kind == "admin_alert":
-        return now
+def _allowed_at(
+    session, message: OutboxMessage, now: datetime, admin_dm_tz: str | None
+) -> datetime:
+    """Messages to people wait for their working hours; the admin channel hears at once."""
     settings = program.get_program_settings(session=session, team_id=message.team_id)
+    if message.kind == "admin_alert":
+        if admin_dm_tz is None:
+            return now
+        return cadence.next_send_time(now, (admin_dm_tz,), leader_tz=admin_dm_tz, settings=settings)
     if message.kind == "fit_survey":
         person = participants.get_participant(
             session=session, team_id=message.team_id, user_id=message.payload["user"]

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from handlers.slack_api import SlackCallError, SlackGateway
 from storage.db import Database
 
-ADMIN_CACHE_SECONDS = 300
+USER_CACHE_SECONDS = 300
 log = logging.getLogger(__name__)
 
 
@@ -25,7 +25,7 @@ class Deps:
     slack: SlackGateway
     clock: Callable[[], datetime]
     prompts: tuple[Prompt, ...] = ()
-    _admin_cache: dict[tuple[str, str], tuple[float, bool]] = field(default_factory=dict)
+    _user_cache: dict[tuple[str, str], tuple[float, dict]] = field(default_factory=dict)
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)
     outbox_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -41,19 +41,24 @@ class Deps:
         if not task.cancelled() and task.exception() is not None:
             log.error("background work failed", exc_info=task.exception())
 
-    async def is_admin(self, *, team_id: str, user_id: str, budget: float = 1.5) -> bool:
-        """MENTOR_ADMINS, or the workspace's own owners and admins (cached for a few minutes)."""
-        if user_id in self.settings.admins:
-            return True
+    async def user_info(self, *, team_id: str, user_id: str, budget: float = 1.5) -> dict | None:
+        """Slack's profile of someone, cached for a few minutes; None if Slack can't say."""
         key = (team_id, user_id)
-        cached = self._admin_cache.get(key)
-        if cached is not None and time.monotonic() - cached[0] < ADMIN_CACHE_SECONDS:
+        cached = self._user_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < USER_CACHE_SECONDS:
             return cached[1]
         try:
             data = await self.slack.call("users.info", user=user_id, budget=budget)
         except SlackCallError:
-            return False  # unknown stays non-admin; refusing is the safe side
+            return None
         user = data.get("user") or {}
-        verdict = bool(user.get("is_admin") or user.get("is_owner"))
-        self._admin_cache[key] = (time.monotonic(), verdict)
-        return verdict
+        self._user_cache[key] = (time.monotonic(), user)
+        return user
+
+    async def is_admin(self, *, team_id: str, user_id: str, budget: float = 1.5) -> bool:
+        """MENTOR_ADMINS, or the workspace's own owners and admins."""
+        if user_id in self.settings.admins:
+            return True
+        user = await self.user_info(team_id=team_id, user_id=user_id, budget=budget)
+        # Unknown stays non-admin: refusing is the safe side.
+        return bool(user and (user.get("is_admin") or user.get("is_owner")))
