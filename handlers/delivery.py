@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot import cadence
@@ -10,7 +11,7 @@ from handlers import blocks
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
 from storage import outbox, pairs, participants, program, rhythm
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Pair
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ BATCH = 50
 # The gateway already waits out Retry-After within this; past it the row waits for a tick.
 CALL_BUDGET_SECONDS = 60.0
 MAX_RETRY_DELAY = timedelta(hours=1)
+METADATA_EVENT = "reverse_mentor_message"
+_MAYBE_POSTED = frozenset({"timeout", "connection_error", "internal_error", "fatal_error"})
 
 
 def kick(deps: Deps) -> None:
@@ -29,6 +32,7 @@ async def deliver_due(deps: Deps) -> int:
     """Send every due message once; returns how many were sent. One drain at a time."""
     sent = 0
     async with deps.outbox_lock:
+        await _settle_in_doubt(deps)
         # Sending can decide new messages (an admin alert for a failed intro): drain until empty.
         # Anything that failed was pushed into the future, so this ends.
         while batch := await _due_batch(deps):
@@ -43,7 +47,6 @@ async def _due_batch(deps: Deps) -> list[OutboxMessage]:
 
 
 async def _deliver(deps: Deps, message: OutboxMessage) -> int:
-    sender = _SENDERS[message.kind]
     now = deps.clock()
     admin_dm_tz = None
     if message.kind == "admin_alert" and message.payload["channel"][:1] in ("U", "W"):
@@ -56,36 +59,52 @@ async def _deliver(deps: Deps, message: OutboxMessage) -> int:
         )
         return 0
     try:
-        sent = await sender(deps, message)
-    except Exception as exc:
-        # A bug in one message must not hold up the rest: it waits and is retried like an outage.
-        transient = not isinstance(exc, SlackCallError) or exc.transient
-        error = exc.error if isinstance(exc, SlackCallError) else type(exc).__name__
-        now = deps.clock()
-        if not isinstance(exc, SlackCallError):
-            log.exception("sending a %s message raised", message.kind)
-        if transient:
-            delay = min(MAX_RETRY_DELAY, timedelta(minutes=2**message.attempts))
-            await deps.db.run(
-                lambda s: outbox.mark_retry(
-                    session=s, message_id=message.id, error=error, not_before=now + delay
-                )
-            )
-            log.warning("%s message will be retried: %s", message.kind, error)
+        draft = await _draft(deps, message)
+        if draft is None:
+            await deps.db.run(lambda s: outbox.mark_skipped(session=s, message_id=message.id))
             return 0
+        await deps.db.run(
+            lambda s: outbox.mark_sending(
+                session=s, message_id=message.id, channel_id=draft.channel
+            )
+        )
+        posted = await deps.slack.call(
+            "chat.postMessage",
+            channel=draft.channel,
+            text=draft.text,
+            blocks=draft.blocks,
+            metadata=metadata_for(message),
+            unfurl_links=False,
+            budget=CALL_BUDGET_SECONDS,
+        )
+    except Exception as exc:
+        await _failed(deps, message, exc)
+        return 0
+    ts = posted.get("ts")
+    await deps.db.run(lambda s: _after_sent(s, message, draft.channel, ts, deps.clock()))
+    return 1
+
+
+async def _failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
+    if not isinstance(exc, SlackCallError):
+        # A bug in one message must not hold up the rest: it waits and is retried.
+        log.exception("sending a %s message raised", message.kind)
+    error = exc.error if isinstance(exc, SlackCallError) else type(exc).__name__
+    now = deps.clock()
+    if isinstance(exc, SlackCallError) and not exc.transient:
         await deps.db.run(lambda s: _fail_permanently(s, deps, message, error, now=now))
         log.warning("%s message failed for good: %s", message.kind, error)
-        return 0
-    if sent is None:
-        await deps.db.run(lambda s: outbox.mark_skipped(session=s, message_id=message.id))
-        return 0
-    channel_id, ts = sent
+        return
+    delay = min(MAX_RETRY_DELAY, timedelta(minutes=2**message.attempts))
+    # A timeout or a 5xx may still have posted it: such a row stays "sending" and is
+    # checked against the channel before any resend. A 429 or a refusal did not post.
+    doubt = error in _MAYBE_POSTED or error.startswith("http_5")
     await deps.db.run(
-        lambda s: outbox.mark_sent(
-            session=s, message_id=message.id, channel_id=channel_id, ts=ts, now=deps.clock()
+        lambda s: outbox.mark_retry(
+            session=s, message_id=message.id, error=error, not_before=now + delay, in_doubt=doubt
         )
     )
-    return 1
+    log.warning("%s message will be retried: %s", message.kind, error)
 
 
 def _allowed_at(
@@ -168,21 +187,59 @@ def alert_admins(session, deps: Deps, *, team_id: str, key: str, text: str, now)
         )
 
 
-async def _send_intro(deps: Deps, message: OutboxMessage) -> tuple[str, str] | None:
+@dataclass(frozen=True)
+class _Draft:
+    channel: str
+    text: str
+    blocks: list | None = None
+
+
+async def _draft(deps: Deps, message: OutboxMessage) -> _Draft | None:
+    """What to post where; None when the message has become moot (nothing is sent)."""
+    if message.kind == "admin_alert":
+        channel = await _open_if_person(deps, message.payload["channel"])
+        return _Draft(channel=channel, text=message.payload["text"])
+    pair = await deps.db.run(
+        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
+    )
+    if pair is None:
+        return None
+    if message.kind == "fit_survey":
+        if pair.status == "ended":
+            return None
+        user_id = message.payload["user"]
+        text, content = blocks.fit_survey_blocks(pair, user_id=user_id)
+        return _Draft(channel=await _open_if_person(deps, user_id), text=text, blocks=content)
+    if message.kind == "intro":
+        return await _draft_intro(deps, pair)
+    if pair.dm_channel_id is None:
+        return None  # never introduced: nothing to follow up on
+    if message.kind in _RHYTHM_KINDS and pair.status != "active":
+        return None  # paused or ended since this was decided: a paused pair gets nothing
+    text, content = _render_for_pair(deps, message, pair)
+    return _Draft(channel=pair.dm_channel_id, text=text, blocks=content)
+
+
+async def _open_if_person(deps: Deps, channel: str) -> str:
+    """A person's DM channel, opened first so the outbox knows where to look after a crash."""
+    if channel[:1] not in ("U", "W"):
+        return channel
+    opened = await deps.slack.call("conversations.open", users=channel, budget=CALL_BUDGET_SECONDS)
+    return opened["channel"]["id"]
+
+
+async def _draft_intro(deps: Deps, pair: Pair) -> _Draft | None:
     def load(session):
-        pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
-        if pair is None:
-            return None, None, None
         mentor = participants.get_participant(
-            session=session, team_id=message.team_id, user_id=pair.mentor_id
+            session=session, team_id=pair.team_id, user_id=pair.mentor_id
         )
         mentee = participants.get_participant(
-            session=session, team_id=message.team_id, user_id=pair.mentee_id
+            session=session, team_id=pair.team_id, user_id=pair.mentee_id
         )
-        return pair, mentor, mentee
+        return mentor, mentee
 
-    pair, mentor, mentee = await deps.db.run(load)
-    if pair is None or pair.status == "ended" or mentor is None or mentee is None:
+    mentor, mentee = await deps.db.run(load)
+    if pair.status == "ended" or mentor is None or mentee is None:
         return None  # ended before we got to it: nothing to introduce
     channel_id = pair.dm_channel_id
     if channel_id is None:
@@ -197,59 +254,36 @@ async def _send_intro(deps: Deps, message: OutboxMessage) -> tuple[str, str] | N
                 session=s, pair_id=pair.id, channel_id=channel_id, now=deps.clock()
             )
         )
-    posted = await deps.slack.call(
-        "chat.postMessage",
+    return _Draft(
         channel=channel_id,
         text=f"Meet your reverse-mentoring pair: <@{pair.mentor_id}> and <@{pair.mentee_id}>",
         blocks=blocks.intro_blocks(pair, mentor=mentor, mentee=mentee),
-        unfurl_links=False,
-        budget=CALL_BUDGET_SECONDS,
     )
-    ts = posted.get("ts")
 
-    def introduced(session) -> None:
-        now = deps.clock()
+
+def _after_sent(session, message: OutboxMessage, channel: str, ts: str, now: datetime) -> None:
+    """Bookkeeping that belongs to a message having gone out (also after a crash check)."""
+    outbox.mark_sent(session=session, message_id=message.id, channel_id=channel, ts=ts, now=now)
+    if message.kind == "intro" and message.pair_id is not None:
         live = pairs.mark_introduced(
-            session=session, pair_id=pair.id, channel_id=channel_id, ts=ts, now=now
+            session=session, pair_id=message.pair_id, channel_id=channel, ts=ts, now=now
         )
         if live is not None:
             settings = program.get_program_settings(session=session, team_id=live.team_id)
             rhythm.start_rhythm(session=session, pair=live, settings=settings, now=now)
 
-    await deps.db.run(introduced)
-    return channel_id, ts
-
-
-async def _send_to_pair(deps: Deps, message: OutboxMessage) -> tuple[str, str] | None:
-    pair = await deps.db.run(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
-    )
-    if pair is None or pair.dm_channel_id is None:
-        return None
-    if message.kind in _RHYTHM_KINDS and pair.status != "active":
-        return None  # paused or ended since this was decided: a paused pair gets nothing
-    text, content = _render_for_pair(deps, message, pair)
-    posted = await deps.slack.call(
-        "chat.postMessage",
-        channel=pair.dm_channel_id,
-        text=text,
-        blocks=content,
-        budget=CALL_BUDGET_SECONDS,
-    )
-    return pair.dm_channel_id, posted.get("ts")
-
 
 _RHYTHM_KINDS = frozenset({"prompt", "checkin", "nudge", "session_set"})
 
 
-def _render_for_pair(deps: Deps, message: OutboxMessage, pair) -> tuple[str, list]:
+def _render_for_pair(deps: Deps, message: OutboxMessage, pair: Pair) -> tuple[str, list]:
     payload = message.payload
     session_day = date.fromisoformat(payload["session"]) if "session" in payload else None
     match message.kind:
         case "prompt":
             prompt = next((p for p in deps.prompts if p.id == payload["prompt"]), None)
             if prompt is None:  # removed from the library since: any other will do
-                prompt = deps.prompts[pair.id % len(deps.prompts)]
+                prompt = deps.prompts[(pair.id or 0) % len(deps.prompts)]
             return blocks.prompt_blocks(prompt, session_day=session_day)
         case "checkin":
             return blocks.checkin_blocks(pair, session_day=session_day)
@@ -259,39 +293,42 @@ def _render_for_pair(deps: Deps, message: OutboxMessage, pair) -> tuple[str, lis
             return blocks.pair_message(message.kind, pair, payload)
 
 
-async def _send_fit_survey(deps: Deps, message: OutboxMessage) -> tuple[str, str] | None:
-    pair = await deps.db.run(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
-    )
-    if pair is None or pair.status == "ended":
-        return None
-    user_id = message.payload["user"]
-    text, content = blocks.fit_survey_blocks(pair, user_id=user_id)
-    posted = await deps.slack.call(
-        "chat.postMessage", channel=user_id, text=text, blocks=content, budget=CALL_BUDGET_SECONDS
-    )
-    return posted.get("channel"), posted.get("ts")
+def metadata_for(message: OutboxMessage) -> dict:
+    """Slack keeps this with the message, so after a crash we can ask whether it went out."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"outbox_key": message.key}}
 
 
-async def _send_admin_alert(deps: Deps, message: OutboxMessage) -> tuple[str, str] | None:
-    channel = message.payload["channel"]
-    posted = await deps.slack.call(
-        "chat.postMessage",
-        channel=channel,
-        text=message.payload["text"],
-        unfurl_links=False,
+async def _settle_in_doubt(deps: Deps) -> None:
+    """Messages we were posting when the process died: look in the channel before resending."""
+    doubtful = await deps.db.run(lambda s: outbox.in_doubt(session=s, now=deps.clock()))
+    for message in doubtful:
+        try:
+            found = await _find_posted(deps, message)
+        except SlackCallError as exc:
+            log.warning("could not check a %s message after a crash: %s", message.kind, exc.error)
+            continue  # still in doubt; the next drain asks again
+        if found is not None:
+            await deps.db.run(
+                lambda s, m=message, ts=found: _after_sent(s, m, m.channel_id, ts, deps.clock())
+            )
+        else:
+            await deps.db.run(
+                lambda s, m=message: outbox.back_to_pending(session=s, message_id=m.id)
+            )
+
+
+async def _find_posted(deps: Deps, message: OutboxMessage) -> str | None:
+    oldest = message.created_at.timestamp() - 60
+    history = await deps.slack.call(
+        "conversations.history",
+        channel=message.channel_id,
+        oldest=f"{oldest:.6f}",
+        include_all_metadata=True,
+        limit=200,
         budget=CALL_BUDGET_SECONDS,
     )
-    return posted.get("channel", channel), posted.get("ts")
-
-
-_SENDERS = {
-    "intro": _send_intro,
-    "pair_ended": _send_to_pair,
-    "session_set": _send_to_pair,
-    "prompt": _send_to_pair,
-    "checkin": _send_to_pair,
-    "nudge": _send_to_pair,
-    "fit_survey": _send_fit_survey,
-    "admin_alert": _send_admin_alert,
-}
+    for posted in history.get("messages") or []:
+        payload = (posted.get("metadata") or {}).get("event_payload") or {}
+        if payload.get("outbox_key") == message.key:
+            return posted.get("ts")
+    return None

@@ -22,8 +22,13 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "users.info": frozenset({"users:read"}),
     "users.lookupByEmail": frozenset({"users:read.email"}),  # roster import by email
-    "conversations.open": frozenset({"mpim:write"}),  # group DMs for pairs
+    "conversations.open": frozenset({"mpim:write", "im:write"}),  # pair group DMs, DMs
     "chat.postMessage": frozenset({"chat:write"}),
+    # After a crash: did the message we were posting go out? (The bot reads only the
+    # conversations it posts in: pair group DMs, DMs and the admin channel.)
+    "conversations.history": frozenset(
+        {"mpim:history", "im:history", "channels:history", "groups:history"}
+    ),
     "views.open": frozenset(),
     "views.publish": frozenset(),
 }

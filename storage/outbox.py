@@ -76,14 +76,43 @@ def mark_sent(
     session.add(message)
 
 
+def mark_sending(*, session: Session, message_id: int, channel_id: str) -> None:
+    """About to post: if we die before mark_sent, the row says where to look for it."""
+    message = session.get(OutboxMessage, message_id)
+    if message is not None:
+        message.status, message.channel_id = "sending", channel_id
+        session.add(message)
+
+
+def in_doubt(*, session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+    """Rows left "sending" by a crash or a timeout: posted or not, only Slack knows."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "sending", col(OutboxMessage.not_before) <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def back_to_pending(*, session: Session, message_id: int) -> None:
+    message = session.get(OutboxMessage, message_id)
+    if message is not None and message.status == "sending":
+        message.status = "pending"
+        session.add(message)
+
+
 def mark_retry(
-    *, session: Session, message_id: int, error: str, not_before: datetime
+    *, session: Session, message_id: int, error: str, not_before: datetime, in_doubt: bool = False
 ) -> OutboxMessage | None:
+    """Try again later; `in_doubt` when the failed call may still have posted the message."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
         return None
     message.attempts += 1
     message.last_error, message.not_before = error, not_before
+    message.status = "sending" if in_doubt and message.status == "sending" else "pending"
     session.add(message)
     return message
 

@@ -27,8 +27,8 @@ def timer() -> FakeTimer:
 
 
 @pytest.fixture
-async def slack():
-    async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID) as fake:
+async def slack(clock):
+    async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=clock) as fake:
         fake.add_user("U1", tz="Europe/London", title="Data analyst")
         fake.add_user("U2", tz="America/New_York", title="Chief Operating Officer")
         fake.add_user("UADMIN", tz="Europe/Paris", title="L&D lead")

@@ -117,8 +117,9 @@ async def test_prompt_checkin_we_met_and_the_next_prompt(program, clock):
     assert pair.next_session_on == date(2026, 3, 25)  # the cadence: 14 days on
 
     # After the first session, each is asked privately whether the pairing is a good fit.
-    private = [c for c in posts(bot) if c.params["channel"] in ("UJ1", "UL1")]
-    assert sorted(c.params["channel"] for c in private) == ["UJ1", "UL1"]
+    dms = {bot.slack.conversation_id(u): u for u in ("UJ1", "UL1")}
+    private = [c for c in posts(bot) if c.params["channel"] in dms]
+    assert sorted(dms[c.params["channel"]] for c in private) == ["UJ1", "UL1"]
     assert all("good fit" in c.params["text"] for c in private)
 
     count = len(posts(bot, channel))
@@ -141,7 +142,7 @@ async def test_stalled_pair_is_nudged_then_escalated_once(program, clock):
         return [c for c in posts(bot, channel) if "since your last session" in c.params["text"]]
 
     def alerts():
-        texts = [c.params["text"] for c in posts(bot, "UADMIN")]
+        texts = [c.params["text"] for c in posts(bot, bot.slack.conversation_id("UADMIN"))]
         return [t for t in texts if "has stalled" in t and "<@UJ2>" in t]
 
     clock.now = at("2026-03-23 08:45")  # 21 days after the intro, less a quarter hour
@@ -272,7 +273,10 @@ async def test_permanent_error_pauses_the_pair_and_tells_admins(program, clock):
     assert len(failed) == 1
     paused = [p for p in pairs_by_mentor(bot).values() if p.status == "paused"]
     assert len(paused) == 1 and paused[0].paused_reason == "delivery_failed"
-    assert any("channel_not_found" in c.params["text"] for c in posts(bot, "UADMIN"))
+    assert any(
+        "channel_not_found" in c.params["text"]
+        for c in posts(bot, bot.slack.conversation_id("UADMIN"))
+    )
     assert pair.id in {p.id for p in pairs_by_mentor(bot).values()}
 
 
@@ -292,13 +296,18 @@ async def test_poor_fit_offers_a_rematch_and_tells_admins_not_the_partner(progra
     bot = program
     await bot.command("met", user="UJ1")
     await bot.settle()
-    [survey] = [c for c in posts(bot) if c.params["channel"] == "UL1"]
+    leader_dm = bot.slack.conversation_id("UL1")
+    [survey] = [c for c in posts(bot) if c.params["channel"] == leader_dm]
     pair_id = survey.params["blocks"][-1]["elements"][1]["value"]
-    container = {"type": "message", "channel_id": "UL1", "message_ts": "1"}
+    container = {"type": "message", "channel_id": leader_dm, "message_ts": "1"}
     await bot.click("fit_poor", user="UL1", container=container, value=pair_id)
     offer = bot.slack.calls_to("response_url")[-1]
     assert "Find me a different match" in str(offer.params["blocks"])
-    admin = [c for c in posts(bot, "UADMIN") if "not a good fit" in c.params["text"]]
+    admin = [
+        c
+        for c in posts(bot, bot.slack.conversation_id("UADMIN"))
+        if "not a good fit" in c.params["text"]
+    ]
     assert len(admin) == 1 and "<@UL1>" in admin[0].params["text"]
     dm = pairs_by_mentor(bot)["UJ1"].dm_channel_id
     assert not [c for c in posts(bot, dm) if "good fit" in str(c.params)]

@@ -364,6 +364,7 @@ class FakeSlack:
         bot_user_id: str = "UBOT",
         bot_id: str = "BBOT",
         app_token: str = "xapp-1-test",
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.token = token
         self.app_token = app_token
@@ -380,7 +381,9 @@ class FakeSlack:
         self._home_ids: dict[str, str] = {}
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._ids = itertools.count(1)
-        self._ts = itertools.count(100, 100)
+        # Message timestamps follow the test's clock when given, like Slack's follow real time.
+        self._clock = clock
+        self._last_ts_micros = 0
         self._runner: web.AppRunner | None = None
         self._base: str | None = None
         # Socket Mode: what was sent to the app, what it acknowledged, who is connected.
@@ -394,6 +397,7 @@ class FakeSlack:
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -715,8 +719,10 @@ class FakeSlack:
         return f"{prefix}{next(self._ids):010d}"
 
     def _new_ts(self) -> str:
-        micros = next(self._ts)
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        now = self._clock() if self._clock is not None else datetime.now(UTC)
+        micros = max(int(now.timestamp() * 1_000_000), self._last_ts_micros + 100)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _new_hash(self) -> str:
         return f"1700000000.{next(self._ids):08x}"
@@ -795,6 +801,21 @@ class FakeSlack:
             return self._open([channel])[0]
         return None
 
+    def _conversations_history(self, params: dict) -> dict:
+        channel = params.get("channel")
+        if channel not in self.conversations and channel not in self.channels:
+            return _error("channel_not_found")
+        oldest = float(params.get("oldest") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            {k: v for k, v in m.items() if k != "reactions" and (with_metadata or k != "metadata")}
+            for (c, ts), m in self.messages.items()
+            if c == channel and float(ts) > oldest
+        ]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)  # newest first, as Slack does
+        limit = int(params.get("limit") or 100)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
     def _chat_post_message(self, params: dict) -> dict:
         if not params.get("channel"):
             return _error("channel_not_found")
@@ -820,6 +841,8 @@ class FakeSlack:
             message["attachments"] = params["attachments"]
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = params["metadata"]
         self.messages[(channel, ts)] = dict(message, reactions={})
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 

@@ -1,0 +1,118 @@
+"""A process that dies while posting: on restart each message goes out exactly once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from handlers import delivery
+from handlers.scheduler import tick
+from storage.models import OutboxMessage, Pair
+from tests.kit.driver import make_settings, start_driver, stop_driver
+from tests.kit.forms import filled, signup_state
+
+
+class ProcessDied(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, no except-clause catches it."""
+
+
+async def _pair_up(bot) -> None:
+    for user, answers in (
+        ("UJ1", dict(role="junior", level="1", topics=("ai",))),
+        ("UL1", dict(role="leader", level="6", topics=("ai",))),
+    ):
+        bot.slack.add_user(user, tz="Europe/London")
+        await bot.command("signup", user=user)
+        view = bot.slack.calls_to("views.open")[-1].params["view"]
+        await bot.submit_view(filled(view, signup_state(**answers)), user=user)
+
+
+def _rows(bot) -> list[tuple[str, str]]:
+    return bot.runtime.deps.db.run_sync(
+        lambda s: [
+            (m.key, m.status) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))
+        ]
+    )
+
+
+@pytest.mark.parametrize("dies", ["after_posting", "before_posting"])
+async def test_intro_interrupted_mid_send_goes_out_exactly_once(
+    bot, slack, database_path, clock, timer, monkeypatch, dies
+):
+    await _pair_up(bot)
+    if dies == "after_posting":
+
+        def crash(*args, **kwargs):
+            raise ProcessDied
+
+        monkeypatch.setattr(delivery, "_after_sent", crash)
+    else:
+        real_call = bot.runtime.deps.slack.call
+
+        async def crash_on_post(method, **params):
+            if method == "chat.postMessage":
+                raise ProcessDied
+            return await real_call(method, **params)
+
+        monkeypatch.setattr(bot.runtime.deps.slack, "call", crash_on_post)
+    with pytest.raises(ProcessDied):
+        await _match_and_deliver(bot)
+    assert _rows(bot) == [("intro:1", "sending")]
+    posted_before = len(slack.calls_to("chat.postMessage"))
+    assert posted_before == (1 if dies == "after_posting" else 0)
+    monkeypatch.undo()
+
+    await stop_driver(bot)
+    again = await start_driver(make_settings(slack, database_path), slack, clock=clock, timer=timer)
+    try:
+        await tick(again.runtime.deps)
+        await tick(again.runtime.deps)
+        intros = [c for c in slack.calls_to("chat.postMessage") if "Meet your" in c.params["text"]]
+        assert len(intros) == 1
+        assert _rows(again) == [("intro:1", "sent")]
+        [pair] = again.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair))))
+        assert pair.status == "active" and pair.intro_ts == intros[0].params.get(
+            "ts", pair.intro_ts
+        )
+        assert pair.next_session_on is not None  # the rhythm started as after a normal send
+    finally:
+        await stop_driver(again)
+    bot.runtime.scheduler.start(paused=True)  # the fixture stops it again
+
+
+async def _match_and_deliver(bot) -> None:
+    # The command acknowledges, then delivers in the background; run that delivery here so
+    # the "process death" surfaces in the test instead of in a background task.
+    from handlers import pairing
+
+    result = await pairing.propose(bot.runtime.deps, team_id="T0001")
+    now = bot.runtime.deps.clock()
+    await bot.runtime.deps.db.run(
+        lambda s: pairing.commit_pairs(s, team_id="T0001", proposals=result.pairs, now=now)
+    )
+    await delivery.deliver_due(bot.runtime.deps)
+
+
+async def test_a_timeout_that_did_post_is_not_posted_again(bot, slack, clock):
+    await _pair_up(bot)
+    gateway = bot.runtime.deps.slack
+    real_call = gateway.call
+
+    async def post_then_time_out(method, **params):
+        result = await real_call(method, **params)
+        if method == "chat.postMessage":
+            from handlers.slack_api import SlackCallError
+
+            raise SlackCallError(method, "timeout", transient=True)
+        return result
+
+    gateway.call = post_then_time_out
+    try:
+        await _match_and_deliver(bot)
+    finally:
+        gateway.call = real_call
+    assert _rows(bot) == [("intro:1", "sending")]
+    clock.advance(minutes=5)
+    await tick(bot.runtime.deps)
+    intros = [c for c in slack.calls_to("chat.postMessage") if "Meet your" in c.params["text"]]
+    assert len(intros) == 1 and _rows(bot) == [("intro:1", "sent")]
