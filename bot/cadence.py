@@ -67,6 +67,26 @@ def _first_window(
     return None
 
 
+def last_send_time_before(
+    deadline: datetime,
+    tzs: Sequence[str | None],
+    *,
+    not_before: datetime,
+    settings: ProgramSettings,
+) -> datetime | None:
+    """The latest moment before `deadline` (and not before `not_before`) inside everyone's
+    working hours: so a reminder due on a Sunday goes out on the Friday before, not late."""
+    candidate = deadline.replace(second=0, microsecond=0)
+    candidate -= timedelta(minutes=candidate.minute % 15)
+    if candidate >= deadline:
+        candidate -= STEP
+    while candidate >= not_before:
+        if all(is_working_time(candidate, tz, settings) for tz in tzs):
+            return candidate
+        candidate -= STEP
+    return None
+
+
 def session_start(day: date, leader_tz: str | None, settings: ProgramSettings) -> datetime:
     """Sessions carry a date, not a time: take the start of the leader's working day."""
     local = datetime.combine(day, time(settings.work_start_hour), tzinfo=zone(leader_tz))
@@ -94,15 +114,29 @@ class SessionDues:
 
 
 def dues_for_session(
-    day: date, *, now: datetime, leader_tz: str | None, settings: ProgramSettings
+    day: date,
+    *,
+    now: datetime,
+    leader_tz: str | None,
+    settings: ProgramSettings,
+    mentor_tz: str | None = None,
 ) -> SessionDues:
-    """When to send the prompt before a session (None if too late) and the check-in after."""
+    """When to send the prompt before a session (None if too late) and the check-in after.
+
+    The prompt is due `prompt_lead_hours` before the session; if that falls outside the
+    pair's working hours (a weekend, a night) it moves earlier, to the last shared working
+    moment before it, so it still arrives ahead of the session."""
     start = session_start(day, leader_tz, settings)
-    prompt = start - timedelta(hours=settings.prompt_lead_hours)
-    return SessionDues(
-        prompt_due_at=max(prompt, now) if start > now else None,
-        checkin_due_at=session_over(day, leader_tz, settings),
-    )
+    prompt: datetime | None = None
+    if start > now:
+        target = max(start - timedelta(hours=settings.prompt_lead_hours), now)
+        zones = (mentor_tz, leader_tz)
+        if all(is_working_time(target, tz, settings) for tz in zones):
+            prompt = target
+        else:
+            earlier = last_send_time_before(target, zones, not_before=now, settings=settings)
+            prompt = earlier or target
+    return SessionDues(prompt_due_at=prompt, checkin_due_at=session_over(day, leader_tz, settings))
 
 
 def stall_due_at(last_activity_at: datetime, settings: ProgramSettings) -> datetime:

@@ -38,8 +38,9 @@ def schedule_session(
     *, session: Session, pair: Pair, day: date, settings: ProgramSettings, now: datetime
 ) -> None:
     """Set the next session date, with its prompt before and check-in after."""
+    mentor_tz, leader_tz = pair_timezones(session=session, pair=pair)
     dues = cadence.dues_for_session(
-        day, now=now, leader_tz=leader_timezone(session=session, pair=pair), settings=settings
+        day, now=now, leader_tz=leader_tz, mentor_tz=mentor_tz, settings=settings
     )
     pair.next_session_on = day
     pair.prompt_due_at = dues.prompt_due_at

@@ -1,0 +1,503 @@
+"""The scheduler's tick over many active pairs of which few are due.
+
+    python bench/bench_tick.py [--pairs 10000] [--due 20] [--repeat 5]
+
+Builds a SQLite file with the real schema, starts the fake Slack Web API on 127.0.0.1 and runs
+the real app (app.build) against both. Each run starts from a fresh copy of the same database
+and times (a) a tick with `--due` pairs due (decide + deliver, Slack calls included), (b) a
+second tick at the same moment, when nothing is due, and (c) decide_due alone. Prints a table
+and the query plans of the due queries, and writes bench/results/tick.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event, func, insert  # noqa: E402
+from sqlmodel import select  # noqa: E402
+
+import app  # noqa: E402
+from bot import cadence  # noqa: E402
+from bot.profiles import TOPICS  # noqa: E402
+from handlers.rhythm import decide_due  # noqa: E402
+from handlers.scheduler import tick  # noqa: E402
+from storage import outbox, rhythm  # noqa: E402
+from storage.db import Database, make_engine  # noqa: E402
+from storage.models import OutboxMessage, Pair, Participant, ProcessedEvent  # noqa: E402
+from tests.kit.driver import BOT_TOKEN, TEAM_ID, Clock, make_settings  # noqa: E402
+from tests.kit.fake_slack import FakeSlack  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "tick.json"
+# A Tuesday, 10:00 UTC: inside working hours in every zone below, so nothing waits for morning.
+NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+ZONES = ("Europe/London", "Europe/Paris", "Europe/Berlin")
+DEPARTMENTS = ("Finance", "Sales", "Operations", "Legal", "Engineering", "Marketing")
+ADMIN = "UADMIN"
+SETTINGS = cadence.ProgramSettings()
+EVENTS = 5_000  # processed Slack event ids, so the tick's purge has a table to work on
+_SCAN = re.compile(r"^SCAN (?:TABLE )?(\w+)(.*)$")
+
+
+# --- the population ----------------------------------------------------------------------------
+
+
+def _mentor(i: int) -> str:
+    return f"UJ{i:05d}"
+
+
+def _leader(i: int) -> str:
+    return f"UL{i:05d}"
+
+
+def _weekday_on_or_after(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _due_indexes(pairs: int, due: int) -> list[int]:
+    """Due pairs spread evenly through the table, not bunched at the start of the rowid order."""
+    step = pairs / due
+    return [int(k * step + step / 2) for k in range(due)]
+
+
+def _pair_row(i: int, *, due_as: int | None, channel: str, now: datetime) -> dict:
+    """One active pair, introduced a while ago; `due_as` is its place among the due pairs."""
+    leader_tz = ZONES[(i + 1) % len(ZONES)]
+    created = now - timedelta(days=30 + i % 60)
+    last_activity = now - timedelta(days=i % 14, hours=i % 7)
+    row = {
+        "team_id": TEAM_ID,
+        "mentor_id": _mentor(i),
+        "mentee_id": _leader(i),
+        "status": "active",
+        "score": 10.0 + i % 7,
+        "explanation": "You both care about Digital trends & AI; different departments.",
+        "dm_channel_id": channel,
+        "intro_ts": f"{int(created.timestamp())}.000100",
+        "created_at": created,
+        "updated_at": created,
+        "last_activity_at": last_activity,
+        "stall_due_at": cadence.stall_due_at(last_activity, SETTINGS),
+        "escalate_due_at": None,
+        "nudged_at": None,
+    }
+    if due_as is None:
+        day = _weekday_on_or_after(now.date() + timedelta(days=2 + i % 12))
+        if i % 20 == 0:  # nudged yesterday, still quiet: an escalation is pending, not yet due
+            row["last_activity_at"] = now - timedelta(days=22)
+            row["stall_due_at"], row["nudged_at"] = None, now - timedelta(days=1)
+            row["escalate_due_at"] = cadence.escalate_due_at(row["nudged_at"], SETTINGS)
+    elif due_as % 5 == 4:
+        # Their session was yesterday: the check-in is due (its prompt went out before).
+        day = now.date() - timedelta(days=1)
+    else:
+        # Their session is tomorrow: the prompt (24 h before the leader's 09:00) is due.
+        day = now.date() + timedelta(days=1)
+    dues = cadence.dues_for_session(
+        day, now=now - timedelta(days=3), leader_tz=leader_tz, settings=SETTINGS
+    )
+    row["next_session_on"] = day
+    row["prompt_due_at"] = None if day < now.date() else dues.prompt_due_at
+    row["checkin_due_at"] = dues.checkin_due_at
+    if due_as is not None and due_as % 7 == 3:  # and quiet for 22 days: a nudge is due too
+        row["last_activity_at"] = now - timedelta(days=22)
+        row["stall_due_at"] = cadence.stall_due_at(row["last_activity_at"], SETTINGS)
+    if due_as == 0:  # nudged 8 days ago without effect: the admins are told
+        row["last_activity_at"] = now - timedelta(days=30)
+        row["stall_due_at"], row["nudged_at"] = None, now - timedelta(days=8)
+        row["escalate_due_at"] = cadence.escalate_due_at(row["nudged_at"], SETTINGS)
+    return row
+
+
+def _participant_row(user_id: str, *, role: str, level: int, tz: str, i: int) -> dict:
+    topics = list(TOPICS)
+    return {
+        "team_id": TEAM_ID,
+        "user_id": user_id,
+        "role": role,
+        "level": level,
+        "department": DEPARTMENTS[(i + (role == "leader")) % len(DEPARTMENTS)],
+        "manager_id": None,
+        "topics": [topics[i % len(topics)], topics[(i + 3) % len(topics)]],
+        "goals": "Learn from each other.",
+        "capacity": 1,
+        "title": "Analyst" if role == "junior" else "Director",
+        "timezone": tz,
+        "status": "active",
+        "created_at": NOW - timedelta(days=90),
+        "updated_at": NOW - timedelta(days=90),
+        "left_at": None,
+    }
+
+
+def populate(db_path: Path, fake: FakeSlack, *, pairs: int, due: int, now: datetime) -> dict:
+    """Write the population into a fresh database and tell the fake Slack about everyone."""
+    due_at = {index: k for k, index in enumerate(_due_indexes(pairs, due))}
+    people, pair_rows = [], []
+    for i in range(pairs):
+        mentor_tz, leader_tz = ZONES[i % len(ZONES)], ZONES[(i + 1) % len(ZONES)]
+        people.append(
+            _participant_row(_mentor(i), role="junior", level=1 + i % 2, tz=mentor_tz, i=i)
+        )
+        people.append(
+            _participant_row(_leader(i), role="leader", level=5 + i % 2, tz=leader_tz, i=i)
+        )
+        fake.add_user(_mentor(i), tz=mentor_tz, title="Analyst")
+        fake.add_user(_leader(i), tz=leader_tz, title="Director")
+        channel = fake.conversation_id(_mentor(i), _leader(i))
+        # The group DM as conversations.open would have left it when the pair was introduced.
+        fake.conversations[channel] = {
+            "id": channel,
+            "members": sorted((_mentor(i), _leader(i))),
+            "is_im": False,
+            "is_mpim": True,
+        }
+        pair_rows.append(_pair_row(i, due_as=due_at.get(i), channel=channel, now=now))
+    fake.add_user(ADMIN, tz="Europe/London", title="L&D lead")
+    # Two days of Slack event ids, the oldest few just past the retention the tick purges.
+    span = timedelta(days=2, minutes=1)
+    events = [
+        {"team_id": TEAM_ID, "event_id": f"Ev{n:07d}", "received_at": now - span * n / EVENTS}
+        for n in range(1, EVENTS + 1)
+    ]
+
+    db = Database(make_engine(f"sqlite:///{db_path}"))
+    db.prepare()
+    # Executemany, not one multi-row VALUES: 20,000 rows would pass SQLite's variable limit.
+    with db.engine.begin() as conn:
+        conn.execute(insert(Participant.__table__), people)
+        conn.execute(insert(Pair.__table__), pair_rows)
+        conn.execute(insert(ProcessedEvent.__table__), events)
+    # Fold the WAL into the file, so a plain copy of it is the whole database. A raw
+    # connection: the engine's own connections start every use with BEGIN IMMEDIATE.
+    raw = db.engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+    db.close()
+
+    expected = {
+        "prompt_due_at": sum(1 for r in pair_rows if _is_due(r["prompt_due_at"], now)),
+        "checkin_due_at": sum(1 for r in pair_rows if _is_due(r["checkin_due_at"], now)),
+        "stall_due_at": sum(1 for r in pair_rows if _is_due(r["stall_due_at"], now)),
+        "escalate_due_at": sum(1 for r in pair_rows if _is_due(r["escalate_due_at"], now)),
+    }
+    return {"participants": len(people), "pairs": len(pair_rows), "due_by_column": expected}
+
+
+def _is_due(moment: datetime | None, now: datetime) -> bool:
+    return moment is not None and moment <= now
+
+
+def _restore(pristine: Path, db_path: Path) -> None:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(pristine, db_path)
+
+
+# --- query plans -------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """The SQL (and parameters) an engine runs, in order, each distinct statement once."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: dict[str, tuple] = {}
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if not executemany:
+            self.statements.setdefault(statement, tuple(parameters or ()))
+
+    def __enter__(self) -> _Recorder:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+
+
+def _plan(connection: sqlite3.Connection, sql: str, parameters: tuple) -> list[str]:
+    rows = connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters).fetchall()
+    return [row[3] for row in rows]
+
+
+def _full_scans(plan: list[str]) -> list[str]:
+    """Plan lines that read a whole table (a bare SCAN, not a search through an index)."""
+    found = []
+    for line in plan:
+        match = _SCAN.match(line)
+        if match and "INDEX" not in match.group(2) and "PRIMARY KEY" not in match.group(2):
+            found.append(line)
+    return found
+
+
+def due_query_plans(db_path: Path, now: datetime) -> list[dict]:
+    """EXPLAIN QUERY PLAN on the exact SQL the storage functions run, on the full database."""
+    scratch = db_path.with_name("plans.db")
+    shutil.copyfile(db_path, scratch)
+    db = Database(make_engine(f"sqlite:///{scratch}"))
+    queries = {}
+    try:
+        for column in rhythm.DUE_COLUMNS:
+            with _Recorder(db.engine) as rec:
+                db.run_sync(
+                    lambda s, column=column: rhythm.due_pairs(
+                        session=s, column=column, now=now, limit=200
+                    )
+                )
+            queries[f"due_pairs({column})"] = _only_select(rec)
+        with _Recorder(db.engine) as rec:
+            db.run_sync(lambda s: outbox.due_messages(session=s, now=now, limit=50))
+        queries["due_messages"] = _only_select(rec)
+        raw = db.engine.raw_connection()
+        try:
+            return [
+                {
+                    "query": name,
+                    "sql": " ".join(sql.split()),
+                    "plan": (plan := _plan(raw.driver_connection, sql, params)),
+                    "full_scan": _full_scans(plan),
+                }
+                for name, (sql, params) in queries.items()
+            ]
+        finally:
+            raw.close()
+    finally:
+        db.close()
+
+
+def _only_select(rec: _Recorder) -> tuple[str, tuple]:
+    [(sql, params)] = [(s, p) for s, p in rec.statements.items() if s.lstrip().startswith("SELECT")]
+    return sql, params
+
+
+def tick_statement_plans(runtime: app.Runtime, statements: dict[str, tuple]) -> list[dict]:
+    """Every distinct statement a due tick ran that reads or writes a table, with its plan."""
+    raw = runtime.deps.db.engine.raw_connection()
+    try:
+        out = []
+        for sql, params in statements.items():
+            if not re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT)", sql):
+                continue
+            plan = _plan(raw.driver_connection, sql, params)
+            out.append({"sql": " ".join(sql.split()), "plan": plan, "full_scan": _full_scans(plan)})
+        return out
+    finally:
+        raw.close()
+
+
+# --- the runs ----------------------------------------------------------------------------------
+
+
+async def _timed(work) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = await work
+    return time.perf_counter() - start, result
+
+
+def _posts(fake: FakeSlack) -> int:
+    return len(fake.calls_to("chat.postMessage"))
+
+
+def _outbox_rows(runtime: app.Runtime) -> int:
+    return runtime.deps.db.run_sync(
+        lambda s: s.exec(select(func.count()).select_from(OutboxMessage)).one()
+    )
+
+
+async def _tick_and_settle(runtime: app.Runtime) -> None:
+    await tick(runtime.deps)
+    # Anything delivery handed to the background is part of the tick's work.
+    while pending := [t for t in runtime.deps.background if not t.done()]:
+        await asyncio.wait(pending)
+
+
+async def measure(args, workdir: Path) -> dict:
+    db_path, pristine = workdir / "mentor.db", workdir / "pristine.db"
+    clock = Clock(NOW)
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)  # the gateway sleeps only on 429s and retries: expect none
+        await asyncio.sleep(seconds)
+
+    async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=clock) as fake:
+        started = time.perf_counter()
+        population = populate(db_path, fake, pairs=args.pairs, due=args.due, now=NOW)
+        setup_seconds = time.perf_counter() - started
+        shutil.copyfile(db_path, pristine)
+        plans = due_query_plans(pristine, NOW)
+
+        # One process for every run, as in production: engine caches stay warm after run 1,
+        # and between runs only the database file is swapped for a fresh copy.
+        runtime = app.build(
+            make_settings(fake, db_path), clock=clock, sleep=sleep, monotonic=time.monotonic
+        )
+        engine = runtime.deps.db.engine
+        due_tick, idle_tick, decide_only = [], [], []
+        sent, decided, calls, statements = [], [], {}, {}
+        try:
+            for run in range(args.repeat):
+                engine.dispose()
+                _restore(pristine, db_path)
+                fake.clear_calls()
+                # Each run as cold as the first: an admin's profile is not yet cached.
+                runtime.deps._user_cache.clear()
+                if run == 0:
+                    with _Recorder(engine) as rec:
+                        seconds, _ = await _timed(_tick_and_settle(runtime))
+                    statements = rec.statements
+                else:
+                    seconds, _ = await _timed(_tick_and_settle(runtime))
+                due_tick.append(seconds)
+                sent.append(_posts(fake))
+                calls = {c.method: len(fake.calls_to(c.method)) for c in fake.calls}
+                before = _posts(fake)
+                seconds, _ = await _timed(_tick_and_settle(runtime))
+                idle_tick.append(seconds)
+                if _posts(fake) != before:
+                    raise RuntimeError("the second tick at the same moment sent something")
+
+                engine.dispose()
+                _restore(pristine, db_path)
+                seconds, count = await _timed(decide_due(runtime.deps))
+                decide_only.append(seconds)
+                decided.append(count)
+                if _outbox_rows(runtime) != count:
+                    raise RuntimeError("decide_due's count differs from the outbox rows it wrote")
+            tick_plans = tick_statement_plans(runtime, statements)
+        finally:
+            runtime.deps.db.close()
+
+    expected = sum(population["due_by_column"].values())
+    if set(decided) != {expected}:
+        raise RuntimeError(f"expected {expected} decisions, got {decided}")
+    return {
+        **population,
+        "due": args.due,
+        "repeat": args.repeat,
+        "now": NOW.isoformat(),
+        "setup_seconds": round(setup_seconds, 3),
+        "cases": {
+            "tick_due": _summary(due_tick),
+            "tick_idle": _summary(idle_tick),
+            "decide_due": _summary(decide_only),
+        },
+        "decisions": decided[0],
+        "messages_sent": sorted(set(sent)),
+        "slack_calls_per_due_tick": calls,
+        "gateway_sleeps": len(sleeps),
+        "due_query_plans": plans,
+        "tick_statements": tick_plans,
+    }
+
+
+def _summary(seconds: list[float]) -> dict:
+    return {
+        "median": round(statistics.median(seconds), 4),
+        "max": round(max(seconds), 4),
+        "runs": [round(s, 4) for s in seconds],
+    }
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        cpu = next(
+            line.split(":", 1)[1].strip() for line in lscpu.splitlines() if "Model name" in line
+        )
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        pass
+    return {
+        "nproc": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def report(result: dict) -> None:
+    m = result["machine"]
+    print(
+        f"{result['pairs']} active pairs ({result['participants']} participants), "
+        f"{result['due']} due, {result['repeat']} runs, now {result['now']}"
+    )
+    print(
+        f"{m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, SQLite {m['sqlite']}; "
+        f"setup {result['setup_seconds']:.1f} s"
+    )
+    print(f"due by column: {result['due_by_column']}")
+    print()
+    labels = {
+        "tick_due": "tick, pairs due (decide + deliver)",
+        "tick_idle": "tick, nothing due",
+        "decide_due": "decide_due alone",
+    }
+    print(f"{'case':36} {'median s':>9} {'max s':>9}")
+    for key, label in labels.items():
+        case = result["cases"][key]
+        print(f"{label:36} {case['median']:9.4f} {case['max']:9.4f}")
+    print()
+    sent = ", ".join(str(n) for n in result["messages_sent"])
+    print(f"decisions per due tick: {result['decisions']}; messages sent: {sent}")
+    print(f"Slack calls per due tick: {result['slack_calls_per_due_tick']}")
+    print(f"gateway sleeps (429/retries): {result['gateway_sleeps']}")
+    print()
+    print("EXPLAIN QUERY PLAN of the due queries:")
+    for query in result["due_query_plans"]:
+        verdict = "FULL SCAN" if query["full_scan"] else "index"
+        print(f"  {query['query']:28} {verdict:9} {' | '.join(query['plan'])}")
+    scans = [s for s in result["tick_statements"] if s["full_scan"]]
+    print(
+        f"statements run by a due tick: {len(result['tick_statements'])} distinct, "
+        f"{len(scans)} with a full table scan"
+    )
+    for statement in scans:
+        print(f"  {statement['sql'][:120]}\n    {' | '.join(statement['plan'])}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=10_000)
+    parser.add_argument("--due", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    if not 1 <= args.due <= args.pairs:
+        parser.error("--due must be between 1 and --pairs")
+
+    with tempfile.TemporaryDirectory(prefix="bench-tick-") as workdir:
+        result = asyncio.run(measure(args, Path(workdir)))
+    result = {"machine": machine(), **result}
+    report(result)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
