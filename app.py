@@ -102,6 +102,9 @@ async def serve(runtime: Runtime) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    # One connection pool for every Slack call, instead of a new TLS handshake per call.
+    http = aiohttp.ClientSession()
+    runtime.deps.slack.client.session = http
     runtime.scheduler.start()
     runner: web.AppRunner | None = None
     socket_handler: AsyncSocketModeHandler | None = None
@@ -133,6 +136,7 @@ async def serve(runtime: Runtime) -> None:
         if runner is not None:
             await runner.cleanup()
         runtime.scheduler.shutdown(wait=False)
+        await http.close()
         runtime.deps.db.close()
 
 
