@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from storage import outbox
+from storage import outbox, rhythm
 from storage.models import Pair
 
 LIVE = ("introducing", "active", "paused", "intro_failed")
@@ -136,7 +136,7 @@ def end_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> boo
     was_introduced = pair.dm_channel_id is not None
     pair.status, pair.end_reason, pair.ended_at, pair.updated_at = "ended", reason, now, now
     # Ended pairs must leave the due indexes, or every tick would step over them forever.
-    pair.prompt_due_at = pair.checkin_due_at = pair.stall_due_at = pair.escalate_due_at = None
+    rhythm.clear_dues(pair)
     session.add(pair)
     if was_introduced:
         outbox.enqueue(

@@ -26,6 +26,12 @@ def leader_timezone(*, session: Session, pair: Pair) -> str | None:
     return leader.timezone if leader is not None else None
 
 
+def clear_dues(pair: Pair) -> None:
+    """Out of the due indexes: nothing is due for a pair that is paused or over."""
+    for column in DUE_COLUMNS:
+        setattr(pair, column, None)
+
+
 def pair_timezones(*, session: Session, pair: Pair) -> tuple[str | None, str | None]:
     """(mentor's, leader's) time zones."""
     mentor = participants.get_participant(
@@ -166,8 +172,7 @@ def pause_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> N
     if pair.status != "active":
         return
     pair.status, pair.paused_reason, pair.updated_at = "paused", reason, now
-    for column in DUE_COLUMNS:
-        setattr(pair, column, None)
+    clear_dues(pair)
     session.add(pair)
 
 

@@ -354,10 +354,10 @@ def _parse_date(raw: str | None) -> date | None:
 
 def _pair_in_channel(session, *, team_id: str, user_id: str, channel: str | None):
     """The live pair whose group DM this is, if the clicker belongs to it."""
-    for pair in pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id):
-        if channel is not None and pair.dm_channel_id == channel:
-            return pair
-    return None
+    if channel is None:
+        return None
+    pair = pairs.pair_in_channel(session=session, team_id=team_id, channel_id=channel)
+    return pair if pair is not None and user_id in (pair.mentor_id, pair.mentee_id) else None
 
 
 async def _tell(deps: Deps, body: dict, text: str, *, replace: bool = False) -> None:
