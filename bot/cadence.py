@@ -22,6 +22,16 @@ class ProgramSettings:
     escalate_after_days: int = 7  # after the nudge, still nothing: tell the admins
     work_start_hour: int = 9
     work_end_hour: int = 18
+    # The cohort: None until an admin sets it (then six months is the usual length).
+    program_start: date | None = None
+    program_end: date | None = None
+    pulse_cadence_days: int = 14  # a pulse for pairs that log no sessions
+    pulse_close_days: int = 7
+    summary_weekday: int = 0  # Monday
+    summary_hour: int = 9
+    timezone: str = "UTC"  # the workspace's, for the weekly summary
+    min_responses: int = 3  # fewer and an average could reveal one person's rating
+    admin_channel: str | None = None  # overrides MENTOR_ADMIN_CHANNEL when set
 
 
 def zone(tz: str | None) -> ZoneInfo:

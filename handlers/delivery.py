@@ -173,7 +173,9 @@ def _fail_permanently(session, deps: Deps, message: OutboxMessage, error: str, *
 def alert_admins(session, deps: Deps, *, team_id: str, key: str, text: str, now) -> None:
     """Decide to tell the admins: in the admin channel, else a DM to each configured admin."""
     settings = deps.settings
-    recipients = [settings.admin_channel] if settings.admin_channel else sorted(settings.admins)
+    channel = program.get_program_settings(session=session, team_id=team_id).admin_channel
+    channel = channel or settings.admin_channel
+    recipients = [channel] if channel else sorted(settings.admins)
     if not recipients:
         log.warning("no MENTOR_ADMIN_CHANNEL or MENTOR_ADMINS: an admin alert has nowhere to go")
     for recipient in recipients:

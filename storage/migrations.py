@@ -158,6 +158,71 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        4,
+        "pulse surveys, outcomes, summaries and the full program settings",
+        (
+            "ALTER TABLE pair ADD COLUMN pulse_due_at DATETIME",
+            "CREATE INDEX ix_pair_pulse_due ON pair (pulse_due_at)",
+            "ALTER TABLE program_settings ADD COLUMN program_start DATE",
+            "ALTER TABLE program_settings ADD COLUMN program_end DATE",
+            "ALTER TABLE program_settings ADD COLUMN pulse_cadence_days INTEGER NOT NULL "
+            "DEFAULT 14",
+            "ALTER TABLE program_settings ADD COLUMN pulse_close_days INTEGER NOT NULL DEFAULT 7",
+            "ALTER TABLE program_settings ADD COLUMN summary_weekday INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE program_settings ADD COLUMN summary_hour INTEGER NOT NULL DEFAULT 9",
+            "ALTER TABLE program_settings ADD COLUMN timezone VARCHAR NOT NULL DEFAULT 'UTC'",
+            "ALTER TABLE program_settings ADD COLUMN min_responses INTEGER NOT NULL DEFAULT 3",
+            "ALTER TABLE program_settings ADD COLUMN admin_channel VARCHAR",
+            """
+            CREATE TABLE workspace_schedule (
+                team_id VARCHAR PRIMARY KEY,
+                summary_due_at DATETIME,
+                last_summary_at DATETIME,
+                midpoint_decided_at DATETIME,
+                end_decided_at DATETIME
+            )
+            """,
+            """
+            CREATE TABLE pulse_survey (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                pair_id INTEGER NOT NULL REFERENCES pair (id),
+                period VARCHAR NOT NULL,
+                channel_id VARCHAR,
+                ts VARCHAR,
+                opened_at DATETIME NOT NULL,
+                closes_at DATETIME NOT NULL,
+                UNIQUE (pair_id, period)
+            )
+            """,
+            "CREATE INDEX ix_pulse_survey_message ON pulse_survey (channel_id, ts)",
+            """
+            CREATE TABLE pulse_response (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                survey_id INTEGER NOT NULL REFERENCES pulse_survey (id),
+                user_id VARCHAR NOT NULL,
+                rating INTEGER NOT NULL,
+                updated_at DATETIME NOT NULL,
+                UNIQUE (survey_id, user_id)
+            )
+            """,
+            "CREATE INDEX ix_pulse_response_survey_id ON pulse_response (survey_id)",
+            """
+            CREATE TABLE outcome_answer (
+                id INTEGER PRIMARY KEY,
+                team_id VARCHAR NOT NULL,
+                user_id VARCHAR NOT NULL,
+                checkpoint VARCHAR NOT NULL,
+                progress VARCHAR,
+                change VARCHAR,
+                answered_at DATETIME NOT NULL,
+                UNIQUE (team_id, user_id, checkpoint)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

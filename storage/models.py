@@ -88,6 +88,7 @@ class Pair(SQLModel, table=True):
     stall_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     escalate_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     nudged_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    pulse_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class HeldSession(SQLModel, table=True):
@@ -131,7 +132,7 @@ class FitAnswer(SQLModel, table=True):
 
 
 class ProgramSettingsRow(SQLModel, table=True):
-    """A workspace's own rhythm; a workspace without a row uses the defaults."""
+    """A workspace's own program settings; a workspace without a row uses the defaults."""
 
     __tablename__ = "program_settings"
 
@@ -141,6 +142,72 @@ class ProgramSettingsRow(SQLModel, table=True):
     stall_days: int
     escalate_after_days: int
     updated_at: datetime = Field(sa_column=_utc_column())
+    program_start: date | None = None
+    program_end: date | None = None
+    pulse_cadence_days: int = 14
+    pulse_close_days: int = 7
+    summary_weekday: int = 0
+    summary_hour: int = 9
+    timezone: str = "UTC"
+    min_responses: int = 3
+    admin_channel: str | None = None
+
+
+class WorkspaceSchedule(SQLModel, table=True):
+    """Workspace-wide moments the tick watches: the weekly summary and the cohort checkpoints."""
+
+    __tablename__ = "workspace_schedule"
+
+    team_id: str = Field(primary_key=True)
+    summary_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    last_summary_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    midpoint_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    end_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class PulseSurvey(SQLModel, table=True):
+    """One pulse question posted in a pair's group DM; reactions on its message are ratings."""
+
+    __tablename__ = "pulse_survey"
+    __table_args__ = (UniqueConstraint("pair_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    pair_id: int = Field(foreign_key="pair.id")
+    period: str  # "session:2026-03-11" or "cadence:2026-03-16": one survey per period
+    channel_id: str | None = None
+    ts: str | None = None  # the survey message; reactions arrive addressed to it
+    opened_at: datetime = Field(sa_column=_utc_column())
+    closes_at: datetime = Field(sa_column=_utc_column())
+
+
+class PulseResponse(SQLModel, table=True):
+    """Someone's current rating for a survey (last reaction or button wins)."""
+
+    __tablename__ = "pulse_response"
+    __table_args__ = (UniqueConstraint("survey_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    survey_id: int = Field(foreign_key="pulse_survey.id", index=True)
+    user_id: str
+    rating: int  # 1 (lowest) to 5
+    updated_at: datetime = Field(sa_column=_utc_column())
+
+
+class OutcomeAnswer(SQLModel, table=True):
+    """At the midpoint and the end: progress on one's own goal, and a leader's one change."""
+
+    __tablename__ = "outcome_answer"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "checkpoint"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    user_id: str
+    checkpoint: str  # "midpoint" or "end"
+    progress: str | None = None  # "not_yet", "some", "achieved"
+    change: str | None = None  # leaders only, optional; shown to admins only anonymously
+    answered_at: datetime = Field(sa_column=_utc_column())
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -2,40 +2,53 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.cadence import ProgramSettings
-from storage.models import ProgramSettingsRow
+from storage.models import Participant, ProgramSettingsRow, WorkspaceSchedule
+
+# The settings a workspace stores; the working-day hours are fixed for everyone.
+STORED = tuple(
+    f.name
+    for f in dataclasses.fields(ProgramSettings)
+    if f.name not in ("work_start_hour", "work_end_hour")
+)
 
 
 def get_program_settings(*, session: Session, team_id: str) -> ProgramSettings:
     row = session.get(ProgramSettingsRow, team_id)
     if row is None:
         return ProgramSettings()
-    return ProgramSettings(
-        cadence_days=row.cadence_days,
-        prompt_lead_hours=row.prompt_lead_hours,
-        stall_days=row.stall_days,
-        escalate_after_days=row.escalate_after_days,
-    )
+    return ProgramSettings(**{name: getattr(row, name) for name in STORED})
 
 
 def save_program_settings(
     *, session: Session, team_id: str, settings: ProgramSettings, now: datetime
 ) -> None:
-    row = session.get(ProgramSettingsRow, team_id) or ProgramSettingsRow(
-        team_id=team_id,
-        cadence_days=settings.cadence_days,
-        prompt_lead_hours=settings.prompt_lead_hours,
-        stall_days=settings.stall_days,
-        escalate_after_days=settings.escalate_after_days,
-        updated_at=now,
-    )
-    row.cadence_days = settings.cadence_days
-    row.prompt_lead_hours = settings.prompt_lead_hours
-    row.stall_days = settings.stall_days
-    row.escalate_after_days = settings.escalate_after_days
-    row.updated_at = now
+    values = {name: getattr(settings, name) for name in STORED}
+    row = session.get(ProgramSettingsRow, team_id)
+    if row is None:
+        row = ProgramSettingsRow(team_id=team_id, updated_at=now, **values)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = now
     session.add(row)
+
+
+def schedule_of(*, session: Session, team_id: str) -> WorkspaceSchedule:
+    """The workspace's schedule row, created on first use."""
+    row = session.get(WorkspaceSchedule, team_id)
+    if row is None:
+        row = WorkspaceSchedule(team_id=team_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def workspaces(*, session: Session) -> list[str]:
+    """Every workspace with anyone in it: the few rows the tick checks for workspace events."""
+    return list(session.exec(select(Participant.team_id).distinct()).all())

@@ -16,7 +16,13 @@ from bot.cadence import ProgramSettings
 from storage import outbox, participants
 from storage.models import FitAnswer, HeldSession, Pair, PromptSent
 
-DUE_COLUMNS = ("prompt_due_at", "checkin_due_at", "stall_due_at", "escalate_due_at")
+DUE_COLUMNS = (
+    "prompt_due_at",
+    "checkin_due_at",
+    "stall_due_at",
+    "escalate_due_at",
+    "pulse_due_at",
+)
 
 
 def leader_timezone(*, session: Session, pair: Pair) -> str | None:
