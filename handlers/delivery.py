@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -81,8 +82,20 @@ async def _deliver(deps: Deps, message: OutboxMessage) -> int:
         await _failed(deps, message, exc)
         return 0
     ts = posted.get("ts")
-    await deps.db.run(lambda s: _after_sent(s, message, draft.channel, ts, deps.clock()))
+    await deps.db.run(lambda s: _after_sent(s, deps, message, draft.channel, ts, deps.clock()))
+    await _follow_up(deps, message, draft.channel, ts)
     return 1
+
+
+async def _follow_up(deps: Deps, message: OutboxMessage, channel: str, ts: str) -> None:
+    kind = deps.outbox_kinds.get(message.kind)
+    if kind is None or kind.follow_up is None:
+        return
+    try:
+        await kind.follow_up(deps, message, channel, ts)
+    except Exception:
+        # The message itself went out; a missing extra (say, a seeded reaction) is logged.
+        log.exception("follow-up of a %s message failed", message.kind)
 
 
 async def _failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
@@ -116,7 +129,7 @@ def _allowed_at(
         if admin_dm_tz is None:
             return now
         return cadence.next_send_time(now, (admin_dm_tz,), leader_tz=admin_dm_tz, settings=settings)
-    if message.kind == "fit_survey":
+    if "user" in message.payload:  # a private message to one person
         person = participants.get_participant(
             session=session, team_id=message.team_id, user_id=message.payload["user"]
         )
@@ -190,17 +203,40 @@ def alert_admins(session, deps: Deps, *, team_id: str, key: str, text: str, now)
 
 
 @dataclass(frozen=True)
-class _Draft:
+class Draft:
+    """What a message says and where it goes."""
+
     channel: str
     text: str
     blocks: list | None = None
 
 
-async def _draft(deps: Deps, message: OutboxMessage) -> _Draft | None:
+@dataclass(frozen=True)
+class Kind:
+    """How a feature's own outbox kind is drafted and what follows its sending.
+
+    `draft(deps, message)` returns a Draft or None (moot); `after_sent(session, message,
+    channel, ts, now)` runs in the transaction that records the send (also when a crash
+    check finds the message went out); `follow_up(deps, message, channel, ts)` runs after,
+    outside any transaction (e.g. seeding reactions), and must be safe to repeat."""
+
+    draft: Callable[[Deps, OutboxMessage], Awaitable[Draft | None]]
+    after_sent: Callable[..., None] | None = None
+    follow_up: Callable[[Deps, OutboxMessage, str, str], Awaitable[None]] | None = None
+
+
+def register_kind(deps: Deps, name: str, kind: Kind) -> None:
+    """Called from a listener package's register(): its messages go through this outbox."""
+    deps.outbox_kinds[name] = kind
+
+
+async def _draft(deps: Deps, message: OutboxMessage) -> Draft | None:
     """What to post where; None when the message has become moot (nothing is sent)."""
+    if message.kind in deps.outbox_kinds:
+        return await deps.outbox_kinds[message.kind].draft(deps, message)
     if message.kind == "admin_alert":
-        channel = await _open_if_person(deps, message.payload["channel"])
-        return _Draft(channel=channel, text=message.payload["text"])
+        channel = await open_if_person(deps, message.payload["channel"])
+        return Draft(channel=channel, text=message.payload["text"])
     pair = await deps.db.run(
         lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
     )
@@ -211,7 +247,7 @@ async def _draft(deps: Deps, message: OutboxMessage) -> _Draft | None:
             return None
         user_id = message.payload["user"]
         text, content = blocks.fit_survey_blocks(pair, user_id=user_id)
-        return _Draft(channel=await _open_if_person(deps, user_id), text=text, blocks=content)
+        return Draft(channel=await open_if_person(deps, user_id), text=text, blocks=content)
     if message.kind == "intro":
         return await _draft_intro(deps, pair)
     if pair.dm_channel_id is None:
@@ -219,10 +255,10 @@ async def _draft(deps: Deps, message: OutboxMessage) -> _Draft | None:
     if message.kind in _RHYTHM_KINDS and pair.status != "active":
         return None  # paused or ended since this was decided: a paused pair gets nothing
     text, content = _render_for_pair(deps, message, pair)
-    return _Draft(channel=pair.dm_channel_id, text=text, blocks=content)
+    return Draft(channel=pair.dm_channel_id, text=text, blocks=content)
 
 
-async def _open_if_person(deps: Deps, channel: str) -> str:
+async def open_if_person(deps: Deps, channel: str) -> str:
     """A person's DM channel, opened first so the outbox knows where to look after a crash."""
     if channel[:1] not in ("U", "W"):
         return channel
@@ -230,7 +266,7 @@ async def _open_if_person(deps: Deps, channel: str) -> str:
     return opened["channel"]["id"]
 
 
-async def _draft_intro(deps: Deps, pair: Pair) -> _Draft | None:
+async def _draft_intro(deps: Deps, pair: Pair) -> Draft | None:
     def load(session):
         mentor = participants.get_participant(
             session=session, team_id=pair.team_id, user_id=pair.mentor_id
@@ -256,16 +292,21 @@ async def _draft_intro(deps: Deps, pair: Pair) -> _Draft | None:
                 session=s, pair_id=pair.id, channel_id=channel_id, now=deps.clock()
             )
         )
-    return _Draft(
+    return Draft(
         channel=channel_id,
         text=f"Meet your reverse-mentoring pair: <@{pair.mentor_id}> and <@{pair.mentee_id}>",
         blocks=blocks.intro_blocks(pair, mentor=mentor, mentee=mentee),
     )
 
 
-def _after_sent(session, message: OutboxMessage, channel: str, ts: str, now: datetime) -> None:
+def _after_sent(
+    session, deps: Deps, message: OutboxMessage, channel: str, ts: str, now: datetime
+) -> None:
     """Bookkeeping that belongs to a message having gone out (also after a crash check)."""
     outbox.mark_sent(session=session, message_id=message.id, channel_id=channel, ts=ts, now=now)
+    kind = deps.outbox_kinds.get(message.kind)
+    if kind is not None and kind.after_sent is not None:
+        kind.after_sent(session, message, channel, ts, now)
     if message.kind == "intro" and message.pair_id is not None:
         live = pairs.mark_introduced(
             session=session, pair_id=message.pair_id, channel_id=channel, ts=ts, now=now
@@ -311,8 +352,11 @@ async def _settle_in_doubt(deps: Deps) -> None:
             continue  # still in doubt; the next drain asks again
         if found is not None:
             await deps.db.run(
-                lambda s, m=message, ts=found: _after_sent(s, m, m.channel_id, ts, deps.clock())
+                lambda s, m=message, ts=found: _after_sent(
+                    s, deps, m, m.channel_id, ts, deps.clock()
+                )
             )
+            await _follow_up(deps, message, message.channel_id, found)
         else:
             await deps.db.run(
                 lambda s, m=message: outbox.back_to_pending(session=s, message_id=m.id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.prompts import Prompt
 from bot.settings import Settings
@@ -29,6 +30,10 @@ class Deps:
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)
     outbox_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # What listener packages add at register(): outbox kinds (handlers.delivery.Kind) and
+    # steps each tick runs before sending (async callables taking these Deps).
+    outbox_kinds: dict[str, Any] = field(default_factory=dict)
+    tick_steps: list[Callable[[Deps], Awaitable[Any]]] = field(default_factory=list)
 
     def spawn(self, work: Coroutine) -> asyncio.Task:
         task = asyncio.ensure_future(work)

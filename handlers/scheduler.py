@@ -26,6 +26,12 @@ async def tick(deps: Deps) -> None:
     if purged:
         log.info("forgot %d processed event IDs", purged)
     await rhythm.decide_due(deps)
+    for step in deps.tick_steps:  # pulses, summaries, cohort checkpoints
+        try:
+            await step(deps)
+        except Exception:
+            # One feature's fault must not stop the others or the sending below.
+            log.exception("tick step %s failed", getattr(step, "__qualname__", step))
     await delivery.deliver_due(deps)
 
 
