@@ -1,0 +1,357 @@
+"""The admin summary's figures, from plain facts: who is waiting, how pairs are doing, how
+often they meet against the cadence, the pulse, the topics discussed and the outcomes.
+
+Privacy rule: an average (or a share) over fewer than `min_responses` answers could reveal
+one person's rating, so it is never a number: `Average.value` is None and it reads "not
+enough responses". The same rule hides the leaders' changes until enough were given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from bot.cadence import ProgramSettings, zone
+from bot.profiles import TOPICS
+
+NOT_ENOUGH = "not enough responses"
+LIVE = frozenset({"introducing", "active", "paused", "intro_failed"})
+PROGRESS = ("achieved", "some", "not_yet")
+PROGRESS_LABELS = {"achieved": "achieved", "some": "some progress", "not_yet": "not yet"}
+CHECKPOINTS = ("midpoint", "end")
+TOP_TOPICS = 3
+
+
+@dataclass(frozen=True)
+class PersonFact:
+    user_id: str
+    role: str  # junior / leader / either
+    status: str  # active / paused / left
+
+
+@dataclass(frozen=True)
+class PairFact:
+    id: int
+    mentor_id: str
+    mentee_id: str
+    status: str  # introducing / active / paused / intro_failed / ended
+    created_at: datetime
+    ended_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    introduced: bool = True  # the group DM exists (an intro that never went out: False)
+
+
+@dataclass(frozen=True)
+class OutcomeFact:
+    checkpoint: str  # midpoint / end
+    progress: str | None  # not_yet / some / achieved
+    change: str | None = None  # a leader's one change
+    is_leader: bool = False
+
+
+@dataclass(frozen=True)
+class Average:
+    """A mean that exists only over at least `min_responses` answers."""
+
+    count: int
+    value: float | None  # None: fewer answers than the minimum
+
+    def shown(self) -> str:
+        return NOT_ENOUGH if self.value is None else f"{self.value:.1f}"
+
+
+def average(values: Sequence[float], min_responses: int) -> Average:
+    count = len(values)
+    if count == 0 or count < min_responses:
+        return Average(count=count, value=None)
+    return Average(count=count, value=sum(values) / count)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Sessions per introduced pair against what the cadence expects (days active / cadence)."""
+
+    pairs: int
+    held_per_pair: float
+    expected_per_pair: float
+    cadence_days: int
+
+    @property
+    def pace(self) -> float | None:
+        """Held as a share of expected (1.0 = on cadence); None before anything was due."""
+        return None if self.expected_per_pair <= 0 else self.held_per_pair / self.expected_per_pair
+
+
+@dataclass(frozen=True)
+class Stalled:
+    pair_id: int
+    mentor_id: str
+    mentee_id: str
+    days: int
+
+
+@dataclass(frozen=True)
+class CheckpointOutcome:
+    checkpoint: str
+    answers: int
+    shares: dict[str, float] | None  # progress -> share of answers; None: not enough answers
+    changes: tuple[str, ...] | None  # the leaders' changes, sorted; None: not enough given
+
+
+@dataclass(frozen=True)
+class Summary:
+    start: datetime
+    end: datetime
+    min_responses: int
+    signed_up: int
+    waiting: int
+    introducing: int
+    active_pairs: int
+    paused_pairs: int
+    stalled_pairs: int
+    ended_pairs: int
+    sessions_in_period: int
+    sessions_total: int
+    cadence: Cadence
+    pulse: Average
+    previous_pulse: Average
+    top_topics: tuple[tuple[str, int], ...]  # (topic key, prompts sent), most first
+    attention: tuple[Stalled, ...]  # most stalled first
+    outcomes: tuple[CheckpointOutcome, ...]
+
+    @property
+    def pulse_change(self) -> float | None:
+        """Since the previous period; None unless both periods have a shown average."""
+        if self.pulse.value is None or self.previous_pulse.value is None:
+            return None
+        return self.pulse.value - self.previous_pulse.value
+
+
+def compute_summary(
+    *,
+    people: Iterable[PersonFact],
+    pairs: Iterable[PairFact],
+    sessions: Iterable[tuple[int, date]],
+    ratings: Sequence[int],
+    previous_ratings: Sequence[int],
+    topics: Iterable[str],
+    outcomes: Iterable[OutcomeFact],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    settings: ProgramSettings,
+) -> Summary:
+    """Figures for the period [start, end). Session dates count in the period when their day
+    falls in [start.date(), end.date()), so pass start and end in the workspace's time zone.
+    States (waiting, stalled, days active) are as of `now`."""
+    people, pairs, sessions = list(people), list(pairs), list(sessions)
+    in_live_pair = {user for p in pairs if p.status in LIVE for user in (p.mentor_id, p.mentee_id)}
+    statuses = Counter(p.status for p in pairs)
+    stalled = stalled_pairs(pairs, now=now, stall_days=settings.stall_days)
+    first_day, last_day = start.date(), end.date()
+    return Summary(
+        start=start,
+        end=end,
+        min_responses=settings.min_responses,
+        signed_up=sum(1 for p in people if p.status in ("active", "paused")),
+        waiting=sum(1 for p in people if p.status == "active" and p.user_id not in in_live_pair),
+        introducing=statuses["introducing"] + statuses["intro_failed"],
+        active_pairs=statuses["active"],
+        paused_pairs=statuses["paused"],
+        stalled_pairs=len(stalled),
+        ended_pairs=statuses["ended"],
+        sessions_in_period=sum(1 for _, day in sessions if first_day <= day < last_day),
+        sessions_total=len(sessions),
+        cadence=cadence_figures(pairs, sessions, now=now, cadence_days=settings.cadence_days),
+        pulse=average(ratings, settings.min_responses),
+        previous_pulse=average(previous_ratings, settings.min_responses),
+        top_topics=top_topics(topics),
+        attention=tuple(stalled),
+        outcomes=outcome_figures(outcomes, settings.min_responses),
+    )
+
+
+def stalled_pairs(pairs: Iterable[PairFact], *, now: datetime, stall_days: int) -> list[Stalled]:
+    """Active pairs with no session or message for `stall_days` or more, most stalled first."""
+    found = []
+    for pair in pairs:
+        if pair.status != "active":
+            continue
+        quiet = now - (pair.last_activity_at or pair.created_at)
+        if quiet >= timedelta(days=stall_days):
+            found.append(Stalled(pair.id, pair.mentor_id, pair.mentee_id, quiet.days))
+    return sorted(found, key=lambda s: (-s.days, s.pair_id))
+
+
+def cadence_figures(
+    pairs: Iterable[PairFact],
+    sessions: Iterable[tuple[int, date]],
+    *,
+    now: datetime,
+    cadence_days: int,
+) -> Cadence:
+    """Introduced pairs only (a pair whose intro never went out could not meet)."""
+    counted = [p for p in pairs if p.introduced]
+    held = Counter(pair_id for pair_id, _ in sessions)
+    if not counted:
+        return Cadence(pairs=0, held_per_pair=0.0, expected_per_pair=0.0, cadence_days=cadence_days)
+    expected = 0.0
+    for pair in counted:
+        until = pair.ended_at if pair.ended_at is not None else now
+        expected += max(0.0, (until - pair.created_at) / timedelta(days=1)) / cadence_days
+    return Cadence(
+        pairs=len(counted),
+        held_per_pair=sum(held[p.id] for p in counted) / len(counted),
+        expected_per_pair=expected / len(counted),
+        cadence_days=cadence_days,
+    )
+
+
+def top_topics(topics: Iterable[str], limit: int = TOP_TOPICS) -> tuple[tuple[str, int], ...]:
+    counts = Counter(topics)
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit])
+
+
+def topic_label(key: str) -> str:
+    return TOPICS.get(key, key)
+
+
+def outcome_figures(
+    outcomes: Iterable[OutcomeFact], min_responses: int
+) -> tuple[CheckpointOutcome, ...]:
+    """Per checkpoint that has answers: the progress shares and the leaders' changes, each
+    only over at least `min_responses` answers. Changes are sorted, not in answer order."""
+    by_checkpoint: dict[str, list[OutcomeFact]] = {}
+    for answer in outcomes:
+        by_checkpoint.setdefault(answer.checkpoint, []).append(answer)
+    found = []
+    for checkpoint in sorted(by_checkpoint, key=_checkpoint_order):
+        answers = by_checkpoint[checkpoint]
+        progress = [a.progress for a in answers if a.progress in PROGRESS]
+        shares = None
+        if progress and len(progress) >= min_responses:
+            counts = Counter(progress)
+            shares = {key: counts[key] / len(progress) for key in PROGRESS}
+        given = [a.change.strip() for a in answers if a.is_leader and a.change and a.change.strip()]
+        changes = None
+        if given and len(given) >= min_responses:
+            changes = tuple(sorted(given, key=str.casefold))
+        found.append(CheckpointOutcome(checkpoint, len(progress), shares, changes))
+    return tuple(found)
+
+
+def _checkpoint_order(name: str) -> tuple[int, str]:
+    return (CHECKPOINTS.index(name) if name in CHECKPOINTS else len(CHECKPOINTS), name)
+
+
+# --- the chart's series ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekPoint:
+    starts: date
+    sessions: int
+    pulse: Average
+
+
+def weekly_series(
+    *,
+    sessions: Iterable[date],
+    ratings: Iterable[tuple[datetime, int]],
+    end: datetime,
+    weeks: int,
+    min_responses: int,
+) -> list[WeekPoint]:
+    """`weeks` seven-day buckets ending at `end` (oldest first): sessions held and the pulse
+    average of each, hidden like any other under `min_responses`."""
+    starts = [end - timedelta(days=7 * (weeks - n)) for n in range(weeks)]
+    sessions, ratings = list(sessions), list(ratings)
+    points = []
+    for first in starts:
+        last = first + timedelta(days=7)
+        held = sum(1 for day in sessions if first.date() <= day < last.date())
+        values = [rating for at, rating in ratings if first <= at < last]
+        points.append(WeekPoint(first.date(), held, average(values, min_responses)))
+    return points
+
+
+# --- when the weekly summary is due --------------------------------------------------------------
+
+
+def next_summary_at(after: datetime, *, weekday: int, hour: int, tz: str | None) -> datetime:
+    """The first `weekday` (0 = Monday) at `hour`:00 in `tz` strictly after `after`."""
+    place = zone(tz)
+    local = after.astimezone(place)
+    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
+    for _ in range(3):
+        candidate = datetime.combine(day, time(hour), tzinfo=place)
+        if candidate > after:
+            return candidate.astimezone(after.tzinfo)
+        day += timedelta(days=7)
+    raise AssertionError("unreachable: a week later is always after")
+
+
+def period_label(start: datetime, end: datetime) -> str:
+    """Like "2 Mar – 8 Mar 2026": the days whose sessions count, [start.date(), end.date())."""
+    first = start.date()
+    last = max(first, end.date() - timedelta(days=1))
+    year = "" if first.year == last.year else f" {first.year}"
+    return f"{first.day} {first:%b}{year} – {last.day} {last:%b} {last.year}"
+
+
+# --- the export -------------------------------------------------------------------------------
+
+EXPORT_HEADER = (
+    "mentor",
+    "mentor_id",
+    "mentee",
+    "mentee_id",
+    "status",
+    "created",
+    "ended",
+    "sessions_held",
+    "survey_responses",
+    "average_rating",
+)
+
+
+def export_csv(
+    pairs: Iterable[PairFact],
+    *,
+    sessions_by_pair: Mapping[int, int],
+    ratings_by_pair: Mapping[int, Sequence[int]],
+    names: Mapping[str, str],
+    min_responses: int,
+) -> str:
+    """One row per pair; the average rating only over at least `min_responses` responses.
+    No goals, no individual ratings."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_HEADER)
+    for pair in pairs:
+        ratings = list(ratings_by_pair.get(pair.id, ()))
+        mean = average(ratings, min_responses)
+        writer.writerow(
+            (
+                _cell(names.get(pair.mentor_id, "")),
+                pair.mentor_id,
+                _cell(names.get(pair.mentee_id, "")),
+                pair.mentee_id,
+                pair.status,
+                pair.created_at.date().isoformat(),
+                pair.ended_at.date().isoformat() if pair.ended_at else "",
+                sessions_by_pair.get(pair.id, 0),
+                len(ratings),
+                "" if mean.value is None else f"{mean.value:.1f}",
+            )
+        )
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A name a spreadsheet would run as a formula ("=HYPERLINK(...)") is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,83 @@
+"""What the admin summary and the export read: plain rows, one query each, per workspace.
+
+Pulse ratings come from storage/pulse.py (`ratings_in_period`, `response_counts_by_pair`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from storage import program
+from storage.models import (
+    HeldSession,
+    OutcomeAnswer,
+    Pair,
+    Participant,
+    PromptSent,
+)
+
+
+def people(*, session: Session, team_id: str) -> list[tuple[str, str, str]]:
+    """(user_id, role, status) of everyone who ever signed up."""
+    rows = session.exec(
+        select(Participant.user_id, Participant.role, Participant.status).where(
+            Participant.team_id == team_id
+        )
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def all_pairs(*, session: Session, team_id: str) -> list[Pair]:
+    return list(session.exec(select(Pair).where(Pair.team_id == team_id).order_by(Pair.id)).all())
+
+
+def held_sessions(*, session: Session, team_id: str) -> list[tuple[int, date]]:
+    """(pair_id, held_on) of every session logged in the workspace."""
+    rows = session.exec(
+        select(HeldSession.pair_id, HeldSession.held_on).where(HeldSession.team_id == team_id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def prompts_sent_between(
+    *, session: Session, team_id: str, start: datetime, end: datetime
+) -> list[str]:
+    """The ids of the prompts sent in [start, end), one entry per sending."""
+    return list(
+        session.exec(
+            select(PromptSent.prompt_id).where(
+                PromptSent.team_id == team_id,
+                col(PromptSent.sent_at) >= start,
+                col(PromptSent.sent_at) < end,
+            )
+        ).all()
+    )
+
+
+def outcome_answers(
+    *, session: Session, team_id: str
+) -> list[tuple[str, str, str | None, str | None]]:
+    """(user_id, checkpoint, progress, change) of every outcome answer."""
+    rows = session.exec(
+        select(
+            OutcomeAnswer.user_id,
+            OutcomeAnswer.checkpoint,
+            OutcomeAnswer.progress,
+            OutcomeAnswer.change,
+        ).where(OutcomeAnswer.team_id == team_id)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def set_summary_due(*, session: Session, team_id: str, due_at: datetime) -> None:
+    row = program.schedule_of(session=session, team_id=team_id)
+    row.summary_due_at = due_at
+    session.add(row)
+
+
+def record_summary_posted(*, session: Session, team_id: str, at: datetime) -> None:
+    row = program.schedule_of(session=session, team_id=team_id)
+    row.last_summary_at = at
+    session.add(row)
