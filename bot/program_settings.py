@@ -1,0 +1,260 @@
+"""Validating a workspace's program settings as an admin enters them (the settings modal).
+
+Pure: the modal's answers come in as plain strings (or None when a field is empty) keyed by
+the ProgramSettings field name, and go out as a ProgramSettings or as one sentence per field
+that is wrong, ready to be shown next to that field.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import available_timezones
+
+from bot.cadence import ProgramSettings
+
+
+@dataclass(frozen=True)
+class Bound:
+    label: str
+    low: int
+    high: int
+    unit: str
+
+
+# Every whole-number setting with the range an admin may choose from.
+BOUNDS: dict[str, Bound] = {
+    "cadence_days": Bound("Sessions every", 7, 60, "days"),
+    "prompt_lead_hours": Bound("Prompt before a session", 1, 168, "hours"),
+    "stall_days": Bound("A pair has stalled after", 8, 90, "days"),
+    "escalate_after_days": Bound("Tell the admins after the nudge", 1, 30, "days"),
+    "pulse_cadence_days": Bound("Pulse survey every", 7, 60, "days"),
+    "pulse_close_days": Bound("A pulse survey closes after", 1, 14, "days"),
+    "summary_weekday": Bound("Weekly summary on", 0, 6, ""),
+    "summary_hour": Bound("Weekly summary at", 0, 23, ""),
+    "min_responses": Bound("Fewest answers for an average", 2, 50, "answers"),
+}
+FIELDS: tuple[str, ...] = (
+    "program_start",
+    "program_end",
+    "cadence_days",
+    "prompt_lead_hours",
+    "stall_days",
+    "escalate_after_days",
+    "pulse_cadence_days",
+    "pulse_close_days",
+    "summary_weekday",
+    "summary_hour",
+    "timezone",
+    "min_responses",
+    "admin_channel",
+)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+# Offered in the modal's time zone menu (a menu holds 100 options at most); any other IANA
+# zone a workspace already uses is offered too.
+COMMON_TIMEZONES: tuple[str, ...] = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Amsterdam",
+    "Europe/Brussels",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Zurich",
+    "Europe/Vienna",
+    "Europe/Stockholm",
+    "Europe/Oslo",
+    "Europe/Copenhagen",
+    "Europe/Helsinki",
+    "Europe/Warsaw",
+    "Europe/Prague",
+    "Europe/Athens",
+    "Europe/Bucharest",
+    "Europe/Istanbul",
+    "Europe/Kyiv",
+    "Africa/Lagos",
+    "Africa/Cairo",
+    "Africa/Johannesburg",
+    "Africa/Nairobi",
+    "Asia/Dubai",
+    "Asia/Riyadh",
+    "Asia/Jerusalem",
+    "Asia/Karachi",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Dhaka",
+    "Asia/Bangkok",
+    "Asia/Jakarta",
+    "Asia/Singapore",
+    "Asia/Kuala_Lumpur",
+    "Asia/Manila",
+    "Asia/Hong_Kong",
+    "Asia/Shanghai",
+    "Asia/Taipei",
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Australia/Perth",
+    "Australia/Adelaide",
+    "Australia/Brisbane",
+    "Australia/Sydney",
+    "Australia/Melbourne",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+    "America/Anchorage",
+    "America/Los_Angeles",
+    "America/Vancouver",
+    "America/Phoenix",
+    "America/Denver",
+    "America/Chicago",
+    "America/Mexico_City",
+    "America/New_York",
+    "America/Toronto",
+    "America/Bogota",
+    "America/Lima",
+    "America/Santiago",
+    "America/Halifax",
+    "America/Buenos_Aires",
+    "America/Sao_Paulo",
+)
+
+
+@functools.cache
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_timezone(name: str) -> bool:
+    """An IANA zone name exactly as the tz database spells it ("Europe/London")."""
+    return name in _known_zones()
+
+
+def is_channel_id(value: str) -> bool:
+    """A public ("C…") or private ("G…") channel ID, as a conversation picker returns it."""
+    return len(value) >= 3 and value[0] in "CG" and value.isalnum() and value.isupper()
+
+
+def validate_settings(
+    raw: dict[str, str | None],
+) -> tuple[ProgramSettings | None, dict[str, str]]:
+    """(settings, {}) when every field is valid, else (None, {field: what to fix})."""
+    errors: dict[str, str] = {}
+    numbers: dict[str, int] = {}
+    for name, bound in BOUNDS.items():
+        value = _whole_number((raw.get(name) or "").strip())
+        if value is None or not bound.low <= value <= bound.high:
+            errors[name] = _range_text(name, bound)
+        else:
+            numbers[name] = value
+    # Relations between fields, checked once both sides are valid on their own.
+    cadence, stall = numbers.get("cadence_days"), numbers.get("stall_days")
+    if cadence is not None and stall is not None and stall <= cadence:
+        errors["stall_days"] = (
+            f"Make this longer than the time between sessions ({cadence} days), "
+            "or every pair would be nudged between two sessions."
+        )
+    pulse, closes = numbers.get("pulse_cadence_days"), numbers.get("pulse_close_days")
+    if pulse is not None and closes is not None and closes >= pulse:
+        errors["pulse_close_days"] = (
+            f"Make this shorter than the time between pulse surveys ({pulse} days), "
+            "so each survey closes before the next one opens."
+        )
+
+    start, start_ok = _date(raw.get("program_start"))
+    end, end_ok = _date(raw.get("program_end"))
+    if not start_ok:
+        errors["program_start"] = "Pick a date from the calendar."
+    if not end_ok:
+        errors["program_end"] = "Pick a date from the calendar."
+    elif end is not None and start_ok and start is None:
+        errors["program_end"] = "Set a start date too, or clear the end date."
+    elif end is not None and start is not None and end <= start:
+        errors["program_end"] = "The program must end after it starts."
+
+    timezone = (raw.get("timezone") or "").strip()
+    if not is_timezone(timezone):
+        errors["timezone"] = "Choose a time zone from the list."
+
+    channel = (raw.get("admin_channel") or "").strip() or None
+    if channel is not None and not is_channel_id(channel):
+        errors["admin_channel"] = "Choose a channel from the list, or leave this empty."
+
+    if errors:
+        return None, errors
+    return (
+        ProgramSettings(
+            program_start=start,
+            program_end=end,
+            timezone=timezone,
+            admin_channel=channel,
+            **numbers,
+        ),
+        {},
+    )
+
+
+def raw_from_settings(settings: ProgramSettings) -> dict[str, str | None]:
+    """The modal's answers that would reproduce `settings` (its initial values)."""
+    raw: dict[str, str | None] = {name: str(getattr(settings, name)) for name in BOUNDS}
+    raw["program_start"] = settings.program_start.isoformat() if settings.program_start else None
+    raw["program_end"] = settings.program_end.isoformat() if settings.program_end else None
+    raw["timezone"] = settings.timezone
+    raw["admin_channel"] = settings.admin_channel
+    return raw
+
+
+def describe_settings(settings: ProgramSettings) -> list[tuple[str, str]]:
+    """(label, value) lines for a confirmation, in the modal's order (the admin channel,
+    a Slack reference, is left to the caller)."""
+
+    def day(value: date | None) -> str:
+        return value.isoformat() if value else "not set"
+
+    def amount(name: str) -> str:
+        bound = BOUNDS[name]
+        return f"{getattr(settings, name)} {bound.unit}".strip()
+
+    return [
+        ("Program start", day(settings.program_start)),
+        ("Program end", day(settings.program_end)),
+        (BOUNDS["cadence_days"].label, amount("cadence_days")),
+        (BOUNDS["prompt_lead_hours"].label, amount("prompt_lead_hours")),
+        (BOUNDS["stall_days"].label, amount("stall_days")),
+        (BOUNDS["escalate_after_days"].label, amount("escalate_after_days")),
+        (BOUNDS["pulse_cadence_days"].label, amount("pulse_cadence_days")),
+        (BOUNDS["pulse_close_days"].label, amount("pulse_close_days")),
+        (
+            "Weekly summary",
+            f"{WEEKDAYS[settings.summary_weekday]}s at {settings.summary_hour:02d}:00 "
+            f"({settings.timezone})",
+        ),
+        (BOUNDS["min_responses"].label, amount("min_responses")),
+    ]
+
+
+def _whole_number(text: str) -> int | None:
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    return int(text)
+
+
+def _range_text(name: str, bound: Bound) -> str:
+    if name == "summary_weekday":
+        return "Choose a day of the week."
+    if name == "summary_hour":
+        return "Choose an hour of the day."
+    return f"Enter a whole number from {bound.low} to {bound.high}."
+
+
+def _date(text: str | None) -> tuple[date | None, bool]:
+    """(the date or None when empty, whether the text was acceptable)."""
+    if not text or not text.strip():
+        return None, True
+    try:
+        return date.fromisoformat(text.strip()), True
+    except ValueError:
+        return None, False

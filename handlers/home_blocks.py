@@ -1,0 +1,110 @@
+"""The App Home tab's extra pieces: the admin dashboard, each pair's latest prompt, one's own
+pulse ratings, and the small modals the admin buttons answer in. Home views hold 100 blocks
+at most: every list shown here is capped, and result modals are trimmed to fit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.prompts import Prompt
+from handlers.blocks import escape, slack_date
+from storage.models import Pair
+
+MAX_BLOCKS = 100
+MAX_PAIRS_SHOWN = 10  # a pair takes two blocks (the pair and its latest prompt)
+MAX_NUMBERS_SHOWN = 20  # ten fields per section, two sections
+MAX_RATINGS_SHOWN = 10
+
+
+class HomeActions:
+    ADMIN_PREVIEW = "admin_home_preview"
+    ADMIN_SUMMARY = "admin_home_summary"
+    ADMIN_EXPORT = "admin_home_export"
+    ADMIN_SETTINGS = "admin_home_settings"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text)])
+
+
+def admin_blocks(numbers: dict[str, str]) -> list[Block]:
+    """The admin's part of Home: headline numbers and the admin buttons."""
+    shown = list(numbers.items())[:MAX_NUMBERS_SHOWN]
+    out: list[Block] = [_section("*Program at a glance* (only admins see this part)")]
+    for start in range(0, len(shown), 10):
+        fields = [
+            MarkdownTextObject(text=f"*{escape(label[:200])}*\n{escape(value[:1000])}")
+            for label, value in shown[start : start + 10]
+        ]
+        out.append(SectionBlock(fields=fields))
+    out += [
+        ActionsBlock(
+            block_id="home_admin",
+            elements=[
+                ButtonElement(
+                    action_id=HomeActions.ADMIN_PREVIEW, text="Preview matches", style="primary"
+                ),
+                ButtonElement(action_id=HomeActions.ADMIN_SUMMARY, text="Post summary"),
+                ButtonElement(action_id=HomeActions.ADMIN_EXPORT, text="Export"),
+                ButtonElement(action_id=HomeActions.ADMIN_SETTINGS, text="Settings"),
+            ],
+        ),
+        DividerBlock(),
+    ]
+    return out
+
+
+def pairs_with_prompts(
+    live: Sequence[Pair], pair_sections: Sequence[Block], prompts: dict[int, Prompt]
+) -> list[Block]:
+    """Each pair's section (as `/mentor status` shows it) followed by its latest prompt."""
+    out: list[Block] = []
+    for pair, section in list(zip(live, pair_sections, strict=False))[:MAX_PAIRS_SHOWN]:
+        out.append(section)
+        prompt = prompts.get(pair.id or 0)
+        if prompt is not None:
+            out.append(_context(f":speech_balloon: *Latest prompt:* {escape(prompt.question)}"))
+    if len(live) > MAX_PAIRS_SHOWN:
+        hidden = len(live) - MAX_PAIRS_SHOWN
+        out.append(_context(f"…and {hidden} more pairs: see `/mentor status`."))
+    return out
+
+
+def _stars(rating: int) -> str:
+    rating = max(1, min(5, rating))
+    return "★" * rating + "☆" * (5 - rating)
+
+
+def ratings_blocks(ratings: Sequence[tuple[datetime, int]]) -> list[Block]:
+    """Someone's own pulse ratings, newest first; nothing when they have given none."""
+    if not ratings:
+        return []
+    lines = [
+        f"{slack_date(when.date())}: {_stars(rating)} ({rating})"
+        for when, rating in ratings[:MAX_RATINGS_SHOWN]
+    ]
+    return [_section("*Your pulse ratings* (only you see these)\n" + "\n".join(lines))]
+
+
+def result_modal(title: str, content: Sequence[Block] | str) -> View:
+    """A modal answering an admin button, within a modal's 100 blocks."""
+    blocks = [_section(content)] if isinstance(content, str) else list(content)
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - 1], _context("…more than fits here.")]
+    return View(type="modal", title=title[:24], close="Close", blocks=blocks)
