@@ -1,0 +1,135 @@
+"""Outcome answers: progress on one's own goal at each checkpoint, and a leader's one change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot.outcomes import is_leader
+from bot.profiles import Status
+from storage.models import OutcomeAnswer, Pair, Participant, WorkspaceSchedule
+
+
+def answers_for(*, session: Session, team_id: str) -> list[OutcomeAnswer]:
+    """Every answer in a workspace (for the figures: read them only in aggregate)."""
+    return list(
+        session.exec(
+            select(OutcomeAnswer).where(OutcomeAnswer.team_id == team_id).order_by(OutcomeAnswer.id)
+        ).all()
+    )
+
+
+def answer_of(
+    *, session: Session, team_id: str, user_id: str, checkpoint: str
+) -> OutcomeAnswer | None:
+    return session.exec(
+        select(OutcomeAnswer).where(
+            OutcomeAnswer.team_id == team_id,
+            OutcomeAnswer.user_id == user_id,
+            OutcomeAnswer.checkpoint == checkpoint,
+        )
+    ).first()
+
+
+def _row(
+    session: Session, *, team_id: str, user_id: str, checkpoint: str, now: datetime
+) -> OutcomeAnswer:
+    row = answer_of(session=session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
+    if row is None:
+        row = OutcomeAnswer(
+            team_id=team_id, user_id=user_id, checkpoint=checkpoint, answered_at=now
+        )
+    row.answered_at = now
+    return row
+
+
+def record_progress(
+    *, session: Session, team_id: str, user_id: str, checkpoint: str, progress: str, now: datetime
+) -> OutcomeAnswer:
+    """Store someone's progress answer; a later press replaces it (the change text stays)."""
+    row = _row(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now)
+    row.progress = progress
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_change(
+    *,
+    session: Session,
+    team_id: str,
+    user_id: str,
+    checkpoint: str,
+    change: str | None,
+    now: datetime,
+) -> OutcomeAnswer:
+    """Store (or clear, with None) a leader's change; their progress answer stays."""
+    row = _row(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now)
+    row.change = change
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _introduced_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:
+    rows = session.exec(
+        select(Pair.mentor_id, Pair.mentee_id).where(
+            Pair.team_id == team_id, col(Pair.dm_channel_id).is_not(None)
+        )
+    ).all()
+    return [(mentor, mentee) for mentor, mentee in rows]
+
+
+def checkpoint_people(*, session: Session, team_id: str) -> list[tuple[str, bool]]:
+    """Who a checkpoint asks: active participants who have taken part in a pair (introduced),
+    as (user_id, is_leader), in signup order."""
+    pairs = _introduced_pairs(session, team_id)
+    paired = {user for pair in pairs for user in pair}
+    mentees = {mentee for _, mentee in pairs}
+    if not paired:
+        return []
+    people = session.exec(
+        select(Participant.user_id, Participant.role)
+        .where(
+            Participant.team_id == team_id,
+            Participant.status == Status.ACTIVE,
+            col(Participant.user_id).in_(paired),
+        )
+        .order_by(Participant.id)
+    ).all()
+    return [(user, is_leader(role, mentee_in_a_pair=user in mentees)) for user, role in people]
+
+
+def is_leader_in(*, session: Session, team_id: str, user_id: str) -> bool:
+    person = session.exec(
+        select(Participant).where(Participant.team_id == team_id, Participant.user_id == user_id)
+    ).first()
+    if person is None or person.status == Status.LEFT:
+        return False
+    mentee = session.exec(
+        select(Pair.id).where(
+            Pair.team_id == team_id,
+            Pair.mentee_id == user_id,
+            col(Pair.dm_channel_id).is_not(None),
+        )
+    ).first()
+    return is_leader(person.role, mentee_in_a_pair=mentee is not None)
+
+
+def decided_flags(*, session: Session, team_id: str) -> tuple[bool, bool]:
+    """Whether the midpoint and the end have been decided (read-only: creates no row)."""
+    schedule = session.get(WorkspaceSchedule, team_id)
+    if schedule is None:
+        return False, False
+    return schedule.midpoint_decided_at is not None, schedule.end_decided_at is not None
+
+
+def mark_decided(
+    *, session: Session, schedule: WorkspaceSchedule, checkpoint: str, now: datetime
+) -> None:
+    if checkpoint == "midpoint":
+        schedule.midpoint_decided_at = schedule.midpoint_decided_at or now
+    else:
+        schedule.end_decided_at = schedule.end_decided_at or now
+    session.add(schedule)
