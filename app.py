@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, outcomes, pulse, summary, views
 from handlers.deps import Deps
 from handlers.http import build_web_app
 from handlers.logging_setup import configure_logging
@@ -76,7 +76,7 @@ def build(
         prompts=load_library(),
     )
     bolt = AsyncApp(client=client, signing_secret=settings.signing_secret or "")
-    for listeners in (commands, views, actions, events):
+    for listeners in (commands, views, actions, events, pulse, outcomes, summary):
         listeners.register(bolt, deps)
     return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))
 

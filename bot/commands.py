@@ -49,6 +49,24 @@ ADMIN_COMMANDS: tuple[CommandSpec, ...] = (
         "Count who has signed up, by role and status",
         admin=True,
     ),
+    CommandSpec(
+        "summary",
+        "/mentor admin summary",
+        "Post the program summary (figures and a chart) to the admin channel now",
+        admin=True,
+    ),
+    CommandSpec(
+        "export",
+        "/mentor admin export",
+        "Get a CSV of every pair (status, dates, sessions, survey counts) in your DMs",
+        admin=True,
+    ),
+    CommandSpec(
+        "settings",
+        "/mentor admin settings",
+        "Change the program's dates, rhythm, pulse surveys, summary time and admin channel",
+        admin=True,
+    ),
     CommandSpec("help", "/mentor admin help", "Show the admin commands", admin=True),
 )
 

@@ -346,9 +346,16 @@ def pause_choice_blocks(user_id: str, live: list[Pair]) -> list[Block]:
     ]
 
 
-def home_view(participant: Participant | None, *, pairs_section: Sequence[Block] = ()) -> View:
+def home_view(
+    participant: Participant | None,
+    *,
+    pairs_section: Sequence[Block] = (),
+    admin_section: Sequence[Block] = (),
+    extra_section: Sequence[Block] = (),
+) -> View:
+    """The Home tab: the admin's part first (if any), then the person's own (handlers/home.py)."""
     signed_up = participant is not None and participant.status != Status.LEFT
-    blocks: list[Block] = [HeaderBlock(text="Reverse Mentor")]
+    blocks: list[Block] = [HeaderBlock(text="Reverse Mentor"), *admin_section]
     if not signed_up:
         blocks += [
             _section(
@@ -368,6 +375,7 @@ def home_view(participant: Participant | None, *, pairs_section: Sequence[Block]
     paused = participant.status == Status.PAUSED
     blocks += status_blocks(participant, paired=bool(pairs_section))
     blocks += list(pairs_section)
+    blocks += list(extra_section)
     blocks += [
         DividerBlock(),
         ActionsBlock(
@@ -455,6 +463,9 @@ _ENDED_TEXT = {
     "participant_left": "This pairing has ended because one of you has left the program.",
     "rematch_requested": "This pairing has ended because a different match was requested.",
     "participant_paused": "This pairing has ended because one of you is stepping back for now.",
+    "program_ended": "The reverse-mentoring program has come to its end, and so has this "
+    "pairing. Thank you both for your time, your openness and everything you taught each "
+    "other: it made a difference. You're welcome to keep talking, of course.",
 }
 
 
@@ -464,6 +475,8 @@ def pair_message(kind: str, pair: Pair, payload: dict) -> tuple[str, list[Block]
         text = f"Your next session is set for {slack_date(day)}."
         return text, [_section(f":calendar: {text}")]
     reason = _ENDED_TEXT.get(payload.get("reason", ""), "This pairing has ended.")
+    if payload.get("reason") == "program_ended":  # nobody goes back to the pool: it's over
+        return reason, [_section(f":tada: {reason}")]
     text = (
         f"{reason} Thank you both for the conversations you had. Anyone still in the program "
         "goes back to the pool and will be introduced to someone new."

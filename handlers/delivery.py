@@ -135,6 +135,8 @@ def _allowed_at(
         )
         tz = person.timezone if person else None
         return cadence.next_send_time(now, (tz,), leader_tz=tz, settings=settings)
+    if message.pair_id is None:  # workspace-wide (the admin summary): a channel, at once
+        return now
     pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
     if pair is None:
         return now

@@ -31,6 +31,11 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     ),
     "views.open": frozenset(),
     "views.publish": frozenset(),
+    "views.update": frozenset(),  # a modal that said "working on it" gets the result
+    "reactions.add": frozenset({"reactions:write"}),  # a pulse survey's scale, seeded on it
+    # The admin summary's chart and the pairs export (files v2: get a URL, POST, complete).
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
 }
 
 # Slack errors worth another try; anything else means the request itself is wrong.
@@ -108,6 +113,33 @@ class SlackGateway:
                 raise SlackCallError("response_url", str(response.body)[:80], transient=False)
 
         await self._with_retries("response_url", attempt, budget)
+
+    async def upload(self, url: str, data: bytes, *, budget: float | None = None) -> None:
+        """POST a file's bytes to the upload_url files.getUploadURLExternal returned; the same
+        retry rules as `respond` (429 waits out Retry-After, 5xx retries, anything else fails)."""
+
+        async def attempt() -> None:
+            shared = self.client.session
+            session = shared if shared is not None else aiohttp.ClientSession()
+            try:
+                async with session.post(
+                    url,
+                    data=data,
+                    headers={"Content-Type": "application/octet-stream"},
+                    timeout=aiohttp.ClientTimeout(total=30),
+                ) as response:
+                    retry_after = _retry_after(response.headers, response.status)
+                    if retry_after is not None:
+                        raise _Retry(retry_after, "ratelimited")
+                    if response.status >= 500:
+                        raise _Retry(None, f"http_{response.status}")
+                    if response.status != 200:
+                        raise SlackCallError("upload", f"http_{response.status}", transient=False)
+            finally:
+                if shared is None:
+                    await session.close()
+
+        await self._with_retries("upload", attempt, budget)
 
     async def _with_retries(self, method: str, attempt, budget: float | None):
         deadline = None if budget is None else self._monotonic() + budget

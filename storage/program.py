@@ -37,6 +37,11 @@ def save_program_settings(
             setattr(row, name, value)
         row.updated_at = now
     session.add(row)
+    # The weekly summary's next time came from the old day, hour and zone: recompute it.
+    schedule = session.get(WorkspaceSchedule, team_id)
+    if schedule is not None and schedule.summary_due_at is not None:
+        schedule.summary_due_at = None
+        session.add(schedule)
 
 
 def schedule_of(*, session: Session, team_id: str) -> WorkspaceSchedule:

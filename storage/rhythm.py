@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot import cadence
 from bot.cadence import ProgramSettings
-from storage import outbox, participants
+from storage import outbox, participants, pulse
 from storage.models import FitAnswer, HeldSession, Pair, PromptSent
 
 DUE_COLUMNS = (
@@ -77,6 +77,7 @@ def record_activity(
 def start_rhythm(*, session: Session, pair: Pair, settings: ProgramSettings, now: datetime) -> None:
     """Right after the introduction: a first date from the cadence unless one was picked."""
     record_activity(session=session, pair=pair, at=now, settings=settings)
+    pulse.start_cadence(pair=pair, settings=settings, now=now)  # the first pulse's due time
     if pair.next_session_on is None:
         day = cadence.proposed_session(now.date(), settings)
         schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
@@ -120,6 +121,10 @@ def log_session(
                 payload={"user": user_id},
                 now=now,
             )
+    # How valuable was it? (Also restarts the pair's pulse cadence.)
+    pulse.decide_session_pulse(
+        session=session, pair=pair, held_on=held_on, settings=settings, now=now
+    )
     return True
 
 
@@ -188,7 +193,46 @@ def resume_pair(*, session: Session, pair: Pair, settings: ProgramSettings, now:
     pair.status, pair.paused_reason = "active", None
     pair.last_activity_at = None  # the stall clock starts from the resume, not the pause
     record_activity(session=session, pair=pair, at=now, settings=settings)
+    pulse.start_cadence(pair=pair, settings=settings, now=now)  # cleared by the pause
     day = pair.next_session_on
     if day is None or day <= now.date():
         day = cadence.proposed_session(now.date(), settings)
     schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
+
+
+def retime_pairs(
+    *,
+    session: Session,
+    team_id: str,
+    settings: ProgramSettings,
+    now: datetime,
+    after_id: int = 0,
+    limit: int = 500,
+) -> int | None:
+    """After the workspace's settings change: recompute what is still pending for its active
+    pairs (the next prompt, the stall nudge, the escalation) from the new settings, one batch
+    of pairs by id. Returns the last pair id done, or None when there were no more."""
+    batch = list(
+        session.exec(
+            select(Pair)
+            .where(Pair.team_id == team_id, Pair.status == "active", col(Pair.id) > after_id)
+            .order_by(Pair.id)
+            .limit(limit)
+        ).all()
+    )
+    for pair in batch:
+        if pair.stall_due_at is not None and pair.last_activity_at is not None:
+            pair.stall_due_at = cadence.stall_due_at(pair.last_activity_at, settings)
+        if pair.escalate_due_at is not None and pair.nudged_at is not None:
+            pair.escalate_due_at = cadence.escalate_due_at(pair.nudged_at, settings)
+        if pair.prompt_due_at is not None and pair.next_session_on is not None:
+            mentor_tz, leader_tz = pair_timezones(session=session, pair=pair)
+            pair.prompt_due_at = cadence.dues_for_session(
+                pair.next_session_on,
+                now=now,
+                leader_tz=leader_tz,
+                mentor_tz=mentor_tz,
+                settings=settings,
+            ).prompt_due_at
+        session.add(pair)
+    return batch[-1].id if batch else None

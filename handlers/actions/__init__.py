@@ -11,7 +11,7 @@ from bot import cadence
 from handlers import blocks, delivery, pairing
 from handlers.blocks import Actions
 from handlers.deps import Deps
-from handlers.home import publish_home
+from handlers.home import ADMIN_ACTIONS, admin_action, publish_home
 from handlers.views import open_signup_form
 from storage import outbox, pairs, participants, program, rhythm
 
@@ -38,6 +38,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await open_signup_form(
             deps, team_id=team_id, user_id=user_id, trigger_id=body["trigger_id"]
         )
+
+    for admin_action_id in ADMIN_ACTIONS:  # the admin buttons on Home
+
+        @app.action(admin_action_id)
+        async def admin_home_button(ack: AsyncAck, body: dict, action: dict) -> None:
+            await ack()
+            await admin_action(deps, body, action["action_id"])
 
     @app.action(Actions.PAUSE)
     @app.action(Actions.RESUME)

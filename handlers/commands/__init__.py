@@ -12,6 +12,8 @@ from bot.commands import ParsedCommand, parse_command
 from bot.profiles import Status
 from handlers import blocks, delivery, pairing
 from handlers.deps import Deps
+from handlers.program_settings import open_settings_form
+from handlers.summary import export_command, summary_command
 from handlers.views import open_signup_form
 from storage import pairs, participants
 
@@ -31,6 +33,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 team_id=team_id,
                 user_id=user_id,
                 body_response_url=body.get("response_url", ""),
+                trigger_id=body.get("trigger_id", ""),
             )
             return
         match parsed.name:
@@ -122,6 +125,7 @@ async def _admin(
     team_id: str,
     user_id: str,
     body_response_url: str,
+    trigger_id: str = "",
 ) -> None:
     if not await deps.is_admin(team_id=team_id, user_id=user_id):
         await _reply(ack, blocks.admin_refused_blocks(), "Admin commands are for program admins")
@@ -136,11 +140,26 @@ async def _admin(
             await _match(deps, body_response_url, team_id=team_id, preview=preview)
         case "unpair":
             await _unpair(ack, deps, parsed.args, team_id=team_id)
+        case "settings":
+            await ack()
+            if not await open_settings_form(deps, team_id=team_id, trigger_id=trigger_id):
+                await deps.slack.respond(
+                    body_response_url,
+                    response_type="ephemeral",
+                    text="Slack took too long to open the settings. "
+                    "Please run `/mentor admin settings` again.",
+                )
         case "participants":
             counts = await deps.db.run(
                 lambda s: participants.count_participants(session=s, team_id=team_id)
             )
             await _reply(ack, blocks.participant_counts_blocks(counts), "Participants")
+        case "summary":
+            await summary_command(ack, deps, team_id=team_id, response_url=body_response_url)
+        case "export":
+            await export_command(
+                ack, deps, team_id=team_id, user_id=user_id, response_url=body_response_url
+            )
         case _:
             await _reply(ack, blocks.admin_help_blocks(parsed), "Reverse Mentor admin commands")
 

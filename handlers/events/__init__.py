@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 SUBSCRIPTIONS: dict[str, frozenset[str]] = {
     "app_home_opened": frozenset(),
     "message.mpim": frozenset({"mpim:history"}),  # activity in a pair's group DM
+    # Ratings on pulse surveys (handlers/pulse): only reactions on the survey messages count.
+    "reaction_added": frozenset({"reactions:read"}),
+    "reaction_removed": frozenset({"reactions:read"}),
 }
 # Messages that people wrote (not edits, joins or the bot's own posts).
 _PEOPLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})

@@ -10,6 +10,7 @@ from bot.profiles import SignupForm, validate_signup
 from handlers import blocks
 from handlers.deps import Deps
 from handlers.home import publish_home
+from handlers.program_settings import SETTINGS_CALLBACK, settings_submitted
 from handlers.slack_api import SlackCallError
 from storage import participants
 
@@ -58,6 +59,10 @@ async def open_signup_form(deps: Deps, *, team_id: str, user_id: str, trigger_id
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(SETTINGS_CALLBACK)
+    async def program_settings_submitted(ack: AsyncAck, body: dict) -> None:
+        await settings_submitted(ack, deps, body)
+
     @app.view(blocks.SIGNUP_CALLBACK)
     async def signup_submitted(ack: AsyncAck, body: dict) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
