@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import available_timezones
 
+from bot import cohort
 from bot.cadence import ProgramSettings
 
 
@@ -218,9 +219,13 @@ def describe_settings(settings: ProgramSettings) -> list[tuple[str, str]]:
         bound = BOUNDS[name]
         return f"{getattr(settings, name)} {bound.unit}".strip()
 
+    end_shown = day(cohort.program_end(settings))
+    if settings.program_end is None and settings.program_start is not None:
+        end_shown += " (six months after the start)"
+
     return [
         ("Program start", day(settings.program_start)),
-        ("Program end", day(settings.program_end)),
+        ("Program end", end_shown),
         (BOUNDS["cadence_days"].label, amount("cadence_days")),
         (BOUNDS["prompt_lead_hours"].label, amount("prompt_lead_hours")),
         (BOUNDS["stall_days"].label, amount("stall_days")),

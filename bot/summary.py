@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bot import outcomes as outcomes_kpi
 from bot.cadence import ProgramSettings, zone
 from bot.profiles import TOPICS
 
@@ -228,19 +229,25 @@ def outcome_figures(
     by_checkpoint: dict[str, list[OutcomeFact]] = {}
     for answer in outcomes:
         by_checkpoint.setdefault(answer.checkpoint, []).append(answer)
+    # One rule for who may be shown what: bot.outcomes, which the outcome check-ins use too.
+    figures = outcomes_kpi.outcome_figures(
+        [(a.checkpoint, a.progress) for answers in by_checkpoint.values() for a in answers],
+        min_responses=min_responses,
+    )
     found = []
     for checkpoint in sorted(by_checkpoint, key=_checkpoint_order):
         answers = by_checkpoint[checkpoint]
-        progress = [a.progress for a in answers if a.progress in PROGRESS]
-        shares = None
-        if progress and len(progress) >= min_responses:
-            counts = Counter(progress)
-            shares = {key: counts[key] / len(progress) for key in PROGRESS}
-        given = [a.change.strip() for a in answers if a.is_leader and a.change and a.change.strip()]
-        changes = None
-        if given and len(given) >= min_responses:
-            changes = tuple(sorted(given, key=str.casefold))
-        found.append(CheckpointOutcome(checkpoint, len(progress), shares, changes))
+        answered = sum(1 for a in answers if a.progress in PROGRESS)
+        figure = figures.get(checkpoint)
+        shares = (
+            {key: figure["shares"][key] for key in PROGRESS} if isinstance(figure, dict) else None
+        )
+        changes = outcomes_kpi.leader_changes(
+            [a.change for a in answers if a.is_leader and a.change], min_responses=min_responses
+        )
+        found.append(
+            CheckpointOutcome(checkpoint, answered, shares, tuple(changes) if changes else None)
+        )
     return tuple(found)
 
 

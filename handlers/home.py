@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from handlers import blocks, home_blocks, pairing
+from handlers import blocks, home_blocks, pairing, summary
 from handlers.deps import Deps
 from handlers.home_blocks import HomeActions
 from handlers.program_settings import open_settings_form
@@ -73,16 +73,11 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
 
 
 async def _headline(deps: Deps, *, team_id: str) -> dict[str, str]:
-    """The summary's headline numbers when that feature is installed, else a few counts."""
+    """The summary's headline numbers, else (if computing them failed) a few plain counts."""
     try:
-        from handlers.summary import headline_numbers
-    except ImportError:
-        headline_numbers = None
-    if headline_numbers is not None:
-        try:
-            return await headline_numbers(deps, team_id=team_id, now=deps.clock())
-        except Exception:
-            log.warning("headline numbers failed; showing plain counts", exc_info=True)
+        return await summary.headline_numbers(deps, team_id=team_id, now=deps.clock())
+    except Exception:
+        log.warning("headline numbers failed; showing plain counts", exc_info=True)
     counts = await deps.db.run(lambda s: home.program_counts(session=s, team_id=team_id))
     return {
         "Waiting for a pair": str(counts["waiting"]),
@@ -144,11 +139,7 @@ async def _preview(deps: Deps, *, team_id: str) -> Sequence[Block]:
 
 
 async def _summary(deps: Deps, *, team_id: str) -> str:
-    try:
-        from handlers.summary import post_summary
-    except ImportError:
-        return "Program summaries are not part of this version of the bot yet."
-    result = await post_summary(deps, team_id=team_id, now=deps.clock())
+    result = await summary.post_summary(deps, team_id=team_id, now=deps.clock())
     if isinstance(result, str) and result:
         return result
     if result is False:
@@ -160,11 +151,7 @@ async def _summary(deps: Deps, *, team_id: str) -> str:
 
 
 async def _export(deps: Deps, *, team_id: str, user_id: str) -> str:
-    try:
-        from handlers.summary import send_export
-    except ImportError:
-        return "Exports are not part of this version of the bot yet."
-    result = await send_export(deps, team_id=team_id, user_id=user_id)
+    result = await summary.send_export(deps, team_id=team_id, user_id=user_id)
     if isinstance(result, str) and result:
         return result
     if result is False:

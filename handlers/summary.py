@@ -124,8 +124,12 @@ async def _draft(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:
     if channel is None:
         return None  # unset since it was decided
     end = datetime.fromisoformat(message.payload["end"])
-    report = await build_summary(deps, team_id=message.team_id, end=end, now=deps.clock())
-    text, content = summary_blocks(report, title="Weekly program summary")
+    final = bool(message.payload.get("final"))
+    report = await build_summary(
+        deps, team_id=message.team_id, end=end, now=deps.clock(), final=final
+    )
+    title = "Final program summary" if final else "Weekly program summary"
+    text, content = summary_blocks(report, title=title, final=final)
     return delivery.Draft(
         channel=await delivery.open_if_person(deps, channel), text=text, blocks=content
     )

@@ -164,6 +164,13 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         (
             "ALTER TABLE pair ADD COLUMN pulse_due_at DATETIME",
             "CREATE INDEX ix_pair_pulse_due ON pair (pulse_due_at)",
+            # Pairs already under way get their first cadence pulse 14 days after their
+            # last activity, as new pairs do from their introduction.
+            """
+            UPDATE pair SET pulse_due_at =
+                strftime('%Y-%m-%d %H:%M:%f', COALESCE(last_activity_at, created_at), '+14 days')
+            WHERE status = 'active'
+            """,
             "ALTER TABLE program_settings ADD COLUMN program_start DATE",
             "ALTER TABLE program_settings ADD COLUMN program_end DATE",
             "ALTER TABLE program_settings ADD COLUMN pulse_cadence_days INTEGER NOT NULL "

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sys
-import types
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -51,9 +49,13 @@ async def sign_up(bot, user: str, answers: dict) -> None:
     assert body["response_action"] == "update", body
 
 
-def set_cohort(bot, *, start: date, end: date | None = None) -> None:
-    """What the settings modal will do: store the cohort dates for the workspace."""
-    settings = replace(ProgramSettings(), program_start=start, program_end=end)
+def set_cohort(
+    bot, *, start: date, end: date | None = None, admin_channel: str | None = None
+) -> None:
+    """What the settings modal does: store the cohort dates for the workspace."""
+    settings = replace(
+        ProgramSettings(), program_start=start, program_end=end, admin_channel=admin_channel
+    )
     bot.runtime.deps.db.run_sync(
         lambda s: program.save_program_settings(
             session=s, team_id=TEAM_ID, settings=settings, now=at("2026-03-02 09:00")
@@ -286,7 +288,6 @@ async def test_a_leader_shares_one_change_and_too_long_gets_a_field_error(
 async def test_the_end_thanks_and_closes_every_pair_once(cohort_bot, clock, monkeypatch, caplog):
     bot = cohort_bot
     set_cohort(bot, start=date(2026, 3, 2), end=date(2026, 4, 1))
-    monkeypatch.setitem(sys.modules, "handlers.summary", None)  # as if not written yet
     channels = [p.dm_channel_id for p in all_pairs(bot)]
 
     def thanks(channel: str) -> list:
@@ -314,7 +315,6 @@ async def test_the_end_thanks_and_closes_every_pair_once(cohort_bot, clock, monk
     assert sorted(c.params["channel"] for c in last) == sorted(dm(bot, u) for u in PEOPLE)
     assert all("come to an end" in c.params["text"] for c in last)
     assert schedule(bot).end_decided_at == at("2026-04-01 09:00")
-    assert "no final summary: handlers.summary is not available" in caplog.text
 
     clock.advance(days=1)
     await run_tick(bot)
@@ -331,27 +331,20 @@ async def test_the_end_posts_the_final_summary_once_and_skips_a_missed_midpoint(
     cohort_bot, clock, monkeypatch
 ):
     bot = cohort_bot
-    set_cohort(bot, start=date(2026, 3, 2), end=date(2026, 4, 1))
-    calls: list[dict] = []
+    bot.slack.add_channel("CADMIN")
+    set_cohort(bot, start=date(2026, 3, 2), end=date(2026, 4, 1), admin_channel="CADMIN")
 
-    async def post_summary(deps, *, team_id, now, final=False, channel=None) -> bool:
-        calls.append({"team_id": team_id, "now": now, "final": final, "channel": channel})
-        return True
-
-    fake = types.ModuleType("handlers.summary")
-    fake.post_summary = post_summary
-    monkeypatch.setitem(sys.modules, "handlers.summary", fake)
+    def finals() -> list:
+        return [c for c in posts(bot, "CADMIN") if "Final program summary" in c.params["text"]]
 
     clock.now = at("2026-03-16 09:00")
     await run_tick(bot)
-    assert calls == []
+    assert finals() == []
     # The bot was down over the midpoint: at the end only the end question is asked.
     clock.now = at("2026-04-01 09:30")
     await asyncio.gather(tick(bot.runtime.deps), tick(bot.runtime.deps))
     await run_tick(bot)
-    assert calls == [
-        {"team_id": TEAM_ID, "now": at("2026-04-01 09:30"), "final": True, "channel": None}
-    ]
+    assert len(finals()) == 1
     assert len(questions(bot)) == len(PEOPLE)
     assert all("come to an end" in c.params["text"] for c in questions(bot))
     stamps = schedule(bot)
@@ -464,3 +457,32 @@ def test_a_change_is_optional_and_at_most_500_characters():
     assert validate_change(" a " + "b" * 497) == ("a " + "b" * 497, None)
     text, error = validate_change("c" * 501)
     assert text is None and "500 characters" in error
+
+
+async def test_leaving_takes_a_leaders_own_words_with_them(cohort_bot, clock):
+    bot = cohort_bot
+    leader = next(u for u, a in PEOPLE.items() if a["role"] == "leader")
+    bot.runtime.deps.db.run_sync(
+        lambda s: (
+            outcomes.record_progress(
+                session=s,
+                team_id=TEAM_ID,
+                user_id=leader,
+                checkpoint="midpoint",
+                progress="some",
+                now=clock.now,
+            ),
+            outcomes.record_change(
+                session=s,
+                team_id=TEAM_ID,
+                user_id=leader,
+                checkpoint="midpoint",
+                change="I now ask the newest person first",
+                now=clock.now,
+            ),
+        )
+    )
+    await bot.command("leave", user=leader)
+    await bot.click("leave_confirm", user=leader, container={"type": "message", "message_ts": "1"})
+    [row] = answers(bot)
+    assert (row.progress, row.change) == ("some", None)

@@ -164,3 +164,26 @@ def test_a_locked_database_makes_writers_wait_not_fail(db, tmp_path):
     assert still_waiting, outcome
     [(saved, created)] = outcome
     assert created is True
+
+
+def test_pairs_already_under_way_get_a_pulse_due_time_on_upgrade(tmp_path):
+    from sqlmodel import Session, select
+
+    from storage.models import Pair
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'v3.db'}")
+    assert migrate(engine, MIGRATIONS[:3]) == 3
+    with engine.begin() as conn:
+        for status in ("active", "ended"):
+            conn.exec_driver_sql(
+                "INSERT INTO pair (team_id, mentor_id, mentee_id, status, created_at, "
+                "updated_at, last_activity_at) VALUES ('T1', 'UJ', 'UL', ?, "
+                "'2026-03-02 09:00:00.000000', '2026-03-02 09:00:00.000000', "
+                "'2026-03-05 10:30:00.000000')",
+                (status,),
+            )
+    migrate(engine)
+    with Session(engine) as session:
+        due = {p.status: p.pulse_due_at for p in session.exec(select(Pair))}
+    assert due == {"active": NOW.replace(day=19, hour=10, minute=30), "ended": None}
+    engine.dispose()

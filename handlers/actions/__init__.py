@@ -13,7 +13,7 @@ from handlers.blocks import Actions
 from handlers.deps import Deps
 from handlers.home import ADMIN_ACTIONS, admin_action, publish_home
 from handlers.views import open_signup_form
-from storage import outbox, pairs, participants, program, rhythm
+from storage import outbox, outcomes, pairs, participants, program, rhythm
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 session, team_id=team_id, user_id=user_id, reason="participant_left", now=now
             )
             participants.leave_program(session=session, team_id=team_id, user_id=user_id, now=now)
+            outcomes.forget_changes(session=session, team_id=team_id, user_id=user_id)
 
         await deps.db.run(leave_and_free_partners)
         log.info("participant left the program")

@@ -9,7 +9,6 @@ and closed, and the final summary is posted. Answers are stored, never logged.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime
 
@@ -19,7 +18,7 @@ from sqlmodel import Session
 from bot import cohort
 from bot.outcomes import CHECKPOINTS, validate_change
 from bot.profiles import Status
-from handlers import delivery
+from handlers import delivery, summary
 from handlers.deps import Deps
 from handlers.outcomes import blocks
 from handlers.outcomes.blocks import PROGRESS_ACTIONS, OutcomeActions
@@ -165,8 +164,6 @@ async def decide_checkpoints(deps: Deps) -> int:
         if checkpoint is None:
             continue
         decided += 1
-        if checkpoint == "end":
-            await _post_final_summary(deps, team_id=team_id, now=now)
     return decided
 
 
@@ -188,6 +185,15 @@ def _decide(session: Session, team_id: str, now: datetime) -> str | None:
         outcomes.mark_decided(session=session, schedule=schedule, checkpoint="midpoint", now=now)
         for pair in pairs.live_pairs(session=session, team_id=team_id):
             closed += pairs.end_pair(session=session, pair=pair, reason="program_ended", now=now)
+        # The final summary goes through the outbox like the weekly one: once, and retried.
+        outbox.enqueue(
+            session=session,
+            team_id=team_id,
+            key=f"summary:{team_id}:final",
+            kind=summary.KIND,
+            payload={"end": now.isoformat(), "final": True},
+            now=now,
+        )
     people = outcomes.checkpoint_people(session=session, team_id=team_id)
     for user_id, leader in people:
         outbox.enqueue(
@@ -205,30 +211,6 @@ def _decide(session: Session, team_id: str, now: datetime) -> str | None:
         closed,
     )
     return checkpoint
-
-
-async def _post_final_summary(deps: Deps, *, team_id: str, now: datetime) -> None:
-    """The summaries' final edition, if that feature is installed; once, by the tick that
-    decided the end."""
-    try:
-        # Optional here, and another feature's module: imported when needed.
-        summary = importlib.import_module("handlers.summary")
-    except ModuleNotFoundError as exc:
-        if exc.name != "handlers.summary":
-            raise
-        log.info("no final summary: handlers.summary is not available")
-        return
-    post_summary = getattr(summary, "post_summary", None)
-    if post_summary is None:
-        log.info("no final summary: handlers.summary has no post_summary")
-        return
-    try:
-        posted = await post_summary(deps, team_id=team_id, now=now, final=True)
-    except Exception:
-        log.exception("the final summary failed")
-        return
-    if not posted:
-        log.warning("the final summary was not posted")
 
 
 async def _draft_question(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:
