@@ -104,13 +104,9 @@ class SlackGateway:
 
         async def attempt() -> None:
             response = await webhook.send(**payload)
-            retry_after = _retry_after(response.headers, response.status_code)
-            if retry_after is not None:
-                raise _Retry(retry_after, "ratelimited")
-            if response.status_code >= 500:
-                raise _Retry(None, f"http_{response.status_code}")
-            if response.status_code != 200:
-                raise SlackCallError("response_url", str(response.body)[:80], transient=False)
+            _check_http(
+                "response_url", response.status_code, response.headers, str(response.body)[:80]
+            )
 
         await self._with_retries("response_url", attempt, budget)
 
@@ -128,13 +124,9 @@ class SlackGateway:
                     headers={"Content-Type": "application/octet-stream"},
                     timeout=aiohttp.ClientTimeout(total=30),
                 ) as response:
-                    retry_after = _retry_after(response.headers, response.status)
-                    if retry_after is not None:
-                        raise _Retry(retry_after, "ratelimited")
-                    if response.status >= 500:
-                        raise _Retry(None, f"http_{response.status}")
-                    if response.status != 200:
-                        raise SlackCallError("upload", f"http_{response.status}", transient=False)
+                    _check_http(
+                        "upload", response.status, response.headers, f"http_{response.status}"
+                    )
             finally:
                 if shared is None:
                     await session.close()
@@ -177,6 +169,17 @@ class _Retry(Exception):
     def __init__(self, after: float | None, error: str) -> None:
         self.after = after
         self.error = error
+
+
+def _check_http(method: str, status: int, headers, detail: str) -> None:
+    """Plain HTTP answers (response_url, file upload): 429 waits, 5xx retries, else fails."""
+    retry_after = _retry_after(headers, status)
+    if retry_after is not None:
+        raise _Retry(retry_after, "ratelimited")
+    if status >= 500:
+        raise _Retry(None, f"http_{status}")
+    if status != 200:
+        raise SlackCallError(method, detail, transient=False)
 
 
 def _retry_after(headers, status_code: int) -> float | None:
