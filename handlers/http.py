@@ -13,7 +13,12 @@ SLACK_PATH = "/slack/events"
 
 def build_web_app(bolt: AsyncApp, *, healthy: Callable[[], Awaitable[bool]]) -> web.Application:
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except (TypeError, AttributeError, KeyError, ValueError):
+            # Bolt reads the body before checking the signature: a malformed one (say an event
+            # whose "user" is not a string or object) is the sender's fault, not a 500.
+            return web.Response(status=400, text="malformed request")
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

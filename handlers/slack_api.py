@@ -38,6 +38,11 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "files.completeUploadExternal": frozenset({"files:write"}),
 }
 
+# Calls that a timeout, a 5xx or a dropped connection may have carried out all the same: the
+# gateway does not repeat these on its own (a retry could post twice). It raises at once, and
+# the outbox looks in the channel for the message before sending it again. A 429 is retried.
+_NOT_REPEATABLE = frozenset({"chat.postMessage"})
+
 # Slack errors worth another try; anything else means the request itself is wrong.
 _TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -96,7 +101,9 @@ class SlackGateway:
                 raise SlackCallError(method, error, transient=False) from None
             return response.data if isinstance(response.data, dict) else {}
 
-        return await self._with_retries(method, attempt, budget)
+        return await self._with_retries(
+            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE
+        )
 
     async def respond(self, response_url: str, *, budget: float | None = None, **payload: Any):
         """Post to an interaction's response_url (ephemeral replies, replacing a message)."""
@@ -133,7 +140,9 @@ class SlackGateway:
 
         await self._with_retries("upload", attempt, budget)
 
-    async def _with_retries(self, method: str, attempt, budget: float | None):
+    async def _with_retries(
+        self, method: str, attempt, budget: float | None, *, repeatable: bool = True
+    ):
         deadline = None if budget is None else self._monotonic() + budget
         last_error = "unknown_error"
         for number in range(1, self._max_attempts + 1):
@@ -150,7 +159,7 @@ class SlackGateway:
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 last_error = "timeout" if isinstance(exc, TimeoutError) else "connection_error"
                 delay = None
-            if number == self._max_attempts:
+            if number == self._max_attempts or (delay is None and not repeatable):
                 break
             if delay is None:
                 delay = min(self._max_delay, self._base_delay * 2 ** (number - 1))

@@ -21,23 +21,34 @@ _PROFILE_GONE = frozenset({"user_not_found", "user_disabled", "account_inactive"
 
 
 def parse_signup(values: dict, user_id: str) -> SignupForm:
-    """Read the modal's state into plain strings; anything missing becomes None."""
+    """Read the modal's state into plain strings; anything missing (or malformed) becomes None."""
+
+    def dict_or_empty(value) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    def text(value) -> str | None:
+        return value if isinstance(value, str) else None
 
     def field(name: str) -> dict:
-        return (values.get(name) or {}).get(blocks.INPUT_ACTION) or {}
+        return dict_or_empty(
+            dict_or_empty(dict_or_empty(values).get(name)).get(blocks.INPUT_ACTION)
+        )
 
     def selected(name: str) -> str | None:
-        option = field(name).get("selected_option") or {}
-        return option.get("value")
+        return text(dict_or_empty(field(name).get("selected_option")).get("value"))
 
+    options = field("topics").get("selected_options")
     return SignupForm(
         user_id=user_id,
         role=selected("role"),
         level=selected("level"),
-        department=field("department").get("value"),
-        manager_id=field("manager").get("selected_user"),
-        topics=tuple(o.get("value", "") for o in field("topics").get("selected_options") or []),
-        goals=field("goals").get("value"),
+        department=text(field("department").get("value")),
+        manager_id=text(field("manager").get("selected_user")),
+        topics=tuple(
+            text(dict_or_empty(o).get("value")) or ""
+            for o in (options if isinstance(options, list) else [])
+        ),
+        goals=text(field("goals").get("value")),
         capacity=selected("capacity"),
     )
 
