@@ -159,10 +159,37 @@ async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
 
 
 USAGE = """usage: python app.py                     run the bot
-       python app.py import-roster FILE  add or update participants from a CSV roster"""
+       python app.py import-roster FILE  add or update participants from a CSV roster
+       python app.py demo [--weeks N] [--seed N] [--database PATH] [--quiet]
+                                         play a program in a simulated workspace (no tokens)"""
+
+
+def demo(argv: list[str]) -> int:
+    """The real bot against a fake Slack workspace on loopback, on a simulated clock."""
+    import argparse
+
+    from tests.kit.demo import run_demo
+
+    parser = argparse.ArgumentParser(prog="python app.py demo", usage=None)
+    parser.add_argument("--weeks", type=int, default=12, help="program length (default 12)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for the simulated people")
+    parser.add_argument("--database", help="SQLite file to keep (default: a temporary one)")
+    parser.add_argument("--quiet", action="store_true", help="print the final summary only")
+    args = parser.parse_args(argv)
+    return asyncio.run(
+        run_demo(
+            weeks=args.weeks,
+            seed=args.seed,
+            database=args.database,
+            quiet=args.quiet,
+            out=sys.stdout,
+        )
+    )
 
 
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "demo":
+        return demo(argv[1:])
     if argv and not (argv[0] == "import-roster" and len(argv) == 2):
         print(USAGE, file=sys.stderr)
         return 2
