@@ -2,6 +2,8 @@
 
     python bench/bench_matching.py [--juniors 2000] [--leaders 2000] [--seed 1]
 
+Or from Python: `run(juniors, leaders, seed) -> dict` (bench/run_all.py does).
+
 Prints a table and writes the same numbers to bench/results/matching.json.
 """
 
@@ -24,14 +26,9 @@ from bot.matching import greedy_match, match  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "matching.json"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--juniors", type=int, default=2000)
-    parser.add_argument("--leaders", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args(argv)
-
-    pop = generate(args.juniors, args.leaders, seed=args.seed)
+def run(juniors: int = 2000, leaders: int = 2000, seed: int = 1) -> dict:
+    """Time the optimal and the greedy matching on one generated population."""
+    pop = generate(juniors, leaders, seed=seed)
     slots = sum(j.capacity for j in pop.juniors)
     rows = {}
     for name, fn in (("optimal", match), ("greedy", greedy_match)):
@@ -44,33 +41,46 @@ def main(argv: list[str] | None = None) -> int:
             "total_score": round(result.total_score, 3),
             "unmatched": len(result.unmatched),
         }
-
     greedy_total = rows["greedy"]["total_score"]
     ratio = rows["optimal"]["total_score"] / greedy_total if greedy_total else float("nan")
-    print(
-        f"{args.juniors} juniors ({slots} slots) × {args.leaders} leaders, "
-        f"{len(pop.past_pairs)} past pairs, seed {args.seed}"
-    )
-    print(f"{'':8} {'seconds':>8} {'pairs':>6} {'total score':>12} {'unmatched':>9}")
-    for name, row in rows.items():
-        print(
-            f"{name:8} {row['seconds']:8.2f} {row['pairs']:6d} {row['total_score']:12.1f} "
-            f"{row['unmatched']:9d}"
-        )
-    print(f"optimal / greedy score ratio: {ratio:.4f}")
-
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "juniors": args.juniors,
-        "leaders": args.leaders,
+    return {
+        "juniors": juniors,
+        "leaders": leaders,
         "junior_slots": slots,
         "past_pairs": len(pop.past_pairs),
-        "seed": args.seed,
+        "seed": seed,
         "python": platform.python_version(),
         **rows,
         "score_ratio": round(ratio, 6),
     }
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def report(result: dict) -> None:
+    print(
+        f"{result['juniors']} juniors ({result['junior_slots']} slots) × {result['leaders']} "
+        f"leaders, {result['past_pairs']} past pairs, seed {result['seed']}"
+    )
+    print(f"{'':8} {'seconds':>8} {'pairs':>6} {'total score':>12} {'unmatched':>9}")
+    for name in ("optimal", "greedy"):
+        row = result[name]
+        print(
+            f"{name:8} {row['seconds']:8.2f} {row['pairs']:6d} {row['total_score']:12.1f} "
+            f"{row['unmatched']:9d}"
+        )
+    print(f"optimal / greedy score ratio: {result['score_ratio']:.4f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--juniors", type=int, default=2000)
+    parser.add_argument("--leaders", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    result = run(args.juniors, args.leaders, args.seed)
+    report(result)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

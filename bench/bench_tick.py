@@ -6,7 +6,8 @@ Builds a SQLite file with the real schema, starts the fake Slack Web API on 127.
 the real app (app.build) against both. Each run starts from a fresh copy of the same database
 and times (a) a tick with `--due` pairs due (decide + deliver, Slack calls included), (b) a
 second tick at the same moment, when nothing is due, and (c) decide_due alone. Prints a table
-and the query plans of the due queries, and writes bench/results/tick.json.
+and the query plans of the due queries, and writes bench/results/tick.json. From Python:
+`run(pairs=..., due=..., repeat=...) -> dict` (bench/run_all.py does).
 """
 
 from __future__ import annotations
@@ -480,6 +481,16 @@ def report(result: dict) -> None:
         print(f"  {statement['sql'][:120]}\n    {' | '.join(statement['plan'])}")
 
 
+def run(*, pairs: int = 10_000, due: int = 20, repeat: int = 5) -> dict:
+    """The whole measurement in a fresh event loop and scratch directory; returns the result."""
+    if not 1 <= due <= pairs:
+        raise ValueError("due must be between 1 and pairs")
+    args = argparse.Namespace(pairs=pairs, due=due, repeat=repeat)
+    with tempfile.TemporaryDirectory(prefix="bench-tick-") as workdir:
+        result = asyncio.run(measure(args, Path(workdir)))
+    return {"machine": machine(), **result}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=10_000)
@@ -489,9 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.due <= args.pairs:
         parser.error("--due must be between 1 and --pairs")
 
-    with tempfile.TemporaryDirectory(prefix="bench-tick-") as workdir:
-        result = asyncio.run(measure(args, Path(workdir)))
-    result = {"machine": machine(), **result}
+    result = run(pairs=args.pairs, due=args.due, repeat=args.repeat)
     report(result)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

@@ -10,7 +10,9 @@ import copy
 import hashlib
 import itertools
 import json
-from collections import defaultdict, deque
+import math
+import time
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,6 +77,49 @@ class _Failure:
     status: int
     retry_after: int | None
     error: str | None
+
+
+class RateLimits:
+    """Slack's published limits, off unless `FakeSlack.enforce_rate_limits()` turns them on:
+    conversations.open is Tier 3 (50+ per minute: a token bucket of `open_burst` refilled at
+    `open_per_minute`), chat.postMessage about one per second per channel (a bucket per
+    channel). Past a limit the call is answered 429 with an integer Retry-After, as Slack
+    does; `hits` counts those answers per method. `monotonic` is the limiter's time source
+    (pass a fake one to run hours of traffic on a simulated clock)."""
+
+    def __init__(
+        self,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        open_per_minute: float = 50,
+        open_burst: int = 50,
+        posts_per_second: float = 1.0,
+        post_burst: int = 1,
+    ) -> None:
+        self.monotonic = monotonic
+        self.hits: Counter[str] = Counter()
+        self._rules = {
+            "conversations.open": (open_burst, open_per_minute / 60),
+            "chat.postMessage": (post_burst, posts_per_second),
+        }
+        self._buckets: dict[tuple[str, str], list[float]] = {}  # [tokens, last refill]
+
+    def retry_after(self, method: str, params: dict) -> int | None:
+        """None if the call may go ahead (and take its token), else whole seconds to wait."""
+        rule = self._rules.get(method)
+        if rule is None:
+            return None
+        burst, per_second = rule
+        key = (method, str(params.get("channel") or "") if method == "chat.postMessage" else "")
+        now = self.monotonic()
+        bucket = self._buckets.setdefault(key, [float(burst), now])
+        bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * per_second)
+        bucket[1] = now
+        if bucket[0] >= 1 - 1e-9:
+            bucket[0] -= 1
+            return None
+        self.hits[method] += 1
+        return max(1, math.ceil((1 - bucket[0]) / per_second - 1e-9))
 
 
 class _BadRequest(Exception):
@@ -380,6 +425,7 @@ class FakeSlack:
         self.files: dict[str, dict] = {}
         self._home_ids: dict[str, str] = {}
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self.rate_limits: RateLimits | None = None  # off by default: enforce_rate_limits()
         self._ids = itertools.count(1)
         # Message timestamps follow the test's clock when given, like Slack's follow real time.
         self._clock = clock
@@ -530,6 +576,11 @@ class FakeSlack:
         digest = hashlib.sha1(f"{self.team_id}:{','.join(members)}".encode()).hexdigest()
         return ("D" if len(members) == 1 else "G") + digest[:10].upper()
 
+    def enforce_rate_limits(self, **limits: Any) -> RateLimits:
+        """Answer 429 + Retry-After past Slack's limits from now on (see RateLimits)."""
+        self.rate_limits = RateLimits(**limits)
+        return self.rate_limits
+
     def fail_next(
         self,
         method: str,
@@ -661,6 +712,11 @@ class FakeSlack:
         if token != self.token:
             return web.json_response(_error("invalid_auth"))
         handler = self._methods.get(method)
+        wait = None if self.rate_limits is None else self.rate_limits.retry_after(method, params)
+        if wait is not None:
+            return web.json_response(
+                _error("ratelimited"), status=429, headers={"Retry-After": str(wait)}
+            )
         if handler is None:
             return web.json_response(_error("unknown_method"))
         return web.json_response(handler(params))
