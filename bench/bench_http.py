@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import statistics
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from sqlmodel import select  # noqa: E402
 
 import app  # noqa: E402
 from bench.bench_tick import _leader, _mentor, machine, populate  # noqa: E402
+from bench.results_file import save_results  # noqa: E402
 from bot import pulse  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import ProcessedEvent, PulseResponse, PulseSurvey  # noqa: E402
@@ -377,9 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(requests=args.requests, events=args.events, concurrency=args.concurrency)
     report(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, result)
     return 0
 
 

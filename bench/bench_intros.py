@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import sys
 import tempfile
@@ -38,6 +37,7 @@ from sqlmodel import func, select  # noqa: E402
 
 import app  # noqa: E402
 from bench.bench_tick import ZONES, _leader, _mentor, _participant_row, machine  # noqa: E402
+from bench.results_file import save_results  # noqa: E402
 from handlers import delivery  # noqa: E402
 from storage import pairs as pair_store  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
@@ -226,9 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(pairs=args.pairs)
     report(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, result)
     return 0
 
 

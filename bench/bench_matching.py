@@ -10,7 +10,6 @@ Prints a table and writes the same numbers to bench/results/matching.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -21,6 +20,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from bench.population import generate  # noqa: E402
+from bench.results_file import save_results  # noqa: E402
 from bot.matching import greedy_match, match  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "matching.json"
@@ -79,9 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = run(args.juniors, args.leaders, args.seed)
     report(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, result)
     return 0
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import re
@@ -36,6 +35,7 @@ from sqlalchemy import event, func, insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 import app  # noqa: E402
+from bench.results_file import save_results  # noqa: E402
 from bot import cadence  # noqa: E402
 from bot.profiles import TOPICS  # noqa: E402
 from handlers.rhythm import decide_due  # noqa: E402
@@ -502,9 +502,7 @@ def main(argv: list[str] | None = None) -> int:
 
     result = run(pairs=args.pairs, due=args.due, repeat=args.repeat)
     report(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, result)
     return 0
 
 

@@ -18,7 +18,6 @@ minutes. Prints the table with the machine and writes everything to bench/result
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from bench import bench_http, bench_intros, bench_matching, bench_tick  # noqa: E402
+from bench.results_file import save_results  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "all.json"
 
@@ -164,9 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(args.quick)
     report(result)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    save_results(RESULTS, result)
     return 0
 
 
