@@ -117,13 +117,7 @@ def _decide_checkin(session: Session, deps: Deps, pair: Pair, now: datetime) -> 
     # Keep the rhythm going even if nobody answers: the cadence proposes the next date,
     # and the check-in's buttons can still log, move or skip it.
     settings = program.get_program_settings(session=session, team_id=pair.team_id)
-    rhythm.schedule_session(
-        session=session,
-        pair=pair,
-        day=cadence.proposed_session(max(day, now.date()), settings),
-        settings=settings,
-        now=now,
-    )
+    rhythm.schedule_after(session=session, pair=pair, day=day, settings=settings, now=now)
 
 
 def _decide_nudge(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:

@@ -61,6 +61,14 @@ def schedule_session(
     session.add(pair)
 
 
+def schedule_after(
+    *, session: Session, pair: Pair, day: date, settings: ProgramSettings, now: datetime
+) -> None:
+    """The next session a cadence after `day` (or after today, if `day` has passed)."""
+    next_day = cadence.proposed_session(max(day, now.date()), settings)
+    schedule_session(session=session, pair=pair, day=next_day, settings=settings, now=now)
+
+
 def record_activity(
     *, session: Session, pair: Pair, at: datetime, settings: ProgramSettings
 ) -> None:
@@ -107,9 +115,8 @@ def log_session(
     if not inserted:
         return False
     record_activity(session=session, pair=pair, at=now, settings=settings)
-    next_day = cadence.proposed_session(max(held_on, now.date()), settings)
     if pair.next_session_on is None or pair.next_session_on <= held_on:
-        schedule_session(session=session, pair=pair, day=next_day, settings=settings, now=now)
+        schedule_after(session=session, pair=pair, day=held_on, settings=settings, now=now)
     if sessions_held(session=session, pair_id=pair.id) == 1:
         for user_id in (pair.mentor_id, pair.mentee_id):
             outbox.enqueue(

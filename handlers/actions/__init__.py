@@ -7,7 +7,6 @@ from datetime import date
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import cadence
 from handlers import blocks, delivery, pairing
 from handlers.blocks import Actions
 from handlers.deps import Deps
@@ -222,12 +221,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                     session=session, pair=pair, day=picked, settings=settings, now=now
                 )
             else:
-                rhythm.schedule_session(
-                    session=session,
-                    pair=pair,
-                    day=cadence.proposed_session(max(session_day, now.date()), settings),
-                    settings=settings,
-                    now=now,
+                rhythm.schedule_after(
+                    session=session, pair=pair, day=session_day, settings=settings, now=now
                 )
             return pair.next_session_on
 
