@@ -277,7 +277,7 @@ def profile_summary(participant: Participant) -> str:
     return (
         f"*Role:* {ROLE_LABELS[Role(participant.role)]}\n"
         f"*Level:* {level}\n"
-        f"*Department:* {escape(participant.department or '')}\n"
+        f"*Department:* {escape(clip(participant.department or '', DEPARTMENT_MAX))}\n"
         f"*Topics:* {describe_topics(participant.topics)}{capacity}"
     )
 
@@ -408,9 +408,13 @@ def home_view(
 # --- Pairs -----------------------------------------------------------------------------------
 
 
+TITLE_SHOWN = 80  # job titles come from Slack profiles: any length, capped where shown
+EXPLANATION_SHOWN = 600  # it names departments, which people typed
+
+
 def _who(user_id: str, participant: Participant | None) -> str:
     title = participant.title if participant is not None else None
-    return f"<@{user_id}> ({escape(title)})" if title else f"<@{user_id}>"
+    return f"<@{user_id}> ({escape(clip(title, TITLE_SHOWN))})" if title else f"<@{user_id}>"
 
 
 def slack_date(day: date) -> str:
@@ -430,7 +434,7 @@ def intro_blocks(pair: Pair, *, mentor: Participant, mentee: Participant) -> lis
             f"*Mentee:* {_who(pair.mentee_id, mentee)}\n"
             "In reverse mentoring the junior colleague mentors the leader."
         ),
-        _section(f"*Why you two:* {escape(pair.explanation)}"),
+        _section(f"*Why you two:* {escape(clip(pair.explanation, EXPLANATION_SHOWN))}"),
         _section(f"*Ground rules*\n{rules}"),
         _section(f"*A first agenda*\n{agenda}"),
         ActionsBlock(
@@ -495,7 +499,7 @@ def pairs_status_blocks(user_id: str, live: list[Pair], people: dict[str, Partic
             line += " Your introduction is on its way."
         elif pair.status == "intro_failed":
             line += " Your introduction is on hold; the program team knows."
-        line += f"\n*Why you were matched:* {escape(pair.explanation)}"
+        line += f"\n*Why you were matched:* {escape(clip(pair.explanation, EXPLANATION_SHOWN))}"
         if pair.next_session_on is not None:
             line += f"\n*Next session:* {slack_date(pair.next_session_on)}"
         else:
@@ -504,10 +508,23 @@ def pairs_status_blocks(user_id: str, live: list[Pair], people: dict[str, Partic
     return out
 
 
+SECTION_MAX = 2900  # Slack allows 3000 characters in a section's text
+REASON_MAX = 200
+NAMES_PER_REASON = 6
+REASONS_SHOWN = 8
+
+
+def clip(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def match_preview_blocks(
-    result: MatchResult, *, committed: bool, shown_pairs: int = 20, shown_unmatched: int = 15
+    result: MatchResult, *, committed: bool, shown_pairs: int = 20
 ) -> list[Block]:
-    """The admin's view of an assignment, within a message's 50 blocks."""
+    """The admin's view of an assignment, within a message's 50 blocks: the first pairs,
+    then who is not matched, grouped by why (a few names each), however many there are."""
     verb = "Matched" if committed else "Proposed"
     head = f"*{verb} {len(result.pairs)} pair{'s' if len(result.pairs) != 1 else ''}*"
     head += f", total score {result.total_score:.0f}."
@@ -519,20 +536,38 @@ def match_preview_blocks(
     for proposal in result.pairs[:shown_pairs]:
         out.append(
             _section(
-                f"<@{proposal.mentor_id}> mentors <@{proposal.mentee_id}> "
-                f"(score {proposal.score:.0f})\n_{escape(proposal.explanation)}_"
+                clip(
+                    f"<@{proposal.mentor_id}> mentors <@{proposal.mentee_id}> "
+                    f"(score {proposal.score:.0f})\n_{escape(proposal.explanation)}_",
+                    SECTION_MAX,
+                )
             )
         )
     if len(result.pairs) > shown_pairs:
         out.append(_context(f"…and {len(result.pairs) - shown_pairs} more pairs."))
     if result.unmatched:
-        lines = [f"<@{u.user_id}>: {escape(u.reason)}" for u in result.unmatched[:shown_unmatched]]
-        if len(result.unmatched) > shown_unmatched:
-            lines.append(f"…and {len(result.unmatched) - shown_unmatched} more.")
-        out.append(_section("*Not matched this time*\n" + "\n".join(lines)))
+        out.append(_section(_unmatched_text(result)))
     elif not result.pairs:
         out.append(_section("Nobody is waiting to be matched."))
     return out
+
+
+def _unmatched_text(result: MatchResult) -> str:
+    by_reason: dict[str, list[str]] = {}
+    for person in result.unmatched:
+        by_reason.setdefault(person.reason, []).append(person.user_id)
+    groups = sorted(by_reason.items(), key=lambda group: (-len(group[1]), group[0]))
+    lines = [f"*Not matched this time* ({len(result.unmatched)})"]
+    for reason, users in groups[:REASONS_SHOWN]:
+        names = ", ".join(f"<@{user}>" for user in users[:NAMES_PER_REASON])
+        if len(users) > NAMES_PER_REASON:
+            names += f" and {len(users) - NAMES_PER_REASON} more"
+        lines.append(f"• {escape(clip(reason, REASON_MAX))}: {names}")
+    hidden = sum(len(users) for _, users in groups[REASONS_SHOWN:])
+    if hidden:
+        lines.append(f"…and {hidden} more for other reasons.")
+    text = "\n".join(lines)
+    return text if len(text) <= SECTION_MAX else text[: SECTION_MAX - 1] + "…"
 
 
 # --- The rhythm: prompts, check-ins, nudges, fit survey -------------------------------------

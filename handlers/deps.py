@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -34,6 +37,30 @@ class Deps:
     # steps each tick runs before sending (async callables taking these Deps).
     outbox_kinds: dict[str, Any] = field(default_factory=dict)
     tick_steps: list[Callable[[Deps], Awaitable[Any]]] = field(default_factory=list)
+    # Event types whose effect is applied from the durable event record (storage/events.py):
+    # type -> applier(session, deps, team_id, event, now), run in one transaction.
+    event_appliers: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # Who claims outbox rows: this host, this process, this app object.
+    instance_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    )
+
+    def claimant_is_dead(self, claimant: str) -> bool:
+        """True only when the claimant was a process on this host that no longer runs: its
+        rows need not wait for their lease to end. Anything else is presumed alive."""
+        parts = claimant.rsplit(":", 2)
+        if len(parts) != 3 or not parts[1].isdigit():
+            return False
+        host, pid = parts[0], int(parts[1])
+        if host != socket.gethostname() or pid == os.getpid():
+            return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            return False  # it exists but is not ours to signal
+        return False
 
     def spawn(self, work: Coroutine) -> asyncio.Task:
         task = asyncio.ensure_future(work)

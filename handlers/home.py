@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from handlers import blocks, home_blocks, pairing, summary
+from handlers import blocks, delivery, home_blocks, pairing, summary
 from handlers.deps import Deps
 from handlers.home_blocks import HomeActions
 from handlers.program_settings import open_settings_form
 from handlers.slack_api import SlackCallError
-from storage import home, pulse
+from storage import home, program, pulse
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,10 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
     prompts = {pid: library[ref] for pid, ref in prompt_ids.items() if ref in library}
     admin_section: Sequence[Block] = ()
     if admin:
-        admin_section = home_blocks.admin_blocks(await _headline(deps, team_id=team_id))
+        admin_section = home_blocks.admin_blocks(
+            await _headline(deps, team_id=team_id),
+            warning=await _admin_channel_warning(deps, team_id=team_id),
+        )
     view = blocks.home_view(
         me,
         pairs_section=home_blocks.pairs_with_prompts(
@@ -70,6 +73,20 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
     except SlackCallError as exc:
         # The Home tab is redrawn on the next visit; a failure here loses nothing.
         log.warning("home tab not published: %s", exc.error)
+
+
+async def _admin_channel_warning(deps: Deps, *, team_id: str) -> str | None:
+    """How to fix the admin channel, while the bot cannot post there."""
+
+    def load(session):
+        settings = program.get_program_settings(session=session, team_id=team_id)
+        problem = program.admin_channel_problem(session=session, team_id=team_id)
+        return settings.admin_channel or deps.settings.admin_channel, problem
+
+    channel, problem = await deps.db.run(load)
+    if channel is None or problem is None:
+        return None
+    return delivery.admin_channel_fix(channel, problem)
 
 
 async def _headline(deps: Deps, *, team_id: str) -> dict[str, str]:
@@ -143,17 +160,20 @@ async def _summary(deps: Deps, *, team_id: str) -> str:
     if isinstance(result, str) and result:
         return result
     if result is False:
-        return (
-            "Nothing was posted. Check that an admin channel is set (in the settings, or "
-            "MENTOR_ADMIN_CHANNEL) and that the bot has been invited to it."
-        )
+        channel = await summary.admin_channel(deps, team_id=team_id)
+        if channel is None:
+            return (
+                "Nothing was posted: no admin channel is set. Choose a private channel in "
+                "the settings (or set MENTOR_ADMIN_CHANNEL) and invite the bot to it."
+            )
+        return await summary.unposted_answer(deps, team_id=team_id, channel=channel)
     return "Posted the program summary to the admin channel."
 
 
 async def _export(deps: Deps, *, team_id: str, user_id: str) -> str:
-    result = await summary.send_export(deps, team_id=team_id, user_id=user_id)
-    if isinstance(result, str) and result:
-        return result
-    if result is False:
+    status = await summary.send_export(deps, team_id=team_id, user_id=user_id)
+    if status in summary.NOT_SENT:
         return "Slack didn't take the export, so nothing was sent. Please try again shortly."
+    if status in summary.ON_ITS_WAY:
+        return summary.EXPORT_DELAYED
     return "Your export is on its way: look for a direct message from the bot."

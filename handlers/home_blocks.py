@@ -43,10 +43,13 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
-def admin_blocks(numbers: dict[str, str]) -> list[Block]:
-    """The admin's part of Home: headline numbers and the admin buttons."""
+def admin_blocks(numbers: dict[str, str], *, warning: str | None = None) -> list[Block]:
+    """The admin's part of Home: a warning that needs them (if any), headline numbers and
+    the admin buttons."""
     shown = list(numbers.items())[:MAX_NUMBERS_SHOWN]
     out: list[Block] = [_section("*Program at a glance* (only admins see this part)")]
+    if warning:
+        out.append(_section(warning[:2900]))
     for start in range(0, len(shown), 10):
         fields = [
             MarkdownTextObject(text=f"*{escape(label[:200])}*\n{escape(value[:1000])}")

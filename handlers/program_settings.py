@@ -269,7 +269,7 @@ async def settings_submitted(ack: AsyncAck, deps: Deps, body: dict) -> None:
     now = deps.clock()
     await deps.db.run(
         lambda s: program.save_program_settings(
-            session=s, team_id=team_id, settings=settings, now=now
+            session=s, team_id=team_id, settings=settings, now=now, saved_by=user_id
         )
     )
     await ack(response_action="update", view=settings_saved_view(settings))

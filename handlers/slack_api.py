@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -39,9 +39,10 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
 }
 
 # Calls that a timeout, a 5xx or a dropped connection may have carried out all the same: the
-# gateway does not repeat these on its own (a retry could post twice). It raises at once, and
-# the outbox looks in the channel for the message before sending it again. A 429 is retried.
-_NOT_REPEATABLE = frozenset({"chat.postMessage"})
+# gateway does not repeat these on its own (a retry could post or share twice). It raises at
+# once, and the outbox looks in the channel for the message or file before sending it again.
+# A 429 is retried: Slack did nothing.
+_NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal"})
 
 # Slack errors worth another try; anything else means the request itself is wrong.
 _TRANSIENT_ERRORS = frozenset(
@@ -88,6 +89,10 @@ class SlackGateway:
         async def attempt() -> dict:
             try:
                 response = await function(**params)
+            except SlackObjectFormationError as exc:
+                # slack_sdk checks Block Kit limits as it sends: this payload never will go.
+                log.warning("slack %s: refused before sending: %s", method, exc)
+                raise SlackCallError(method, "invalid_payload", transient=False) from None
             except SlackApiError as exc:
                 retry_after = _retry_after(exc.response.headers, exc.response.status_code)
                 if retry_after is not None:
@@ -106,16 +111,22 @@ class SlackGateway:
         )
 
     async def respond(self, response_url: str, *, budget: float | None = None, **payload: Any):
-        """Post to an interaction's response_url (ephemeral replies, replacing a message)."""
+        """Post to an interaction's response_url (ephemeral replies, replacing a message).
+        Only a replacement is repeated after a timeout or a 5xx: a new reply could show twice."""
         webhook = AsyncWebhookClient(response_url, timeout=10)
 
         async def attempt() -> None:
-            response = await webhook.send(**payload)
+            try:
+                response = await webhook.send(**payload)
+            except SlackObjectFormationError as exc:
+                log.warning("slack response_url: refused before sending: %s", exc)
+                raise SlackCallError("response_url", "invalid_payload", transient=False) from None
             _check_http(
                 "response_url", response.status_code, response.headers, str(response.body)[:80]
             )
 
-        await self._with_retries("response_url", attempt, budget)
+        replaces = bool(payload.get("replace_original") or payload.get("delete_original"))
+        await self._with_retries("response_url", attempt, budget, repeatable=replaces)
 
     async def upload(self, url: str, data: bytes, *, budget: float | None = None) -> None:
         """POST a file's bytes to the upload_url files.getUploadURLExternal returned; the same

@@ -47,6 +47,8 @@ from storage.models import OutboxMessage, Pair
 log = logging.getLogger(__name__)
 
 KIND = "admin_summary"
+CHART_KIND = "summary_chart"
+EXPORT_KIND = "export"
 CALL_BUDGET = 60.0
 WEEK = timedelta(days=7)
 CHART_WEEKS = 8
@@ -57,11 +59,40 @@ ATTENTION_SHOWN = 15
 CHANGE_MAX = 280
 CHANGE_SECTIONS_MAX = 6
 NAME_LOOKUPS_AT_ONCE = 8
+ON_DEMAND_VALID_FOR = timedelta(hours=1)  # an admin asked for it now, not tomorrow
+FINAL_VALID_FOR = timedelta(days=14)
+EXPORT_VALID_FOR = timedelta(hours=1)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     delivery.register_kind(
-        deps, KIND, delivery.Kind(draft=_draft, after_sent=_after_sent, follow_up=_follow_up)
+        deps,
+        KIND,
+        delivery.Kind(
+            draft=_draft, after_sent=_after_sent, stale=_summary_stale, to_admin_channel=True
+        ),
+    )
+    # The chart and the export are file shares: sent once, checked after a crash like posts.
+    delivery.register_kind(
+        deps,
+        CHART_KIND,
+        delivery.Kind(
+            draft=_draft_chart,
+            valid_for=WEEK,
+            to_admin_channel=True,
+            alert_on_failure=False,  # the summary stands without it
+            shares_file=True,
+        ),
+    )
+    delivery.register_kind(
+        deps,
+        EXPORT_KIND,
+        delivery.Kind(
+            draft=_draft_export,
+            valid_for=EXPORT_VALID_FOR,
+            alert_on_failure=False,  # the admin who asked is answered
+            shares_file=True,
+        ),
     )
     deps.tick_steps.append(decide_weekly)
 
@@ -120,7 +151,7 @@ async def admin_channel(deps: Deps, *, team_id: str) -> str | None:
 
 
 async def _draft(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:
-    channel = await admin_channel(deps, team_id=message.team_id)
+    channel = message.payload.get("channel") or await admin_channel(deps, team_id=message.team_id)
     if channel is None:
         return None  # unset since it was decided
     end = datetime.fromisoformat(message.payload["end"])
@@ -128,20 +159,47 @@ async def _draft(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:
     report = await build_summary(
         deps, team_id=message.team_id, end=end, now=deps.clock(), final=final
     )
-    title = "Final program summary" if final else "Weekly program summary"
+    title = message.payload.get("title") or (
+        "Final program summary" if final else "Weekly program summary"
+    )
     text, content = summary_blocks(report, title=title, final=final)
     return delivery.Draft(
         channel=await delivery.open_if_person(deps, channel), text=text, blocks=content
     )
 
 
+def _summary_stale(session: Session, message: OutboxMessage, now: datetime) -> str | None:
+    """A weekly summary is replaced by the next week's; an on-demand one by asking again."""
+    age = now - message.created_at
+    if message.payload.get("final"):
+        return "older than two weeks" if age > FINAL_VALID_FOR else None
+    if message.payload.get("title"):
+        return "asked for over an hour ago" if age > ON_DEMAND_VALID_FOR else None
+    if now - datetime.fromisoformat(message.payload["end"]) > WEEK:
+        return "a newer weekly summary replaces it"
+    return None
+
+
 def _after_sent(session: Session, message: OutboxMessage, channel: str, ts: str, now) -> None:
+    """The summary is out: record it, and decide its chart in the same transaction (so a
+    crash can neither lose the chart nor share it twice)."""
     store.record_summary_posted(session=session, team_id=message.team_id, at=now)
+    outbox.enqueue(
+        session=session,
+        team_id=message.team_id,
+        key=chart_key(message.key),
+        kind=CHART_KIND,
+        payload={
+            "channel": channel,
+            "end": message.payload["end"],
+            "final": bool(message.payload.get("final")),
+        },
+        now=now,
+    )
 
 
-async def _follow_up(deps: Deps, message: OutboxMessage, channel: str, ts: str) -> None:
-    end = datetime.fromisoformat(message.payload["end"])
-    await share_chart(deps, team_id=message.team_id, channel=channel, end=end, weeks=CHART_WEEKS)
+def chart_key(summary_key: str) -> str:
+    return f"chart:{summary_key}"
 
 
 # --- building a summary ------------------------------------------------------------------------
@@ -404,57 +462,53 @@ async def post_summary(
     channel: str | None = None,
 ) -> bool:
     """Post the summary (the week before `now`, or the whole program when `final`) and its
-    chart to `channel`, else the admin channel; False if there is none or Slack refused."""
+    chart to `channel`, else the admin channel, at once; False if there is none or it did
+    not go out. It goes through the outbox like the weekly one: once, never twice."""
     channel = channel or await admin_channel(deps, team_id=team_id)
     if channel is None:
         return False
-    report = await build_summary(deps, team_id=team_id, end=now, now=now, final=final)
+    key = f"summary:{team_id}:{'final' if final else 'now'}:{now.isoformat()}"
     title = "Final program summary" if final else "Program summary"
-    text, content = summary_blocks(report, title=title, final=final)
-    try:
-        posted = await deps.slack.call(
-            "chat.postMessage",
-            channel=channel,
-            text=text,
-            blocks=content,
-            unfurl_links=False,
-            budget=CALL_BUDGET,
-        )
-    except SlackCallError as exc:
-        log.warning("the admin summary was not posted: %s", exc.error)
-        return False
     await deps.db.run(
-        lambda s: store.record_summary_posted(session=s, team_id=team_id, at=deps.clock())
+        lambda s: outbox.enqueue(
+            session=s,
+            team_id=team_id,
+            key=key,
+            kind=KIND,
+            payload={"end": now.isoformat(), "final": final, "title": title, "channel": channel},
+            now=now,
+        )
     )
-    weeks = CHART_WEEKS
-    if final:
-        span = (report.end - report.start) / WEEK
-        weeks = int(min(max(span + 0.999, FINAL_CHART_WEEKS[0]), FINAL_CHART_WEEKS[1]))
-    await share_chart(
-        deps, team_id=team_id, channel=posted.get("channel") or channel, end=now, weeks=weeks
-    )
+    if await delivery.deliver_now(deps, team_id=team_id, key=key) != "sent":
+        return False
+    await delivery.deliver_now(deps, team_id=team_id, key=chart_key(key))
     return True
 
 
-async def share_chart(
-    deps: Deps, *, team_id: str, channel: str, end: datetime, weeks: int = CHART_WEEKS
-) -> bool:
-    """Render the weekly chart in a worker thread and share it in `channel`; False (with a
-    warning) if any step fails: the summary stands without it."""
+async def _draft_chart(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:
+    """The weekly chart as a PNG, drawn in a worker thread; None (with a warning) if it
+    cannot be drawn: the summary stands without it."""
+    end = datetime.fromisoformat(message.payload["end"])
+    team_id = message.team_id
     try:
+        weeks = CHART_WEEKS
+        if message.payload.get("final"):
+            report = await build_summary(deps, team_id=team_id, end=end, now=end, final=True)
+            span = (report.end - report.start) / WEEK
+            weeks = int(min(max(span + 0.999, FINAL_CHART_WEEKS[0]), FINAL_CHART_WEEKS[1]))
         points = await deps.db.run(
             lambda s: _chart_points(s, team_id=team_id, end=end, weeks=weeks)
         )
         png = await asyncio.to_thread(render_chart, points)
     except Exception:
         log.warning("the summary chart could not be drawn", exc_info=True)
-        return False
-    return await upload_file(
-        deps,
-        channel_id=channel,
+        return None
+    return delivery.Draft(
+        channel=message.payload["channel"],
+        text="",
+        file=png,
         filename=f"program-summary-{end.date().isoformat()}.png",
         title="Pulse and sessions per week",
-        data=png,
     )
 
 
@@ -479,40 +533,6 @@ def _chart_points(session: Session, *, team_id: str, end: datetime, weeks: int):
     )
 
 
-async def upload_file(
-    deps: Deps,
-    *,
-    channel_id: str,
-    filename: str,
-    title: str,
-    data: bytes,
-    initial_comment: str | None = None,
-) -> bool:
-    """Files v2: get an upload URL, POST the bytes there, complete it into `channel_id`.
-    False, with a warning naming only the failed step and Slack's error, if any step fails."""
-    step = "getting an upload URL"
-    try:
-        ticket = await deps.slack.call(
-            "files.getUploadURLExternal", filename=filename, length=len(data), budget=CALL_BUDGET
-        )
-        step = "uploading"
-        await deps.slack.upload(ticket["upload_url"], data, budget=CALL_BUDGET)
-        step = "completing the upload"
-        extra = {"initial_comment": initial_comment} if initial_comment else {}
-        await deps.slack.call(
-            "files.completeUploadExternal",
-            files=[{"id": ticket["file_id"], "title": title}],
-            channel_id=channel_id,
-            budget=CALL_BUDGET,
-            **extra,
-        )
-    except (SlackCallError, KeyError, TypeError) as exc:
-        error = exc.error if isinstance(exc, SlackCallError) else type(exc).__name__
-        log.warning("file upload failed at %s: %s", step, error)
-        return False
-    return True
-
-
 # --- App Home headline ------------------------------------------------------------------------
 
 
@@ -534,9 +554,33 @@ async def headline_numbers(deps: Deps, *, team_id: str, now: datetime) -> dict[s
 # --- the export -------------------------------------------------------------------------------
 
 
-async def send_export(deps: Deps, *, team_id: str, user_id: str) -> bool:
+# What became of an export or summary sent at once (an outbox row's status).
+NOT_SENT = frozenset({"failed", "expired", "skipped", "missing"})
+ON_ITS_WAY = frozenset({"pending", "sending"})  # Slack was slow: the outbox finishes the job
+EXPORT_DELAYED = "Slack is slow to answer: the export will reach your DMs in a few minutes."
+
+
+async def send_export(deps: Deps, *, team_id: str, user_id: str) -> str:
     """A CSV of every pair (names, status, dates, sessions held, survey response count, the
-    average rating only where enough responded), as a file in the admin's DM."""
+    average rating only where enough responded), as a file in the admin's DM, sent through
+    the outbox at once; returns the outbox status ("sent", or see NOT_SENT, ON_ITS_WAY)."""
+    now = deps.clock()
+    key = f"export:{user_id}:{now.isoformat()}"
+    await deps.db.run(
+        lambda s: outbox.enqueue(
+            session=s,
+            team_id=team_id,
+            key=key,
+            kind=EXPORT_KIND,
+            payload={"admin": user_id},
+            now=now,
+        )
+    )
+    return await delivery.deliver_now(deps, team_id=team_id, key=key)
+
+
+async def _draft_export(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:
+    team_id, user_id = message.team_id, message.payload["admin"]
 
     def load(session: Session):
         settings = program.get_program_settings(session=session, team_id=team_id)
@@ -556,23 +600,17 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str) -> bool:
         names=names,
         min_responses=settings.min_responses,
     )
-    try:
-        opened = await deps.slack.call("conversations.open", users=user_id, budget=CALL_BUDGET)
-        dm = opened["channel"]["id"]
-    except (SlackCallError, KeyError, TypeError) as exc:
-        log.warning("export: could not open the DM: %s", getattr(exc, "error", type(exc).__name__))
-        return False
-    today = deps.clock().date().isoformat()
-    return await upload_file(
-        deps,
-        channel_id=dm,
-        filename=f"reverse-mentor-pairs-{today}.csv",
-        title=f"Reverse Mentor pairs, {today}",
-        data=text.encode("utf-8"),
-        initial_comment=(
+    dm = await delivery.open_if_person(deps, user_id)
+    today = message.created_at.date().isoformat()
+    return delivery.Draft(
+        channel=dm,
+        text=(
             f"Every pair so far ({len(pairs)}). Average ratings appear only where at least "
             f"{settings.min_responses} survey responses came in; no goals or single ratings."
         ),
+        file=text.encode("utf-8"),
+        filename=f"reverse-mentor-pairs-{today}.csv",
+        title=f"Reverse Mentor pairs, {today}",
     )
 
 
@@ -608,24 +646,30 @@ async def summary_command(ack: AsyncAck, deps: Deps, *, team_id: str, response_u
     if posted:
         answer = f"Posted the program summary in <#{channel}>."
     else:
-        answer = (
-            f"I couldn't post in <#{channel}>. Is the bot a member? (`/invite @reverse-mentor`)"
-        )
+        answer = await unposted_answer(deps, team_id=team_id, channel=channel)
     await _respond(deps, response_url, answer)
+
+
+async def unposted_answer(deps: Deps, *, team_id: str, channel: str) -> str:
+    """Why a summary did not go out, and what happens to it."""
+    problem = await deps.db.run(lambda s: program.admin_channel_problem(session=s, team_id=team_id))
+    if problem is not None:
+        return delivery.admin_channel_fix(channel, problem)
+    return f"I couldn't post in <#{channel}> just now (Slack didn't answer). Please try again."
 
 
 async def export_command(
     ack: AsyncAck, deps: Deps, *, team_id: str, user_id: str, response_url: str
 ) -> None:
     await ack(text="Preparing the pairs export for your DMs…", response_type="ephemeral")
-    sent = await send_export(deps, team_id=team_id, user_id=user_id)
-    await _respond(
-        deps,
-        response_url,
-        "The pairs export is in your DMs with me."
-        if sent
-        else "I couldn't send the export just now. Please try again in a minute.",
-    )
+    status = await send_export(deps, team_id=team_id, user_id=user_id)
+    if status == "sent":
+        answer = "The pairs export is in your DMs with me."
+    elif status in ON_ITS_WAY:
+        answer = EXPORT_DELAYED
+    else:
+        answer = "I couldn't send the export just now. Please try again in a minute."
+    await _respond(deps, response_url, answer)
 
 
 async def _respond(deps: Deps, response_url: str, text: str) -> None:

@@ -230,6 +230,33 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        6,
+        "outbox claims with a lease, file shares, the event inbox and admin channel problems",
+        (
+            # A row is claimed by one sender at a time (claimed_by) until its lease runs
+            # out; sending_since says from when to look for it in the channel after a crash.
+            "ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR",
+            "ALTER TABLE outbox ADD COLUMN lease_until DATETIME",
+            "ALTER TABLE outbox ADD COLUMN sending_since DATETIME",
+            "ALTER TABLE outbox ADD COLUMN file_id VARCHAR",
+            "CREATE INDEX ix_outbox_lease ON outbox (status, lease_until)",
+            # Rows already "sending" were left by a crash: their lease is over.
+            "UPDATE outbox SET lease_until = not_before, sending_since = created_at "
+            "WHERE status = 'sending'",
+            # Events are kept (without people's words) until applied, so none is lost.
+            "ALTER TABLE processed_event ADD COLUMN event_type VARCHAR",
+            "ALTER TABLE processed_event ADD COLUMN payload JSON",
+            "ALTER TABLE processed_event ADD COLUMN done_at DATETIME",
+            "ALTER TABLE processed_event ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+            "UPDATE processed_event SET done_at = received_at",
+            "CREATE INDEX ix_processed_event_pending ON processed_event (received_at) "
+            "WHERE done_at IS NULL",
+            "ALTER TABLE program_settings ADD COLUMN updated_by VARCHAR",
+            "ALTER TABLE workspace_schedule ADD COLUMN admin_channel_problem VARCHAR",
+            "ALTER TABLE workspace_schedule ADD COLUMN admin_channel_problem_at DATETIME",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

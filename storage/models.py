@@ -59,6 +59,11 @@ class ProcessedEvent(SQLModel, table=True):
     team_id: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
     received_at: datetime = Field(sa_column=_utc_column())
+    # What the event said (never people's words), kept until it has been applied.
+    event_type: str | None = None
+    payload: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    done_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    attempts: int = 0
 
 
 class Pair(SQLModel, table=True):
@@ -151,6 +156,7 @@ class ProgramSettingsRow(SQLModel, table=True):
     timezone: str = "UTC"
     min_responses: int = 3
     admin_channel: str | None = None
+    updated_by: str | None = None  # the admin who last saved: told when the channel breaks
 
 
 class WorkspaceSchedule(SQLModel, table=True):
@@ -163,6 +169,11 @@ class WorkspaceSchedule(SQLModel, table=True):
     last_summary_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     midpoint_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     end_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # Why the bot cannot post in the admin channel (Slack's error), until a post works again.
+    admin_channel_problem: str | None = None
+    admin_channel_problem_at: datetime | None = Field(
+        default=None, sa_column=_utc_column(nullable=True)
+    )
 
 
 class PulseSurvey(SQLModel, table=True):
@@ -222,7 +233,8 @@ class OutboxMessage(SQLModel, table=True):
     kind: str
     pair_id: int | None = None
     payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = "pending"  # pending -> sent, or failed
+    # pending -> sending (claimed) -> sent; or failed, skipped (moot), expired (stale)
+    status: str = "pending"
     attempts: int = 0
     last_error: str | None = None
     channel_id: str | None = None
@@ -230,3 +242,8 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = Field(sa_column=_utc_column())
     created_at: datetime = Field(sa_column=_utc_column())
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # One sender at a time: who claimed the row, until when, and since when it was sending.
+    claimed_by: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    sending_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    file_id: str | None = None  # a file share: the file Slack gave us, to look for after a crash

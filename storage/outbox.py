@@ -2,12 +2,21 @@
 
 A unique (team_id, key) makes each decision happen once however often it is re-made, and a
 row stays pending until Slack has accepted it, so a crash or an outage loses nothing.
+
+Sending is claimed: `claim` moves a row from pending to sending for exactly one claimant
+(an UPDATE that checks the row count), with a lease. Every later step names the claimant
+and checks the row count again, so a sender whose lease ran out (and whose row another
+process has since taken over) changes nothing. A row still "sending" after its lease is in
+doubt: only the channel's history can say whether it went out.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import or_, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
@@ -44,6 +53,12 @@ def enqueue(
     return result.rowcount == 1
 
 
+def get_message(*, session: Session, team_id: str, key: str) -> OutboxMessage | None:
+    return session.exec(
+        select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
+    ).first()
+
+
 def due_messages(*, session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
     return list(
         session.exec(
@@ -65,78 +80,233 @@ def pending_count(*, session: Session, team_id: str) -> int:
     )
 
 
+def _update(session: Session, message_id: int, *conditions: Any, **values: Any) -> bool:
+    """One conditional UPDATE of one row; True when it changed the row."""
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, *conditions)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def _held_by(claimant: str) -> tuple[Any, Any]:
+    return OutboxMessage.status == "sending", OutboxMessage.claimed_by == claimant
+
+
+def claim(
+    *, session: Session, message_id: int, claimant: str, now: datetime, lease: timedelta
+) -> bool:
+    """Take a due pending row for sending; True for exactly one claimant."""
+    return _update(
+        session,
+        message_id,
+        OutboxMessage.status == "pending",
+        col(OutboxMessage.not_before) <= now,
+        status="sending",
+        claimed_by=claimant,
+        lease_until=now + lease,
+        sending_since=None,
+        channel_id=None,
+        file_id=None,
+    )
+
+
+def start_sending(
+    *,
+    session: Session,
+    message_id: int,
+    claimant: str,
+    channel_id: str,
+    now: datetime,
+    lease: timedelta,
+    file_id: str | None = None,
+) -> bool:
+    """About to post (or share a file): record where, renew the lease. False if the claim
+    was lost or has run out (someone else may take the row over): then do not post."""
+    return _update(
+        session,
+        message_id,
+        *_held_by(claimant),
+        col(OutboxMessage.lease_until) > now,
+        channel_id=channel_id,
+        file_id=file_id,
+        sending_since=now,
+        lease_until=now + lease,
+    )
+
+
 def mark_sent(
-    *, session: Session, message_id: int, channel_id: str | None, ts: str | None, now: datetime
-) -> None:
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        return
-    message.status, message.channel_id, message.ts, message.sent_at = "sent", channel_id, ts, now
-    message.attempts += 1
-    session.add(message)
+    *,
+    session: Session,
+    message_id: int,
+    claimant: str,
+    channel_id: str | None,
+    ts: str | None,
+    now: datetime,
+) -> bool:
+    """Slack has it. False if this claimant no longer holds the row (nothing is recorded)."""
+    return _update(
+        session,
+        message_id,
+        *_held_by(claimant),
+        status="sent",
+        channel_id=channel_id,
+        ts=ts,
+        sent_at=now,
+        attempts=OutboxMessage.attempts + 1,
+        claimed_by=None,
+        lease_until=None,
+    )
 
 
-def mark_sending(*, session: Session, message_id: int, channel_id: str) -> None:
-    """About to post: if we die before mark_sent, the row says where to look for it."""
-    message = session.get(OutboxMessage, message_id)
-    if message is not None:
-        message.status, message.channel_id = "sending", channel_id
-        session.add(message)
+def release(*, session: Session, message_id: int, claimant: str) -> bool:
+    """Nothing went out: back to pending, due at once."""
+    return _update(
+        session,
+        message_id,
+        *_held_by(claimant),
+        status="pending",
+        claimed_by=None,
+        lease_until=None,
+        sending_since=None,
+    )
 
 
-def in_doubt(*, session: Session, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-    """Rows left "sending" by a crash or a timeout: posted or not, only Slack knows."""
+def mark_retry(
+    *,
+    session: Session,
+    message_id: int,
+    claimant: str,
+    error: str,
+    not_before: datetime,
+    in_doubt: bool = False,
+    count_attempt: bool = True,
+) -> bool:
+    """Try again at `not_before`. `in_doubt`: the failed call may still have posted it, so
+    the row stays "sending", unclaimed, and its history is checked before any resend."""
+    values: dict[str, Any] = {"last_error": error, "not_before": not_before, "claimed_by": None}
+    if count_attempt:
+        values["attempts"] = OutboxMessage.attempts + 1
+    if in_doubt:
+        values["lease_until"] = not_before
+    else:
+        values.update(status="pending", lease_until=None, sending_since=None)
+    return _update(session, message_id, *_held_by(claimant), **values)
+
+
+def mark_skipped(*, session: Session, message_id: int, claimant: str) -> bool:
+    """Decided, then made moot (the pair ended or paused first): nothing was sent."""
+    return _update(session, message_id, *_held_by(claimant), status="skipped", claimed_by=None)
+
+
+def mark_failed(*, session: Session, message_id: int, claimant: str, error: str) -> bool:
+    return _update(
+        session,
+        message_id,
+        *_held_by(claimant),
+        status="failed",
+        last_error=error,
+        attempts=OutboxMessage.attempts + 1,
+        claimed_by=None,
+        lease_until=None,
+    )
+
+
+def defer(*, session: Session, message_id: int, not_before: datetime) -> bool:
+    """Not yet (quiet hours): later, without counting as an attempt. Pending rows only."""
+    return _update(session, message_id, OutboxMessage.status == "pending", not_before=not_before)
+
+
+def expire(*, session: Session, message_id: int, reason: str) -> bool:
+    """Too late to be true any more (a prompt for a session that has passed): dropped."""
+    return _update(
+        session,
+        message_id,
+        OutboxMessage.status == "pending",
+        status="expired",
+        last_error=reason,
+    )
+
+
+def in_doubt(
+    *, session: Session, now: datetime, dead_claimants: Iterable[str] = (), limit: int = 100
+) -> list[OutboxMessage]:
+    """Rows left "sending" past their lease (a crash, a timeout), or claimed by a process
+    known to be dead: posted or not, only Slack knows."""
+    dead = list(dead_claimants)
+    stale = col(OutboxMessage.lease_until) <= now
+    condition = or_(stale, col(OutboxMessage.claimed_by).in_(dead)) if dead else stale
     return list(
         session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.status == "sending", col(OutboxMessage.not_before) <= now)
+            .where(OutboxMessage.status == "sending", condition)
             .order_by(OutboxMessage.id)
             .limit(limit)
         ).all()
     )
 
 
-def back_to_pending(*, session: Session, message_id: int) -> None:
-    message = session.get(OutboxMessage, message_id)
-    if message is not None and message.status == "sending":
-        message.status = "pending"
-        session.add(message)
+def sending_claimants(*, session: Session) -> list[str]:
+    """Who holds rows that are being sent now (to spot claimants that have died)."""
+    rows = session.exec(
+        select(OutboxMessage.claimed_by)
+        .where(OutboxMessage.status == "sending", col(OutboxMessage.claimed_by).is_not(None))
+        .distinct()
+    ).all()
+    return [row for row in rows if row]
 
 
-def mark_retry(
-    *, session: Session, message_id: int, error: str, not_before: datetime, in_doubt: bool = False
-) -> OutboxMessage | None:
-    """Try again later; `in_doubt` when the failed call may still have posted the message."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        return None
-    message.attempts += 1
-    message.last_error, message.not_before = error, not_before
-    message.status = "sending" if in_doubt and message.status == "sending" else "pending"
-    session.add(message)
-    return message
+def claim_in_doubt(
+    *,
+    session: Session,
+    message_id: int,
+    claimant: str,
+    now: datetime,
+    lease: timedelta,
+    dead_holder: str | None = None,
+) -> bool:
+    """Take a row in doubt to check it, for exactly one claimant: only while its lease is
+    over, or while it is still held by `dead_holder`, a claimant known to have died."""
+    over = col(OutboxMessage.lease_until) <= now
+    condition = or_(over, OutboxMessage.claimed_by == dead_holder) if dead_holder else over
+    return _update(
+        session,
+        message_id,
+        OutboxMessage.status == "sending",
+        condition,
+        claimed_by=claimant,
+        lease_until=now + lease,
+    )
 
 
-def defer(*, session: Session, message_id: int, not_before: datetime) -> None:
-    """Not yet (quiet hours): later, without counting as an attempt."""
-    message = session.get(OutboxMessage, message_id)
-    if message is not None:
-        message.not_before = not_before
-        session.add(message)
+def retry_now(*, session: Session, team_id: str, kinds: Iterable[str], now: datetime) -> int:
+    """Pending rows of these kinds waiting for a retry become due now (a fixed channel)."""
+    return session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.status == "pending",
+            col(OutboxMessage.kind).in_(list(kinds)),
+            col(OutboxMessage.not_before) > now,
+        )
+        .values(not_before=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
-def mark_skipped(*, session: Session, message_id: int) -> None:
-    """Decided, then made moot (the pair ended or paused first): nothing was sent."""
-    message = session.get(OutboxMessage, message_id)
-    if message is not None:
-        message.status = "skipped"
-        session.add(message)
-
-
-def mark_failed(*, session: Session, message_id: int, error: str) -> None:
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        return
-    message.status, message.last_error = "failed", error
-    message.attempts += 1
-    session.add(message)
+def has_later_key(*, session: Session, team_id: str, key: str, prefix: str) -> bool:
+    """Whether a row keyed after `key` with the same `prefix` exists (say a later check-in
+    of the same pair: keys end in ISO dates), read as a range of the unique key index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (
+        session.exec(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == team_id,
+                col(OutboxMessage.key) > key,
+                col(OutboxMessage.key) < upper,
+            )
+        ).first()
+        is not None
+    )

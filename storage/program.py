@@ -26,7 +26,12 @@ def get_program_settings(*, session: Session, team_id: str) -> ProgramSettings:
 
 
 def save_program_settings(
-    *, session: Session, team_id: str, settings: ProgramSettings, now: datetime
+    *,
+    session: Session,
+    team_id: str,
+    settings: ProgramSettings,
+    now: datetime,
+    saved_by: str | None = None,
 ) -> None:
     values = {name: getattr(settings, name) for name in STORED}
     row = session.get(ProgramSettingsRow, team_id)
@@ -36,6 +41,7 @@ def save_program_settings(
         for name, value in values.items():
             setattr(row, name, value)
         row.updated_at = now
+    row.updated_by = saved_by or row.updated_by
     session.add(row)
     # The weekly summary's next time came from the old day, hour and zone: recompute it.
     schedule = session.get(WorkspaceSchedule, team_id)
@@ -52,6 +58,40 @@ def schedule_of(*, session: Session, team_id: str) -> WorkspaceSchedule:
         session.add(row)
         session.flush()
     return row
+
+
+def settings_saved_by(*, session: Session, team_id: str) -> str | None:
+    row = session.get(ProgramSettingsRow, team_id)
+    return row.updated_by if row is not None else None
+
+
+def note_admin_channel_problem(
+    *, session: Session, team_id: str, problem: str, now: datetime
+) -> bool:
+    """Remember why the admin channel takes no posts; True when this is news (the problem
+    was not known yet, or it changed)."""
+    row = schedule_of(session=session, team_id=team_id)
+    if row.admin_channel_problem == problem:
+        return False
+    row.admin_channel_problem, row.admin_channel_problem_at = problem, now
+    session.add(row)
+    return True
+
+
+def clear_admin_channel_problem(*, session: Session, team_id: str) -> bool:
+    """The admin channel works (a post went through, the bot was invited): True if a
+    problem was recorded until now."""
+    row = session.get(WorkspaceSchedule, team_id)
+    if row is None or row.admin_channel_problem is None:
+        return False
+    row.admin_channel_problem = row.admin_channel_problem_at = None
+    session.add(row)
+    return True
+
+
+def admin_channel_problem(*, session: Session, team_id: str) -> str | None:
+    row = session.get(WorkspaceSchedule, team_id)
+    return row.admin_channel_problem if row is not None else None
 
 
 def workspaces(*, session: Session) -> list[str]:

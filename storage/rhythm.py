@@ -135,6 +135,18 @@ def log_session(
     return True
 
 
+def session_logged_since(*, session: Session, pair_id: int, day: date) -> bool:
+    """Whether the pair logged a session on `day` or after."""
+    return (
+        session.exec(
+            select(HeldSession.id).where(
+                HeldSession.pair_id == pair_id, col(HeldSession.held_on) >= day
+            )
+        ).first()
+        is not None
+    )
+
+
 def sessions_held(*, session: Session, pair_id: int) -> int:
     return len(session.exec(select(HeldSession.id).where(HeldSession.pair_id == pair_id)).all())
 

@@ -13,6 +13,7 @@ from bot.profiles import Status
 from handlers import blocks, delivery, pairing
 from handlers.deps import Deps
 from handlers.program_settings import open_settings_form
+from handlers.slack_api import SlackCallError
 from handlers.summary import export_command, summary_command
 from handlers.views import open_signup_form
 from storage import pairs, participants
@@ -178,24 +179,51 @@ def mentioned_users(args: tuple[str, ...]) -> list[str]:
 
 
 async def _match(deps: Deps, response_url: str, *, team_id: str, preview: bool) -> None:
-    result = await pairing.propose(deps, team_id=team_id)
-    if not preview:
-        now = deps.clock()
-        created = await deps.db.run(
-            lambda s: pairing.commit_pairs(s, team_id=team_id, proposals=result.pairs, now=now)
+    """Work out (and, unless previewing, commit) the pairs, then replace the "Matching…"
+    reply with the result: whatever fails, the admin is told rather than left waiting."""
+    done = "Nothing was changed."
+    try:
+        result = await pairing.propose(deps, team_id=team_id)
+        if not preview:
+            now = deps.clock()
+            created = await deps.db.run(
+                lambda s: pairing.commit_pairs(s, team_id=team_id, proposals=result.pairs, now=now)
+            )
+            done = f"{len(created)} new pairs were made and are being introduced."
+            kept = {(p.mentor_id, p.mentee_id) for p in created}
+            chosen = [p for p in result.pairs if (p.mentor_id, p.mentee_id) in kept]
+            result = replace(result, pairs=chosen, total_score=sum(p.score for p in chosen))
+            log.info("admin matched %d new pairs", len(created))
+            delivery.kick(deps)
+        text = f"{'Matched' if not preview else 'Proposed'} {len(result.pairs)} pairs"
+        content = blocks.match_preview_blocks(result, committed=not preview)
+    except Exception:
+        log.exception("matching failed")
+        await _respond_plainly(
+            deps, response_url, f"Something went wrong while matching. {done} The log says more."
         )
-        kept = {(p.mentor_id, p.mentee_id) for p in created}
-        chosen = [p for p in result.pairs if (p.mentor_id, p.mentee_id) in kept]
-        result = replace(result, pairs=chosen, total_score=sum(p.score for p in chosen))
-        log.info("admin matched %d new pairs", len(created))
-        delivery.kick(deps)
-    await deps.slack.respond(
-        response_url,
-        response_type="ephemeral",
-        replace_original=True,
-        text=f"{'Matched' if not preview else 'Proposed'} {len(result.pairs)} pairs",
-        blocks=blocks.match_preview_blocks(result, committed=not preview),
-    )
+        return
+    try:
+        await deps.slack.respond(
+            response_url,
+            response_type="ephemeral",
+            replace_original=True,
+            text=text,
+            blocks=content,
+        )
+    except SlackCallError as exc:
+        # The blocks were refused (or Slack failed): the plain result still reaches the admin.
+        log.warning("match result not shown with blocks: %s", exc.error)
+        await _respond_plainly(deps, response_url, f"{text}. {done if not preview else ''}")
+
+
+async def _respond_plainly(deps: Deps, response_url: str, text: str) -> None:
+    try:
+        await deps.slack.respond(
+            response_url, response_type="ephemeral", replace_original=True, text=text.strip()
+        )
+    except SlackCallError as exc:
+        log.warning("could not answer the admin: %s", exc.error)
 
 
 async def _unpair(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str) -> None:

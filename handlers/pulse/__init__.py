@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 
 from bot import pulse
 from bot.cadence import ProgramSettings
-from handlers import delivery
+from handlers import delivery, inbox
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
 from storage import pairs, program, rhythm
@@ -40,18 +40,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         delivery.Kind(draft=draft_survey, after_sent=survey_posted, follow_up=seed_reactions),
     )
     deps.tick_steps.append(decide_cadence_pulses)
+    inbox.register_applier(deps, "reaction_added", apply_reaction)
+    inbox.register_applier(deps, "reaction_removed", apply_reaction)
 
     @app.event("reaction_added")
-    async def reaction_added(event: dict, body: dict, context: AsyncBoltContext) -> None:
-        await on_reaction(
-            deps, team_id=body["team_id"], event=event, bot_user_id=context.bot_user_id, added=True
-        )
-
     @app.event("reaction_removed")
-    async def reaction_removed(event: dict, body: dict, context: AsyncBoltContext) -> None:
-        await on_reaction(
-            deps, team_id=body["team_id"], event=event, bot_user_id=context.bot_user_id, added=False
-        )
+    async def reaction(event: dict, body: dict, context: AsyncBoltContext) -> None:
+        await inbox.apply_received(deps, body=body, event=event, context=context)
 
     @app.action(RATE_ACTIONS)
     async def rate(ack: AsyncAck, body: dict, action: dict) -> None:
@@ -173,32 +168,35 @@ def _decide_cadence_batch(session, now) -> int:
 async def on_reaction(
     deps: Deps, *, team_id: str, event: dict, bot_user_id: str | None, added: bool
 ) -> None:
+    """Apply a reaction event directly (no event record): see `apply_reaction`."""
+    typed = dict(event, type="reaction_added" if added else "reaction_removed")
+    kept = inbox.kept_payload(typed, bot_user_id=bot_user_id)
+    await inbox.apply(deps, team_id=team_id, event_id=None, event=kept)
+
+
+def apply_reaction(session, deps: Deps, team_id: str, event: dict, now) -> None:
     """A reaction added to or removed from a message: a rating if it is a pair member's,
     on an open survey, with an emoji of the scale. Anything else changes nothing."""
     item = event.get("item") or {}
     user_id = event.get("user")
-    if item.get("type") != "message" or not user_id or user_id == bot_user_id:
+    if item.get("type") != "message" or not user_id or event.get("from_bot"):
         return
     rating = pulse.rating_for(event.get("reaction"))
     channel_id, ts = item.get("channel"), item.get("ts")
     if rating is None or not channel_id or not ts:
         return
-
-    def apply(session) -> None:
-        now = deps.clock()
-        survey = surveys.survey_for_message(
-            session=session, team_id=team_id, channel_id=channel_id, ts=ts
-        )
-        if survey is None or not pulse.is_open(survey.closes_at, now):
-            return
-        pair = pairs.get_pair(session=session, team_id=team_id, pair_id=survey.pair_id)
-        if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
-            return
-        surveys.apply_reaction(
-            session=session, survey=survey, user_id=user_id, rating=rating, added=added, now=now
-        )
-
-    await deps.db.run(apply)
+    survey = surveys.survey_for_message(
+        session=session, team_id=team_id, channel_id=channel_id, ts=ts
+    )
+    if survey is None or not pulse.is_open(survey.closes_at, now):
+        return
+    pair = pairs.get_pair(session=session, team_id=team_id, pair_id=survey.pair_id)
+    if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
+        return
+    added = event.get("type") == "reaction_added"
+    surveys.apply_reaction(
+        session=session, survey=survey, user_id=user_id, rating=rating, added=added, now=now
+    )
 
 
 async def on_button(deps: Deps, *, body: dict, action: dict) -> None:

@@ -425,6 +425,10 @@ class FakeSlack:
         self.files: dict[str, dict] = {}
         self._home_ids: dict[str, str] = {}
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        # Failures answered after the call took effect (a 5xx from a proxy after Slack posted).
+        self._after_failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        # Slack gives apps outside the Marketplace at most 15 messages per history page.
+        self.history_page_max = 15
         self.rate_limits: RateLimits | None = None  # off by default: enforce_rate_limits()
         self._ids = itertools.count(1)
         # Message timestamps follow the test's clock when given, like Slack's follow real time.
@@ -518,6 +522,7 @@ class FakeSlack:
     def clear_failures(self) -> None:
         """Drop injected failures that no call has used up yet."""
         self._failures.clear()
+        self._after_failures.clear()
 
     def add_user(
         self,
@@ -595,6 +600,12 @@ class FakeSlack:
             raise ValueError("a status 200 failure needs an error code")
         for _ in range(times):
             self._failures[method].append(_Failure(status, retry_after, error))
+
+    def fail_after_applying(self, method: str, *, status: int = 500, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect (a post is stored, a file shared),
+        then are answered with a failure: the caller cannot tell whether they went through."""
+        for _ in range(times):
+            self._after_failures[method].append(_Failure(status, None, None))
 
     # --- Socket Mode ---------------------------------------------------------------------------
 
@@ -719,7 +730,12 @@ class FakeSlack:
             )
         if handler is None:
             return web.json_response(_error("unknown_method"))
-        return web.json_response(handler(params))
+        answer = handler(params)
+        after = self._after_failures.get(method)
+        if after and answer.get("ok"):
+            failure = after.popleft()
+            return web.Response(status=failure.status, text=f"{failure.status} upstream failure")
+        return web.json_response(answer)
 
     async def _response_url(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -862,15 +878,22 @@ class FakeSlack:
         if channel not in self.conversations and channel not in self.channels:
             return _error("channel_not_found")
         oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
         found = [
             {k: v for k, v in m.items() if k != "reactions" and (with_metadata or k != "metadata")}
             for (c, ts), m in self.messages.items()
-            if c == channel and float(ts) > oldest
+            if c == channel and oldest < float(ts) < latest
         ]
         found.sort(key=lambda m: float(m["ts"]), reverse=True)  # newest first, as Slack does
-        limit = int(params.get("limit") or 100)
-        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+        limit = min(int(params.get("limit") or 100), self.history_page_max)
+        cursor = str(params.get("cursor") or "")
+        start = int(cursor.removeprefix("next:")) if cursor.startswith("next:") else 0
+        page = found[start : start + limit]
+        has_more = start + limit < len(found)
+        answer: dict = {"ok": True, "messages": page, "has_more": has_more}
+        answer["response_metadata"] = {"next_cursor": f"next:{start + limit}" if has_more else ""}
+        return answer
 
     def _chat_post_message(self, params: dict) -> dict:
         if not params.get("channel"):
@@ -1073,6 +1096,19 @@ class FakeSlack:
             stored = self.files.get(entry.get("id") if isinstance(entry, dict) else None)
             if stored is None or stored["content"] is None:
                 return _error("file_not_found")
+        for entry in listed:
+            stored = self.files[entry["id"]]
+            if channel:  # a shared file shows in the channel's history as a message
+                ts = self._new_ts()
+                self.messages[(channel, ts)] = {
+                    "type": "message",
+                    "subtype": "file_share",
+                    "text": params.get("initial_comment") or "",
+                    "user": self.bot_user_id,
+                    "ts": ts,
+                    "files": [{"id": stored["id"], "name": stored["name"]}],
+                    "reactions": {},
+                }
             answered.append(
                 {
                     "id": stored["id"],
