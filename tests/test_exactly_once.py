@@ -110,6 +110,7 @@ def test_a_claim_holds_until_its_lease_ends_and_a_lost_claim_changes_nothing(db)
     # record anything.
     [doubtful] = run(lambda s: outbox.in_doubt(session=s, now=later))
     assert doubtful.id == message_id
+    assert not run(lambda s: outbox.start_sending(session=s, claimant="A", now=later, **start))
     take = dict(message_id=message_id, now=later, lease=LEASE)
     assert run(lambda s: outbox.claim_in_doubt(session=s, claimant="B", **take))
     assert not run(lambda s: outbox.claim_in_doubt(session=s, claimant="C", **take))
