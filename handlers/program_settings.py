@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date
+from datetime import date, datetime
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.blocks import (
@@ -25,7 +25,9 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
+from sqlmodel import Session
 
+from bot import cohort
 from bot.admin_channel import ChannelProblem
 from bot.cadence import ProgramSettings
 from bot.program_settings import (
@@ -41,7 +43,7 @@ from handlers.admin_channel import check_admin_channel
 from handlers.blocks import INPUT_ACTION, escape
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
-from storage import program, rhythm
+from storage import outcomes, pairs, program, rhythm
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +276,8 @@ async def settings_submitted(ack: AsyncAck, deps: Deps, body: dict) -> None:
         return
     settings, errors = validate_settings(raw)
     now = deps.clock()
+    if settings is not None:
+        errors = await deps.db.run(lambda s: _surprise_end(s, team_id, settings, now))
     if channel_problem is not None:
         errors.setdefault("admin_channel", channel_problem.text)
     if settings is None or errors:
@@ -294,6 +298,21 @@ async def _admin_channel_problem(deps: Deps, raw: dict[str, str | None]) -> Chan
     if not is_channel_id(channel):
         return None  # empty, or validate_settings says what is wrong with it
     return await check_admin_channel(deps.slack, channel, budget=1.5)
+
+
+def _surprise_end(
+    session: Session, team_id: str, settings: ProgramSettings, now: datetime
+) -> dict[str, str]:
+    """A field error when this save would end the program (and close every pair) at once."""
+    _, end_decided = outcomes.decided_flags(session=session, team_id=team_id)
+    found = cohort.surprise_end(
+        settings,
+        program.get_program_settings(session=session, team_id=team_id),
+        now=now,
+        end_decided=end_decided,
+        live_pairs=pairs.count_live(session=session, team_id=team_id),
+    )
+    return dict([found]) if found else {}
 
 
 async def retime_pairs(deps: Deps, *, team_id: str, settings: ProgramSettings) -> None:
