@@ -7,9 +7,10 @@ import logging
 from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from handlers import pairing
+from handlers import blocks, pairing
 from handlers.deps import Deps
 from handlers.home import publish_home
+from handlers.slack_api import SlackCallError
 from storage import events
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 SUBSCRIPTIONS: dict[str, frozenset[str]] = {
     "app_home_opened": frozenset(),
     "message.mpim": frozenset({"mpim:history"}),  # activity in a pair's group DM
+    "message.im": frozenset({"im:history"}),  # someone writing to the bot gets the help text
     # Ratings on pulse surveys (handlers/pulse): only reactions on the survey messages count.
     "reaction_added": frozenset({"reactions:read"}),
     "reaction_removed": frozenset({"reactions:read"}),
@@ -43,6 +45,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return BoltResponse(status=200, body="")
         return await next()
 
+    # Before pair_message: Bolt runs only the first listener that matches an event.
+    @app.event("message", matchers=[_in_a_dm_with_the_bot])
+    async def direct_message(event: dict) -> None:
+        # A person's own new message only (not edits, files, joins or any bot's posts). Its
+        # text is never read, stored or logged: whatever it says, the answer is the help.
+        if event.get("subtype") is not None or event.get("bot_id"):
+            return
+        channel_id, thread_ts = event.get("channel"), event.get("thread_ts")
+        if not all(isinstance(v, str) and v for v in (event.get("user"), channel_id)):
+            return
+        thread = {"thread_ts": thread_ts} if isinstance(thread_ts, str) and thread_ts else {}
+        try:
+            await deps.slack.call(
+                "chat.postMessage",
+                channel=channel_id,
+                text="What I can do: type /mentor help",
+                blocks=blocks.direct_message_help_blocks(),
+                **thread,
+            )
+        except SlackCallError as exc:
+            log.warning("could not answer a direct message: %s", exc.error)
+
     @app.event("message")
     async def pair_message(event: dict, body: dict) -> None:
         # Only that it happened, and when: the text is never stored or logged.
@@ -62,3 +86,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event.get("tab") != "home":
             return
         await publish_home(deps, team_id=body["team_id"], user_id=event["user"])
+
+
+async def _in_a_dm_with_the_bot(event: dict) -> bool:
+    return event.get("channel_type") == "im"

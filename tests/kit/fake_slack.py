@@ -590,6 +590,10 @@ class FakeSlack:
         self.channels[channel_id] = channel
         return channel
 
+    def open_dm(self, user_id: str) -> str:
+        """The person's DM with the bot, as when they open the app's Messages tab."""
+        return self._open([user_id])[0]
+
     def conversation_id(self, *user_ids: str) -> str:
         """The DM ("D…") or group DM ("G…") id conversations.open gives these users."""
         members = sorted(set(user_ids))
