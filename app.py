@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings
 from handlers import actions, commands, events, outcomes, pulse, summary, views
+from handlers.admin_channel import check_admin_channel
 from handlers.deps import Deps
 from handlers.http import build_web_app
 from handlers.logging_setup import configure_logging
@@ -96,6 +97,17 @@ async def serve(runtime: Runtime) -> None:
             "Bot User OAuth Token again into .env."
         ) from None
     log.info("connected to team %s as %s", identity.get("team_id"), identity.get("user_id"))
+    if settings.admin_channel is not None:
+        problem = await check_admin_channel(
+            runtime.deps.slack,
+            settings.admin_channel,
+            budget=30,
+            setting=f"MENTOR_ADMIN_CHANNEL ({settings.admin_channel})",
+        )
+        if problem is not None and problem.refused:
+            raise SystemExit(problem.text)
+        if problem is not None:  # an admin can fix these without a restart
+            log.warning("%s", problem.text)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

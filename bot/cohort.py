@@ -75,3 +75,40 @@ def due_checkpoint(
     if not end_decided and not midpoint_decided and now >= moments["midpoint"]:
         return "midpoint"
     return None
+
+
+def surprise_end(
+    new: ProgramSettings,
+    old: ProgramSettings,
+    *,
+    now: datetime,
+    end_decided: bool,
+    live_pairs: int,
+) -> tuple[str, str] | None:
+    """(field, why) when saving `new` would end the program at the next tick: its end
+    checkpoint has already come. None when it has not, or when the end was decided before and
+    this save keeps the same end date (a finished program's other settings stay editable)."""
+    end_moment = checkpoint_moments(new).get("end")
+    if end_moment is None or end_moment > now:
+        return None
+    if end_decided and program_end(new) == program_end(old):
+        return None
+    if live_pairs == 0:
+        consequence = "would end the program now"
+    elif live_pairs == 1:
+        consequence = "would end the program now and close its 1 live pair"
+    else:
+        consequence = f"would end the program now and close all {live_pairs} live pairs"
+    when = f"{end_moment:%H:%M} {new.timezone}"
+    if new.program_end is not None:
+        return (
+            "program_end",
+            f"The program ends on {new.program_end.isoformat()} at {when}, which has passed: "
+            f"saving {consequence}; pick a later date.",
+        )
+    return (
+        "program_start",
+        f"With no end date the program ends six months after this start, on "
+        f"{end_moment.date().isoformat()} at {when}, which has passed: saving {consequence}; "
+        "pick a later date, or set an end date.",
+    )

@@ -104,6 +104,14 @@ def help_blocks(parsed: ParsedCommand) -> list[Block]:
     return blocks
 
 
+def direct_message_help_blocks() -> list[Block]:
+    """The answer to anything typed in a DM with the bot, which has no conversation to offer."""
+    return [
+        _section("I can't answer messages, and I don't keep them. Here's what `/mentor` does:"),
+        *help_blocks(ParsedCommand("help")),
+    ]
+
+
 def admin_help_blocks(parsed: ParsedCommand) -> list[Block]:
     blocks: list[Block] = []
     if parsed.unknown:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from sqlmodel import Session
 
 from bot import cadence
+from bot.admin_channel import INVITE
 from handlers import blocks
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
@@ -58,6 +59,7 @@ PAYLOAD_ERRORS = frozenset(
 # The admin channel cannot take posts until an admin fixes it (invites the bot, picks
 # another channel): such messages wait, and the admins are told how to fix it.
 ADMIN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+ADMIN_KINDS = ("admin_alert", "admin_summary", "summary_chart")  # what waits for that channel
 
 
 def kick(deps: Deps) -> None:
@@ -338,7 +340,7 @@ def admin_channel_fix(channel: str, error: str) -> str:
         )
     else:
         fix = (
-            f"Invite me with `/invite @reverse-mentor` in <#{channel}>, or choose another "
+            f"Invite me with `{INVITE}` in <#{channel}>, or choose another "
             "private channel in `/mentor admin settings`."
         )
     return (

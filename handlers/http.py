@@ -19,6 +19,10 @@ def build_web_app(bolt: AsyncApp, *, healthy: Callable[[], Awaitable[bool]]) -> 
             # Bolt reads the body before checking the signature: a malformed one (say an event
             # whose "user" is not a string or object) is the sender's fault, not a 500.
             return web.Response(status=400, text="malformed request")
+        body = bolt_request.body
+        if not isinstance(body, dict) or not isinstance(body.get("event", {}), dict):
+            # Bolt's own middleware reads body["event"] as an object.
+            return web.Response(status=400, text="malformed request")
         bolt_response = await bolt.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 

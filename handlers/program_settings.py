@@ -6,8 +6,9 @@ pairs are recomputed too, so a new stall or escalation threshold counts from the
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import date
+from datetime import date, datetime
 
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.blocks import (
@@ -24,7 +25,10 @@ from slack_sdk.models.blocks import (
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
+from sqlmodel import Session
 
+from bot import cohort
+from bot.admin_channel import ChannelProblem
 from bot.cadence import ProgramSettings
 from bot.program_settings import (
     BOUNDS,
@@ -32,12 +36,15 @@ from bot.program_settings import (
     FIELDS,
     WEEKDAYS,
     describe_settings,
+    is_channel_id,
     validate_settings,
 )
+from handlers import delivery
+from handlers.admin_channel import check_admin_channel
 from handlers.blocks import INPUT_ACTION, escape
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
-from storage import program, rhythm
+from storage import outbox, outcomes, pairs, program, rhythm
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +67,8 @@ _HINTS: dict[str, str] = {
     "pulse_close_days": "A pulse survey takes answers for this long.",
     "min_responses": "Averages based on fewer answers are not shown, so nobody's rating can "
     "be singled out. At least 2.",
-    "admin_channel": "Optional: where summaries and alerts go (invite the bot to it). Empty "
-    "means MENTOR_ADMIN_CHANNEL.",
+    "admin_channel": "Optional: a private channel for summaries and alerts (they name stalled "
+    "pairs); invite the bot to it first. Empty means MENTOR_ADMIN_CHANNEL.",
 }
 
 
@@ -176,7 +183,8 @@ def settings_modal(settings: ProgramSettings) -> View:
                 action_id=INPUT_ACTION,
                 placeholder="Choose a channel",
                 initial_conversation=settings.admin_channel,
-                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                # Summaries and alerts name stalled pairs: private channels only.
+                filter=ConversationFilter(include=["private"], exclude_bot_users=True),
             ),
         ),
     ]
@@ -259,22 +267,61 @@ async def open_settings_form(deps: Deps, *, team_id: str, trigger_id: str) -> bo
 
 async def settings_submitted(ack: AsyncAck, deps: Deps, body: dict) -> None:
     team_id, user_id = body["team"]["id"], body["user"]["id"]
-    if not await deps.is_admin(team_id=team_id, user_id=user_id):
+    raw = parse_settings(body["view"]["state"]["values"])
+    # Slack is asked about the admin channel while the admin check runs: both within the ack.
+    admin, channel_problem = await asyncio.gather(
+        deps.is_admin(team_id=team_id, user_id=user_id), _admin_channel_problem(deps, raw)
+    )
+    if not admin:
         await ack(response_action="update", view=settings_refused_view())
         return
-    settings, errors = validate_settings(parse_settings(body["view"]["state"]["values"]))
-    if settings is None:
+    settings, errors = validate_settings(raw)
+    now = deps.clock()
+    if settings is not None:
+        errors = await deps.db.run(lambda s: _surprise_end(s, team_id, settings, now))
+    if channel_problem is not None:
+        errors.setdefault("admin_channel", channel_problem.text)
+    if settings is None or errors:
         await ack(response_action="errors", errors=errors)
         return
-    now = deps.clock()
-    await deps.db.run(
-        lambda s: program.save_program_settings(
-            session=s, team_id=team_id, settings=settings, now=now, saved_by=user_id
+    def save(session: Session) -> bool:
+        program.save_program_settings(
+            session=session, team_id=team_id, settings=settings, now=now, saved_by=user_id
         )
-    )
+        # The channel was just checked: whatever waited for the admin channel goes now.
+        if not program.clear_admin_channel_problem(session=session, team_id=team_id):
+            return False
+        outbox.retry_now(session=session, team_id=team_id, kinds=delivery.ADMIN_KINDS, now=now)
+        return True
+
+    released = await deps.db.run(save)
     await ack(response_action="update", view=settings_saved_view(settings))
     log.info("program settings saved")
     deps.spawn(retime_pairs(deps, team_id=team_id, settings=settings))
+    if released:
+        delivery.kick(deps)
+
+
+async def _admin_channel_problem(deps: Deps, raw: dict[str, str | None]) -> ChannelProblem | None:
+    channel = (raw.get("admin_channel") or "").strip()
+    if not is_channel_id(channel):
+        return None  # empty, or validate_settings says what is wrong with it
+    return await check_admin_channel(deps.slack, channel, budget=1.5)
+
+
+def _surprise_end(
+    session: Session, team_id: str, settings: ProgramSettings, now: datetime
+) -> dict[str, str]:
+    """A field error when this save would end the program (and close every pair) at once."""
+    _, end_decided = outcomes.decided_flags(session=session, team_id=team_id)
+    found = cohort.surprise_end(
+        settings,
+        program.get_program_settings(session=session, team_id=team_id),
+        now=now,
+        end_decided=end_decided,
+        live_pairs=pairs.count_live(session=session, team_id=team_id),
+    )
+    return dict([found]) if found else {}
 
 
 async def retime_pairs(deps: Deps, *, team_id: str, settings: ProgramSettings) -> None:

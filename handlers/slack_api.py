@@ -29,6 +29,8 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.history": frozenset(
         {"mpim:history", "im:history", "channels:history", "groups:history"}
     ),
+    # Is the admin channel private, in use, and one the bot is in? (Settings form, start-up.)
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
     "views.open": frozenset(),
     "views.publish": frozenset(),
     "views.update": frozenset(),  # a modal that said "working on it" gets the result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, func, or_, select
 
 from storage import outbox, rhythm
 from storage.models import Pair
@@ -149,3 +149,11 @@ def end_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> boo
             now=now,
         )
     return True
+
+
+def count_live(*, session: Session, team_id: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Pair)
+        .where(Pair.team_id == team_id, col(Pair.status).in_(LIVE))
+    ).one()

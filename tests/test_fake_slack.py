@@ -534,3 +534,28 @@ async def test_stopping_the_fake_closes_open_websockets():
             assert closed.data == aiohttp.WSCloseCode.GOING_AWAY
     finally:
         await fake.stop()
+
+
+async def test_conversations_info_tells_private_archived_and_membership(fake, client):
+    fake.add_channel("CPUB", name="general")
+    fake.add_channel("CPRIV", is_private=True)
+    fake.add_channel("COLD", is_private=True, is_archived=True)
+    fake.add_channel("COUT", is_private=True, bot_is_member=False)
+    fake.add_channel("CPUBOUT", bot_is_member=False)
+
+    def flags(answer) -> tuple:
+        channel = answer["channel"]
+        return channel["is_private"], channel["is_archived"], channel["is_member"]
+
+    assert flags(await client.conversations_info(channel="CPUB")) == (False, False, True)
+    assert flags(await client.conversations_info(channel="CPRIV")) == (True, False, True)
+    assert flags(await client.conversations_info(channel="COLD")) == (True, True, True)
+    # A public channel is visible to a bot that is not in it; a private one is not.
+    assert flags(await client.conversations_info(channel="CPUBOUT")) == (False, False, False)
+    for hidden in ("COUT", "CNOWHERE"):
+        with pytest.raises(SlackApiError) as caught:
+            await client.conversations_info(channel=hidden)
+        assert caught.value.response["error"] == "channel_not_found"
+    dm = (await client.conversations_open(users="U1,U2"))["channel"]["id"]
+    answer = await client.conversations_info(channel=dm)
+    assert answer["channel"]["is_mpim"] is True and answer["channel"]["is_private"] is True

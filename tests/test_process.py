@@ -280,3 +280,41 @@ async def test_sigterm_stops_socket_mode_while_it_cannot_connect(slack, tmp_path
         assert any("shutting down" in line for line in app.stderr)
         assert not any("running in Socket Mode" in line for line in app.stderr)
         _assert_no_secrets(app, BOT_TOKEN, SIGNING_SECRET, slack.app_token)
+
+
+async def test_a_public_admin_channel_stops_the_start_with_one_clear_line(slack, tmp_path):
+    slack.add_channel("C0PUBLIC", name="general")
+    port = _free_port()
+    env = _env(slack, tmp_path, PORT=str(port), MENTOR_ADMIN_CHANNEL="C0PUBLIC")
+    async with running_app(tmp_path, env) as app:
+        code = await app.exit_code(STOP_TIMEOUT)
+        assert code != 0
+        assert "Traceback" not in app.output
+        mentions = [line for line in app.stderr if "MENTOR_ADMIN_CHANNEL" in line]
+        assert mentions == [app.stderr[-1]]
+        assert mentions[0].startswith("MENTOR_ADMIN_CHANNEL (C0PUBLIC) is a public channel")
+        assert "must be private" in mentions[0]
+        assert not any(f"listening on port {port}" in line for line in app.stderr)
+        [asked] = slack.calls_to("conversations.info")
+        assert asked.params["channel"] == "C0PUBLIC"
+        _assert_no_secrets(app, BOT_TOKEN, SIGNING_SECRET)
+
+
+@pytest.mark.parametrize("bot_is_member", [True, False])
+async def test_a_private_admin_channel_starts_and_warns_until_the_bot_is_in_it(
+    slack, tmp_path, bot_is_member
+):
+    slack.add_channel("C0SECRET", is_private=True, bot_is_member=bot_is_member)
+    port = _free_port()
+    env = _env(slack, tmp_path, PORT=str(port), MENTOR_ADMIN_CHANNEL="C0SECRET")
+    async with running_app(tmp_path, env) as app:
+        await app.wait_for_stderr(f"listening on port {port}")
+        warnings = [line for line in app.stderr if "MENTOR_ADMIN_CHANNEL" in line]
+        if bot_is_member:
+            assert warnings == []
+        else:
+            [warning] = warnings
+            assert " WARNING " in warning and "/invite @Reverse Mentor" in warning
+        assert len(slack.calls_to("conversations.info")) == 1
+        assert await app.stop() == 0
+        _assert_clean_log(app)

@@ -153,7 +153,7 @@ async def test_field_errors_come_back_in_the_modal_and_nothing_is_saved(bot):
 
 
 async def test_valid_settings_are_saved_and_shown_next_time(bot):
-    bot.slack.add_channel("C0PROGRAM", name="mentoring-admins")
+    bot.slack.add_channel("C0PROGRAM", name="mentoring-admins", is_private=True)
     view = await open_settings(bot)
     state = settings_state(
         program_start="2026-03-02",

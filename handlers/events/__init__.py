@@ -8,9 +8,10 @@ import logging
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from handlers import delivery, inbox, pairing
+from handlers import blocks, delivery, inbox, pairing
 from handlers.deps import Deps
 from handlers.home import publish_home
+from handlers.slack_api import SlackCallError
 from storage import events, outbox, program
 
 log = logging.getLogger(__name__)
@@ -20,14 +21,13 @@ log = logging.getLogger(__name__)
 SUBSCRIPTIONS: dict[str, frozenset[str]] = {
     "app_home_opened": frozenset(),
     "message.mpim": frozenset({"mpim:history"}),  # activity in a pair's group DM
+    "message.im": frozenset({"im:history"}),  # someone writing to the bot gets the help text
     # Ratings on pulse surveys (handlers/pulse): only reactions on the survey messages count.
     "reaction_added": frozenset({"reactions:read"}),
     "reaction_removed": frozenset({"reactions:read"}),
     # The bot invited into the admin channel: what waited for it goes out at once.
     "member_joined_channel": frozenset({"channels:read", "groups:read"}),
 }
-# What waits while the admin channel takes no posts.
-_ADMIN_KINDS = ("admin_alert", "admin_summary", "summary_chart")
 # Messages that people wrote (not edits, joins or the bot's own posts).
 _PEOPLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
@@ -63,6 +63,31 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # "pending": recorded before, never applied (its handler failed): this retry applies it.
         return await next()
 
+    # Before pair_message: Bolt runs only the first listener that matches an event.
+    @app.event("message", matchers=[_in_a_dm_with_the_bot])
+    async def direct_message(event: dict, body: dict, context: AsyncBoltContext) -> None:
+        # A person's own new message only (not edits, files, joins or any bot's posts). Its
+        # text is never read, stored or logged: whatever it says, the answer is the help.
+        if event.get("subtype") is not None or event.get("bot_id"):
+            return
+        # Answered once: only by whoever marks this event applied (a retry finds it done).
+        if not await inbox.apply_received(deps, body=body, event=event, context=context):
+            return
+        channel_id, thread_ts = event.get("channel"), event.get("thread_ts")
+        if not all(isinstance(v, str) and v for v in (event.get("user"), channel_id)):
+            return
+        thread = {"thread_ts": thread_ts} if isinstance(thread_ts, str) and thread_ts else {}
+        try:
+            await deps.slack.call(
+                "chat.postMessage",
+                channel=channel_id,
+                text="What I can do: type /mentor help",
+                blocks=blocks.direct_message_help_blocks(),
+                **thread,
+            )
+        except SlackCallError as exc:
+            log.warning("could not answer a direct message: %s", exc.error)
+
     @app.event("message")
     async def pair_message(event: dict, body: dict, context: AsyncBoltContext) -> None:
         await inbox.apply_received(deps, body=body, event=event, context=context)
@@ -97,4 +122,8 @@ def _apply_joined(session, deps: Deps, team_id: str, event: dict, now) -> None:
     if not event.get("from_bot") or event.get("channel") != channel:
         return
     if program.clear_admin_channel_problem(session=session, team_id=team_id):
-        outbox.retry_now(session=session, team_id=team_id, kinds=_ADMIN_KINDS, now=now)
+        outbox.retry_now(session=session, team_id=team_id, kinds=delivery.ADMIN_KINDS, now=now)
+
+
+async def _in_a_dm_with_the_bot(event: dict) -> bool:
+    return event.get("channel_type") == "im"

@@ -705,7 +705,7 @@ async def run_demo(
     try:
         async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=clock) as slack:
             slack.add_user(ADMIN, tz="Europe/London", real_name="Morgan Reyes", title="L&D lead")
-            slack.add_channel(ADMIN_CHANNEL, name="mentoring-admins")
+            slack.add_channel(ADMIN_CHANNEL, name="mentoring-admins", is_private=True)
             settings = make_settings(
                 slack, database_path, MENTOR_ADMINS=ADMIN, MENTOR_TICK_SECONDS="60"
             )

@@ -448,6 +448,7 @@ class FakeSlack:
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.info": self._conversations_info,
             "chat.postMessage": self._chat_post_message,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.update": self._chat_update,
@@ -569,11 +570,34 @@ class FakeSlack:
         self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, *, name: str | None = None) -> dict:
-        """A public channel the bot may post in (chat.postMessage refuses unknown channels)."""
-        channel = {"id": channel_id, "name": name or channel_id.lower(), "is_channel": True}
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str | None = None,
+        is_private: bool = False,
+        is_archived: bool = False,
+        bot_is_member: bool = True,
+    ) -> dict:
+        """A channel the bot may post in (chat.postMessage refuses unknown channels); public
+        unless `is_private`. The returned dict is live: edit it to change later answers."""
+        channel = {
+            "id": channel_id,
+            "name": name or channel_id.lower(),
+            "is_channel": True,
+            "is_group": False,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": is_private,
+            "is_archived": is_archived,
+            "is_member": bot_is_member,
+        }
         self.channels[channel_id] = channel
         return channel
+
+    def open_dm(self, user_id: str) -> str:
+        """The person's DM with the bot, as when they open the app's Messages tab."""
+        return self._open([user_id])[0]
 
     def conversation_id(self, *user_ids: str) -> str:
         """The DM ("D…") or group DM ("G…") id conversations.open gives these users."""
@@ -872,6 +896,31 @@ class FakeSlack:
         if channel in self.users:  # posting to a user ID lands in the DM with them
             return self._open([channel])[0]
         return None
+
+    def _conversations_info(self, params: dict) -> dict:
+        channel_id = params.get("channel")
+        channel = self.channels.get(channel_id) if isinstance(channel_id, str) else None
+        if channel is not None:
+            # Slack hides a private channel from a bot that is not in it.
+            if channel["is_private"] and not channel["is_member"]:
+                return _error("channel_not_found")
+            return {"ok": True, "channel": copy.deepcopy(channel)}
+        conversation = self.conversations.get(channel_id) if channel_id else None
+        if conversation is None:
+            return _error("channel_not_found")
+        return {
+            "ok": True,
+            "channel": {
+                "id": channel_id,
+                "is_channel": False,
+                "is_group": False,
+                "is_im": conversation["is_im"],
+                "is_mpim": conversation["is_mpim"],
+                "is_private": True,
+                "is_archived": False,
+                "is_member": True,
+            },
+        }
 
     def _conversations_history(self, params: dict) -> dict:
         channel = params.get("channel")
