@@ -140,3 +140,21 @@ def mark_failed(*, session: Session, message_id: int, error: str) -> None:
     message.status, message.last_error = "failed", error
     message.attempts += 1
     session.add(message)
+
+
+def skip_pending_for_user(*, session: Session, team_id: str, user_id: str) -> int:
+    """Someone left: what was decided for them alone (a fit survey, an outcome question) is
+    never sent. Returns how many rows were skipped."""
+    from sqlalchemy import func  # the one SQL function this module needs
+
+    rows = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.status == "pending",
+            func.json_extract(OutboxMessage.payload, "$.user") == user_id,
+        )
+    ).all()
+    for message in rows:
+        message.status = "skipped"
+        session.add(message)
+    return len(rows)
