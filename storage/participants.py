@@ -100,3 +100,9 @@ def count_participants(*, session: Session, team_id: str) -> Counter[tuple[str, 
         select(Participant.role, Participant.status).where(Participant.team_id == team_id)
     ).all()
     return Counter((role, status) for role, status in rows)
+
+
+def has_left(*, session: Session, team_id: str, user_id: str) -> bool:
+    """Someone who left answers nothing more: a late click must not link new data to them."""
+    participant = get_participant(session=session, team_id=team_id, user_id=user_id)
+    return participant is not None and participant.status == Status.LEFT

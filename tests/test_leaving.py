@@ -292,3 +292,40 @@ async def test_leaving_unlinks_everything_they_rated_or_answered(leaver_with_his
     assert len(told) == 1
     assert len(dm_posts(bot, LEAVER)) == before
     assert run(bot, lambda s: s.get(OutboxMessage, pending.id)).status == "skipped"
+
+
+async def test_answers_given_after_leaving_are_not_stored(bot, clock):
+    """A survey still open in Slack takes no answer from someone who has left."""
+    for user in ("UJ1", LEAVER):
+        await sign_up(bot, user, PEOPLE[user])
+    await bot.command("admin match", user="UADMIN")
+    pair = pair_of(bot, "UJ1", LEAVER)
+    clock.now = at("2026-03-04 10:00")
+    await bot.command("met", user="UJ1")
+    await run_tick(bot)
+    survey = run(bot, lambda s: s.exec(select(PulseSurvey)).one())
+    [fit] = [c for c in dm_posts(bot, LEAVER) if "good fit" in c.params["text"]]
+    [question] = [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.params["channel"] == pair.dm_channel_id and "pulse_rate_4" in buttons(c)
+    ]
+
+    clock.now = at("2026-03-04 11:00")
+    await bot.command("leave", user=LEAVER)
+    await bot.click("leave_confirm", user=LEAVER, container={"type": "message", "message_ts": "1"})
+    clock.now = at("2026-03-04 12:00")  # the survey is open for a week
+    await react(bot, survey, LEAVER, "four")
+    rate = buttons(question)["pulse_rate_4"]
+    await bot.click_in_message(question, "pulse_rate_4", user=LEAVER, value=rate["value"])
+    assert "left the program" in bot.slack.calls_to("response_url")[-1].params["text"]
+    await bot.click_in_message(fit, "fit_poor", user=LEAVER, value=str(pair.id))
+    assert "left the program" in bot.slack.calls_to("response_url")[-1].params["text"]
+
+    assert run(bot, lambda s: s.exec(select(PulseResponse)).all()) == []
+    assert run(bot, lambda s: s.exec(select(FitAnswer)).all()) == []
+    alerts = select(OutboxMessage).where(OutboxMessage.kind == "admin_alert")
+    assert run(bot, lambda s: s.exec(alerts).all()) == []  # nor a "not a good fit" alert
+    # Their partner, still in the program, can answer.
+    await react(bot, survey, "UJ1", "five")
+    assert run(bot, lambda s: s.exec(select(PulseResponse.user_id)).all()) == ["UJ1"]

@@ -292,6 +292,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             pair = pairs.get_pair(session=session, team_id=team_id, pair_id=pair_id)
             if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
                 return None
+            if participants.has_left(session=session, team_id=team_id, user_id=user_id):
+                return "left"
             now = deps.clock()
             first = rhythm.record_fit(
                 session=session, pair=pair, user_id=user_id, good_fit=good, now=now
@@ -311,6 +313,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         pair = await deps.db.run(record)
         if pair is None:
+            return
+        if pair == "left":
+            await _tell(deps, body, "You've left the program, so your answer wasn't saved.")
             return
         if good:
             await _tell(deps, body, "Great to hear. Enjoy the conversations!", replace=True)
