@@ -171,7 +171,9 @@ async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
 
 
 USAGE = """usage: python app.py                     run the bot
-       python app.py import-roster FILE  add or update participants from a CSV roster
+       python app.py import-roster FILE [--rejoin]
+                                         add or update participants from a CSV roster
+                                         (--rejoin: also bring back people who left)
        python app.py demo [--weeks N] [--seed N] [--database PATH] [--quiet]
                                          play a program in a simulated workspace (no tokens)"""
 
@@ -199,10 +201,23 @@ def demo(argv: list[str]) -> int:
     )
 
 
+def roster_arguments(argv: list[str]) -> tuple[str, bool] | None:
+    """(FILE, rejoin) from `import-roster FILE [--rejoin]` (the flag on either side), else None."""
+    if not argv or argv[0] != "import-roster":
+        return None
+    rest = argv[1:]
+    rejoin = "--rejoin" in rest
+    files = [a for a in rest if a != "--rejoin"]
+    if len(files) != 1 or files[0].startswith("-") or rest.count("--rejoin") > 1:
+        return None
+    return files[0], rejoin
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "demo":
         return demo(argv[1:])
-    if argv and not (argv[0] == "import-roster" and len(argv) == 2):
+    roster = roster_arguments(argv)
+    if argv and roster is None:
         print(USAGE, file=sys.stderr)
         return 2
     # .env from the working directory; real environment variables win over it.
@@ -218,9 +233,12 @@ def main(argv: list[str]) -> int:
     except PromptLibraryError as exc:
         print(f"reverse-mentor: the prompt library is invalid: {exc}", file=sys.stderr)
         return 2
-    if argv:
+    if roster is not None:
+        path, rejoin = roster
         try:
-            return asyncio.run(run_import(runtime.deps, argv[1], out=sys.stdout, err=sys.stderr))
+            return asyncio.run(
+                run_import(runtime.deps, path, out=sys.stdout, err=sys.stderr, rejoin=rejoin)
+            )
         except SlackCallError as exc:
             print(f"import-roster: Slack said {exc.error}; nothing was imported.", file=sys.stderr)
             return 1

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+from bot.privacy import enough_people
+
 CHECKPOINTS = ("midpoint", "end")
 PROGRESS: dict[str, str] = {
     "not_yet": "Not yet",
@@ -31,9 +33,10 @@ def is_leader(role: str, *, mentee_in_a_pair: bool) -> bool:
     return role == "leader" or mentee_in_a_pair
 
 
-def outcome_figures(answers: list[tuple[str, str | None]], *, min_responses: int) -> dict:
-    """Per checkpoint, from (checkpoint, progress) answers: how many answered and the counts
-    and shares of each progress answer, or NOT_ENOUGH below `min_responses` answers.
+def outcome_figures(answers: list[tuple[str, str, str | None]], *, min_responses: int) -> dict:
+    """Per checkpoint, from (person, checkpoint, progress) answers: how many answered and the
+    counts and shares of each progress answer, or NOT_ENOUGH unless at least `min_responses`
+    different people answered.
 
     {"midpoint": {"responses": 4, "counts": {"not_yet": 1, "some": 2, "achieved": 1},
                   "shares": {"not_yet": 0.25, "some": 0.5, "achieved": 0.25}},
@@ -43,11 +46,13 @@ def outcome_figures(answers: list[tuple[str, str | None]], *, min_responses: int
     figures: dict = {}
     for checkpoint in CHECKPOINTS:
         counts = dict.fromkeys(PROGRESS, 0)
-        for where, progress in answers:
+        people = []
+        for person, where, progress in answers:
             if where == checkpoint and progress in counts:
                 counts[progress] += 1
+                people.append(person)
         responses = sum(counts.values())
-        if responses == 0 or responses < min_responses:
+        if not enough_people(people, min_responses):
             figures[checkpoint] = NOT_ENOUGH
             continue
         figures[checkpoint] = {
@@ -58,13 +63,14 @@ def outcome_figures(answers: list[tuple[str, str | None]], *, min_responses: int
     return figures
 
 
-def leader_changes(changes: list[str], *, min_responses: int) -> list[str] | None:
-    """The changes leaders shared, anonymous: empty ones dropped, None below `min_responses`,
-    and ordered by a hash of the text alone, so neither who answered nor when shows."""
-    shared = [text.strip() for text in changes if text and text.strip()]
-    if not shared or len(shared) < min_responses:
+def leader_changes(changes: list[tuple[str, str]], *, min_responses: int) -> list[str] | None:
+    """The changes leaders shared, from (person, text), anonymous: empty ones dropped, None
+    unless at least `min_responses` different people gave one, and ordered by a hash of the
+    text alone, so neither who answered nor when shows."""
+    shared = [(person, text.strip()) for person, text in changes if text and text.strip()]
+    if not enough_people((person for person, _ in shared), min_responses):
         return None
-    return sorted(shared, key=_scramble)
+    return sorted((text for _, text in shared), key=_scramble)
 
 
 def _scramble(text: str) -> tuple[str, str]:

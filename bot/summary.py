@@ -1,9 +1,11 @@
 """The admin summary's figures, from plain facts: who is waiting, how pairs are doing, how
 often they meet against the cadence, the pulse, the topics discussed and the outcomes.
 
-Privacy rule: an average (or a share) over fewer than `min_responses` answers could reveal
-one person's rating, so it is never a number: `Average.value` is None and it reads "not
-enough responses". The same rule hides the leaders' changes until enough were given.
+Privacy rule (bot/privacy.py): an average or a share from fewer than `min_responses`
+different people could reveal one person's answers, so it is never a number: `Average.value`
+is None and it reads "not enough responses". People are counted, not answers: one person
+answering three surveys is one person. The same rule hides the leaders' changes until enough
+leaders gave one. User ids go in only to be counted; no figure carries them out.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from bot import outcomes as outcomes_kpi
 from bot.cadence import ProgramSettings, zone
+from bot.privacy import enough_people, people_count
 from bot.profiles import TOPICS
 
 NOT_ENOUGH = "not enough responses"
@@ -52,24 +55,30 @@ class OutcomeFact:
     progress: str | None  # not_yet / some / achieved
     change: str | None = None  # a leader's one change
     is_leader: bool = False
+    person: str = field(kw_only=True)  # who answered (or an opaque token): only counted
 
 
 @dataclass(frozen=True)
 class Average:
-    """A mean that exists only over at least `min_responses` answers."""
+    """A mean that exists only over answers from at least `min_responses` different people."""
 
-    count: int
-    value: float | None  # None: fewer answers than the minimum
+    count: int  # answers
+    people: int  # different people who gave them
+    value: float | None  # None: fewer people than the minimum
 
     def shown(self) -> str:
         return NOT_ENOUGH if self.value is None else f"{self.value:.1f}"
 
 
-def average(values: Sequence[float], min_responses: int) -> Average:
-    count = len(values)
-    if count == 0 or count < min_responses:
-        return Average(count=count, value=None)
-    return Average(count=count, value=sum(values) / count)
+def average(answers: Iterable[tuple[str, float]], min_responses: int) -> Average:
+    """The mean of (person, value) answers, a number only if enough different people gave them."""
+    answers = list(answers)
+    people = people_count(person for person, _ in answers)
+    if not enough_people((person for person, _ in answers), min_responses):
+        return Average(count=len(answers), people=people, value=None)
+    return Average(
+        count=len(answers), people=people, value=sum(v for _, v in answers) / len(answers)
+    )
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,7 @@ class Stalled:
 class CheckpointOutcome:
     checkpoint: str
     answers: int
+    people: int  # different people among the answers
     shares: dict[str, float] | None  # progress -> share of answers; None: not enough answers
     changes: tuple[str, ...] | None  # the leaders' changes, sorted; None: not enough given
 
@@ -137,8 +147,8 @@ def compute_summary(
     people: Iterable[PersonFact],
     pairs: Iterable[PairFact],
     sessions: Iterable[tuple[int, date]],
-    ratings: Sequence[int],
-    previous_ratings: Sequence[int],
+    ratings: Sequence[tuple[str, int]],
+    previous_ratings: Sequence[tuple[str, int]],
     topics: Iterable[str],
     outcomes: Iterable[OutcomeFact],
     start: datetime,
@@ -148,7 +158,7 @@ def compute_summary(
 ) -> Summary:
     """Figures for the period [start, end). Session dates count in the period when their day
     falls in [start.date(), end.date()), so pass start and end in the workspace's time zone.
-    States (waiting, stalled, days active) are as of `now`."""
+    States (waiting, stalled, days active) are as of `now`. Ratings are (person, rating)."""
     people, pairs, sessions = list(people), list(pairs), list(sessions)
     in_live_pair = {user for p in pairs if p.status in LIVE for user in (p.mentor_id, p.mentee_id)}
     statuses = Counter(p.status for p in pairs)
@@ -225,28 +235,36 @@ def outcome_figures(
     outcomes: Iterable[OutcomeFact], min_responses: int
 ) -> tuple[CheckpointOutcome, ...]:
     """Per checkpoint that has answers: the progress shares and the leaders' changes, each
-    only over at least `min_responses` answers. Changes are sorted, not in answer order."""
+    only from at least `min_responses` different people. Changes are sorted, not in answer
+    order."""
     by_checkpoint: dict[str, list[OutcomeFact]] = {}
     for answer in outcomes:
         by_checkpoint.setdefault(answer.checkpoint, []).append(answer)
     # One rule for who may be shown what: bot.outcomes, which the outcome check-ins use too.
+    every = [answer for answers in by_checkpoint.values() for answer in answers]
     figures = outcomes_kpi.outcome_figures(
-        [(a.checkpoint, a.progress) for answers in by_checkpoint.values() for a in answers],
-        min_responses=min_responses,
+        [(a.person, a.checkpoint, a.progress) for a in every], min_responses=min_responses
     )
     found = []
     for checkpoint in sorted(by_checkpoint, key=_checkpoint_order):
         answers = by_checkpoint[checkpoint]
-        answered = sum(1 for a in answers if a.progress in PROGRESS)
+        answered = [a.person for a in answers if a.progress in PROGRESS]
         figure = figures.get(checkpoint)
         shares = (
             {key: figure["shares"][key] for key in PROGRESS} if isinstance(figure, dict) else None
         )
         changes = outcomes_kpi.leader_changes(
-            [a.change for a in answers if a.is_leader and a.change], min_responses=min_responses
+            [(a.person, a.change) for a in answers if a.is_leader and a.change],
+            min_responses=min_responses,
         )
         found.append(
-            CheckpointOutcome(checkpoint, answered, shares, tuple(changes) if changes else None)
+            CheckpointOutcome(
+                checkpoint,
+                len(answered),
+                people_count(answered),
+                shares,
+                tuple(changes) if changes else None,
+            )
         )
     return tuple(found)
 
@@ -268,20 +286,21 @@ class WeekPoint:
 def weekly_series(
     *,
     sessions: Iterable[date],
-    ratings: Iterable[tuple[datetime, int]],
+    ratings: Iterable[tuple[datetime, str, int]],
     end: datetime,
     weeks: int,
     min_responses: int,
 ) -> list[WeekPoint]:
     """`weeks` seven-day buckets ending at `end` (oldest first): sessions held and the pulse
-    average of each, hidden like any other under `min_responses`."""
+    average of each, from (when, person, rating), hidden like any other under `min_responses`
+    different people."""
     starts = [end - timedelta(days=7 * (weeks - n)) for n in range(weeks)]
     sessions, ratings = list(sessions), list(ratings)
     points = []
     for first in starts:
         last = first + timedelta(days=7)
         held = sum(1 for day in sessions if first.date() <= day < last.date())
-        values = [rating for at, rating in ratings if first <= at < last]
+        values = [(person, rating) for at, person, rating in ratings if first <= at < last]
         points.append(WeekPoint(first.date(), held, average(values, min_responses)))
     return points
 
@@ -322,7 +341,6 @@ EXPORT_HEADER = (
     "ended",
     "sessions_held",
     "survey_responses",
-    "average_rating",
 )
 
 
@@ -330,18 +348,15 @@ def export_csv(
     pairs: Iterable[PairFact],
     *,
     sessions_by_pair: Mapping[int, int],
-    ratings_by_pair: Mapping[int, Sequence[int]],
+    responses_by_pair: Mapping[int, int],
     names: Mapping[str, str],
-    min_responses: int,
 ) -> str:
-    """One row per pair; the average rating only over at least `min_responses` responses.
-    No goals, no individual ratings."""
+    """One row per pair, with how many survey responses it had. No goals and no rating of
+    any kind: a pair is two people, so its average would point to one of them."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_HEADER)
     for pair in pairs:
-        ratings = list(ratings_by_pair.get(pair.id, ()))
-        mean = average(ratings, min_responses)
         writer.writerow(
             (
                 _cell(names.get(pair.mentor_id, "")),
@@ -352,8 +367,7 @@ def export_csv(
                 pair.created_at.date().isoformat(),
                 pair.ended_at.date().isoformat() if pair.ended_at else "",
                 sessions_by_pair.get(pair.id, 0),
-                len(ratings),
-                "" if mean.value is None else f"{mean.value:.1f}",
+                responses_by_pair.get(pair.id, 0),
             )
         )
     return out.getvalue()

@@ -302,12 +302,27 @@ def status_blocks(participant: Participant | None, *, paired: bool = False) -> l
     return [_section(state), _section(profile_summary(participant))]
 
 
+# What leaving deletes and keeps (storage/forgetting.py), said before and after. LEAVING is
+# also the Home button's confirm dialog, which Slack caps at 300 characters.
+LEAVING = (
+    "Leaving deletes your profile (goals, topics, department, manager, level, title, time zone), "
+    "pulse answers, fit answers and any change you shared; progress answers stay only as "
+    "anonymous counts. We keep that you took part and who you were paired with, so you're "
+    "never re-paired. Messages stop."
+)
+LEFT_TEXT = (
+    "You've left the program. Deleted: your profile (goals, topics, department, manager, level, "
+    "job title, time zone), your pulse answers, your fit answers and any change you shared. "
+    "Your progress answers are kept only as anonymous counts, no longer linked to you. Kept: "
+    "that you took part, who you were paired with (so you're never paired with them again) and "
+    "the dates your pairs met. Thank you for taking part. You're welcome back any time with "
+    "`/mentor signup`."
+)
+
+
 def leave_confirm_blocks() -> list[Block]:
     return [
-        _section(
-            "Leaving deletes your goals, topics, department and manager from the program, "
-            "and stops all messages. Are you sure?"
-        ),
+        _section(f"{LEAVING} Are you sure?"),
         ActionsBlock(
             block_id="leave",
             elements=[
@@ -399,8 +414,7 @@ def home_view(
                     style="danger",
                     confirm=ConfirmObject(
                         title="Leave the program?",
-                        text="This deletes your goals, topics, department and manager "
-                        "and stops all messages.",
+                        text=LEAVING,
                         confirm="Leave",
                         deny="Stay",
                         style="danger",

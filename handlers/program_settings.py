@@ -284,6 +284,7 @@ async def settings_submitted(ack: AsyncAck, deps: Deps, body: dict) -> None:
     if settings is None or errors:
         await ack(response_action="errors", errors=errors)
         return
+
     def save(session: Session) -> bool:
         program.save_program_settings(
             session=session, team_id=team_id, settings=settings, now=now, saved_by=user_id

@@ -1,4 +1,7 @@
-"""`python app.py import-roster FILE`: load a cohort from CSV, all rows or none."""
+"""`python app.py import-roster FILE [--rejoin]`: load a cohort from CSV, all rows or none.
+
+Someone who left the program is brought back only with --rejoin: a roster made before they
+left must not quietly sign them up again."""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ import dataclasses
 from pathlib import Path
 from typing import TextIO
 
+from bot.cadence import zone
+from bot.profiles import Status
 from bot.roster import ParsedRoster, RosterProblem, parse_roster
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
-from storage import participants
+from storage import participants, program
 
 
 async def _lookup(deps: Deps, reference: str) -> dict:
@@ -21,8 +26,11 @@ async def _lookup(deps: Deps, reference: str) -> dict:
     return data.get("user") or {}
 
 
-async def import_roster(deps: Deps, *, team_id: str, text: str) -> tuple[int, list[RosterProblem]]:
-    """Validate every row against the CSV rules and Slack, then store all in one transaction."""
+async def import_roster(
+    deps: Deps, *, team_id: str, text: str, rejoin: bool = False
+) -> tuple[int, list[RosterProblem]]:
+    """Validate every row against the CSV rules and Slack, then store all in one transaction.
+    A row for someone who left is refused unless `rejoin`."""
     parsed: ParsedRoster = parse_roster(text)
     if parsed.problems:
         return 0, parsed.problems
@@ -52,13 +60,20 @@ async def import_roster(deps: Deps, *, team_id: str, text: str) -> tuple[int, li
         if manager_id == user["id"]:
             problems.append(RosterProblem(row.line, "manager: someone can't be their own manager"))
             continue
-        ready.append((user, dataclasses.replace(profile, manager_id=manager_id)))
+        ready.append((row, user, dataclasses.replace(profile, manager_id=manager_id)))
+    if not rejoin:  # reported with every other problem, so one fix-up round is enough
+        problems += await deps.db.run(lambda s: _left_the_program(s, team_id=team_id, ready=ready))
     if problems:
         return 0, sorted(problems, key=lambda p: p.line)
 
-    def store(session) -> int:
+    def store(session) -> tuple[int, list[RosterProblem]]:
+        # Again in the transaction that saves: someone may have left in the meantime.
+        if not rejoin:
+            refused = _left_the_program(session, team_id=team_id, ready=ready)
+            if refused:
+                return 0, refused
         now = deps.clock()
-        for user, profile in ready:
+        for _, user, profile in ready:
             participants.save_profile(
                 session=session,
                 team_id=team_id,
@@ -68,19 +83,43 @@ async def import_roster(deps: Deps, *, team_id: str, text: str) -> tuple[int, li
                 title=(user.get("profile") or {}).get("title") or None,
                 now=now,
             )
-        return len(ready)
+        return len(ready), []
 
-    return await deps.db.run(store), []
+    return await deps.db.run(store)
 
 
-async def run_import(deps: Deps, path: str, *, out: TextIO, err: TextIO) -> int:
+def _left_the_program(session, *, team_id: str, ready: list) -> list[RosterProblem]:
+    """A problem for each row whose person has left, dated in the workspace's time zone."""
+    place = zone(program.get_program_settings(session=session, team_id=team_id).timezone)
+    refused = []
+    for row, user, _ in ready:
+        person = participants.get_participant(session=session, team_id=team_id, user_id=user["id"])
+        if person is None or person.status != Status.LEFT:
+            continue
+        when = (
+            f" on {person.left_at.astimezone(place).date().isoformat()}" if person.left_at else ""
+        )
+        refused.append(
+            RosterProblem(
+                row.line,
+                f"{row.user} left the program{when}; add --rejoin to bring them back",
+            )
+        )
+    return refused
+
+
+async def run_import(
+    deps: Deps, path: str, *, out: TextIO, err: TextIO, rejoin: bool = False
+) -> int:
     try:
         text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"import-roster: cannot read {path}: {exc}", file=err)
         return 2
     identity = await deps.slack.call("auth.test", budget=60)
-    count, problems = await import_roster(deps, team_id=identity["team_id"], text=text)
+    count, problems = await import_roster(
+        deps, team_id=identity["team_id"], text=text, rejoin=rejoin
+    )
     if problems:
         print(f"import-roster: nothing was imported; fix these rows in {path}:", file=err)
         for problem in problems:

@@ -212,8 +212,8 @@ class _Loaded:
     pairs: list[PairFact]
     sessions: list
     prompt_ids: list[str]
-    ratings: list[int]
-    previous: list[int]
+    ratings: list[tuple[str, int]]  # (who, rating): only counted, never shown together
+    previous: list[tuple[str, int]]
     outcomes: list[OutcomeFact]
     start: datetime
 
@@ -259,7 +259,7 @@ def _load(
             session=session, team_id=team_id, start=start - WEEK, end=start
         )
     outcomes = [
-        OutcomeFact(checkpoint, progress, change, is_leader=user_id in leaders)
+        OutcomeFact(checkpoint, progress, change, is_leader=user_id in leaders, person=user_id)
         for user_id, checkpoint, progress, change in store.outcome_answers(
             session=session, team_id=team_id
         )
@@ -272,8 +272,8 @@ def _load(
         prompt_ids=store.prompts_sent_between(
             session=session, team_id=team_id, start=start, end=end
         ),
-        ratings=[rating for _, rating in ratings],
-        previous=[rating for _, rating in previous],
+        ratings=[(user_id, rating) for _, user_id, rating in ratings],
+        previous=[(user_id, rating) for _, user_id, rating in previous],
         outcomes=outcomes,
         start=start,
     )
@@ -322,12 +322,12 @@ def _fields(*pairs: tuple[str, object]) -> SectionBlock:
 def _pulse_line(report: Summary, noun: str) -> str:
     mean = report.pulse
     if mean.value is None:
-        have = "no responses" if mean.count == 0 else _count(mean.count, "response")
+        have = "no responses" if mean.count == 0 else _from_people(mean.count, mean.people)
         return (
             f"{NOT_ENOUGH.capitalize()} {noun} ({have}; an average needs at least "
-            f"{report.min_responses})."
+            f"{report.min_responses} different people)."
         )
-    line = f"{mean.shown()} out of 5 from {_count(mean.count, 'response')} {noun}"
+    line = f"{mean.shown()} out of 5 from {_from_people(mean.count, mean.people)} {noun}"
     change = report.pulse_change
     if change is not None:
         line += f" ({change:+.1f} since the week before)"
@@ -336,6 +336,11 @@ def _pulse_line(report: Summary, noun: str) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _from_people(answers: int, people: int, noun: str = "response") -> str:
+    """ "3 responses by 1 person": people are what the minimum counts."""
+    return f"{_count(answers, noun)} by {people} {'person' if people == 1 else 'people'}"
 
 
 def _cadence_line(report: Summary) -> str:
@@ -355,15 +360,17 @@ def _outcome_lines(report: Summary) -> list[str]:
     lines = []
     for outcome in report.outcomes:
         name = outcome.checkpoint.capitalize()
+        answered = _from_people(outcome.answers, outcome.people, "answer")
         if outcome.shares is None:
             lines.append(
-                f"{name}: {NOT_ENOUGH} ({outcome.answers}; at least {report.min_responses} needed)"
+                f"{name}: {NOT_ENOUGH} ({answered}; at least {report.min_responses} "
+                "different people needed)"
             )
         else:
             shares = " · ".join(
                 f"{round(outcome.shares[key] * 100)}% {PROGRESS_LABELS[key]}" for key in PROGRESS
             )
-            lines.append(f"{name} ({outcome.answers} answers): {shares}")
+            lines.append(f"{name} ({answered}): {shares}")
     return lines
 
 
@@ -405,8 +412,8 @@ def summary_blocks(report: Summary, *, title: str, final: bool = False) -> tuple
         HeaderBlock(text=title),
         _context(
             f"{label} · from the bot's own records: sign-ups, pairs, logged sessions, pulse "
-            f"answers and outcome answers. Averages need at least {report.min_responses} "
-            "responses, so none can point to one person."
+            f"answers and outcome answers. Every average and share needs answers from at least "
+            f"{report.min_responses} different people, so none can point to one person."
         ),
         _fields(("Signed up", report.signed_up), ("Waiting for a pair", report.waiting)),
         _fields(
@@ -519,8 +526,8 @@ def _chart_points(session: Session, *, team_id: str, end: datetime, weeks: int):
     for back in range(weeks, 0, -1):  # one read per week, each stamped with its week's start
         first = end - back * WEEK
         ratings += [
-            (first, rating)
-            for _, rating in pulse.ratings_in_period(
+            (first, user_id, rating)
+            for _, user_id, rating in pulse.ratings_in_period(
                 session=session, team_id=team_id, start=first, end=first + WEEK
             )
         ]
@@ -561,9 +568,10 @@ EXPORT_DELAYED = "Slack is slow to answer: the export will reach your DMs in a f
 
 
 async def send_export(deps: Deps, *, team_id: str, user_id: str) -> str:
-    """A CSV of every pair (names, status, dates, sessions held, survey response count, the
-    average rating only where enough responded), as a file in the admin's DM, sent through
-    the outbox at once; returns the outbox status ("sent", or see NOT_SENT, ON_ITS_WAY)."""
+    """A CSV of every pair (names, status, dates, sessions held, survey response count), as a
+    file in the admin's DM, sent through the outbox at once. No ratings: a pair's average
+    would point to one of its two people. Returns the outbox status ("sent", or see NOT_SENT,
+    ON_ITS_WAY)."""
     now = deps.clock()
     key = f"export:{user_id}:{now.isoformat()}"
     await deps.db.run(
@@ -583,30 +591,34 @@ async def _draft_export(deps: Deps, message: OutboxMessage) -> delivery.Draft | 
     team_id, user_id = message.team_id, message.payload["admin"]
 
     def load(session: Session):
-        settings = program.get_program_settings(session=session, team_id=team_id)
         pairs = [_pair_fact(p) for p in store.all_pairs(session=session, team_id=team_id)]
         held: dict[int, int] = {}
         for pair_id, _ in store.held_sessions(session=session, team_id=team_id):
             held[pair_id] = held.get(pair_id, 0) + 1
-        ratings = pulse.response_counts_by_pair(session=session, team_id=team_id)
-        return settings, pairs, held, ratings
+        responses = {
+            pair_id: len(ratings)
+            for pair_id, ratings in pulse.response_counts_by_pair(
+                session=session, team_id=team_id
+            ).items()
+        }
+        return pairs, held, responses
 
-    settings, pairs, held, ratings = await deps.db.run(load)
+    pairs, held, responses = await deps.db.run(load)
     names = await _names(deps, team_id, {u for p in pairs for u in (p.mentor_id, p.mentee_id)})
     text = figures.export_csv(
         pairs,
         sessions_by_pair=held,
-        ratings_by_pair=ratings,
+        responses_by_pair=responses,
         names=names,
-        min_responses=settings.min_responses,
     )
     dm = await delivery.open_if_person(deps, user_id)
     today = message.created_at.date().isoformat()
     return delivery.Draft(
         channel=dm,
         text=(
-            f"Every pair so far ({len(pairs)}). Average ratings appear only where at least "
-            f"{settings.min_responses} survey responses came in; no goals or single ratings."
+            f"Every pair so far ({len(pairs)}), with how many survey responses each had. No "
+            "ratings (a pair is two people, so its average would point to one of them) "
+            "and no goals."
         ),
         file=text.encode("utf-8"),
         filename=f"reverse-mentor-pairs-{today}.csv",

@@ -17,7 +17,12 @@ BUSY_TIMEOUT_MS = 10_000
 
 
 def make_engine(database_url: str) -> Engine:
-    engine = create_engine(database_url, connect_args={"check_same_thread": False})
+    # hide_parameters: a database error (its message, its traceback, SQL logging if anyone
+    # turns it on) must never print the values bound to a statement: people's goals, ratings
+    # and answers.
+    engine = create_engine(
+        database_url, connect_args={"check_same_thread": False}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:

@@ -310,3 +310,19 @@ def has_later_key(*, session: Session, team_id: str, key: str, prefix: str) -> b
         ).first()
         is not None
     )
+
+
+def skip_pending_for_user(*, session: Session, team_id: str, user_id: str) -> int:
+    """Someone left: what was decided for them alone (a fit survey, an outcome question) is
+    never sent. Returns how many rows were skipped."""
+    pending = session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.status == "pending"
+        )
+    ).all()
+    addressed = [m.id for m in pending if (m.payload or {}).get("user") == user_id]
+    return sum(
+        _update(session, message_id, OutboxMessage.status == "pending", status="skipped")
+        for message_id in addressed
+        if message_id is not None
+    )

@@ -72,18 +72,6 @@ def record_change(
     return row
 
 
-def forget_changes(*, session: Session, team_id: str, user_id: str) -> None:
-    """Someone who leaves takes their own words with them; their progress answers stay
-    in the anonymous counts."""
-    for row in session.exec(
-        select(OutcomeAnswer).where(
-            OutcomeAnswer.team_id == team_id, OutcomeAnswer.user_id == user_id
-        )
-    ):
-        row.change = None
-        session.add(row)
-
-
 def _introduced_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:
     rows = session.exec(
         select(Pair.mentor_id, Pair.mentee_id).where(

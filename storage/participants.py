@@ -75,7 +75,8 @@ def set_status(
 def leave_program(
     *, session: Session, team_id: str, user_id: str, now: datetime
 ) -> Participant | None:
-    """Mark someone as left and delete their profile details; the row stays for pair history."""
+    """Mark someone as left and delete their profile details; the row (role, status, when
+    they left) stays for pair history. What they answered: storage/forgetting.py."""
     participant = get_participant(session=session, team_id=team_id, user_id=user_id)
     if participant is None or participant.status == Status.LEFT:
         return participant
@@ -87,6 +88,8 @@ def leave_program(
     participant.department = None
     participant.manager_id = None
     participant.title = None
+    participant.level = None
+    participant.timezone = None
     session.add(participant)
     return participant
 
@@ -97,3 +100,9 @@ def count_participants(*, session: Session, team_id: str) -> Counter[tuple[str, 
         select(Participant.role, Participant.status).where(Participant.team_id == team_id)
     ).all()
     return Counter((role, status) for role, status in rows)
+
+
+def has_left(*, session: Session, team_id: str, user_id: str) -> bool:
+    """Someone who left answers nothing more: a late click must not link new data to them."""
+    participant = get_participant(session=session, team_id=team_id, user_id=user_id)
+    return participant is not None and participant.status == Status.LEFT

@@ -191,10 +191,11 @@ def apply_reaction(
 
 def ratings_in_period(
     *, session: Session, team_id: str, start: datetime, end: datetime
-) -> list[tuple[int, int]]:
-    """(pair_id, rating) of every current response last updated in [start, end)."""
+) -> list[tuple[int, str, int]]:
+    """(pair_id, user_id, rating) of every current response last updated in [start, end).
+    Who answered is there so figures can count different people; never show it with a rating."""
     rows = session.exec(
-        select(PulseSurvey.pair_id, PulseResponse.rating)
+        select(PulseSurvey.pair_id, PulseResponse.user_id, PulseResponse.rating)
         .join(PulseSurvey, col(PulseSurvey.id) == col(PulseResponse.survey_id))
         .where(
             PulseResponse.team_id == team_id,
@@ -203,7 +204,7 @@ def ratings_in_period(
         )
         .order_by(PulseResponse.updated_at, PulseResponse.id)
     ).all()
-    return [(pair_id, rating) for pair_id, rating in rows]
+    return [(pair_id, user_id, rating) for pair_id, user_id, rating in rows]
 
 
 def ratings_of_user(*, session: Session, team_id: str, user_id: str) -> list[tuple[datetime, int]]:

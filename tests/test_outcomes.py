@@ -399,15 +399,15 @@ def test_checkpoints_fall_at_the_start_of_the_working_day_in_the_workspace_zone(
 
 def test_outcome_figures_count_and_share_each_answer():
     answers_ = [
-        ("midpoint", "not_yet"),
-        ("midpoint", "some"),
-        ("midpoint", "some"),
-        ("midpoint", "achieved"),
-        ("midpoint", None),  # a leader who only shared a change
-        ("end", "achieved"),
-        ("end", "achieved"),
-        ("end", "some"),
-        ("end", "bogus"),
+        ("UA", "midpoint", "not_yet"),
+        ("UB", "midpoint", "some"),
+        ("UC", "midpoint", "some"),
+        ("UD", "midpoint", "achieved"),
+        ("UE", "midpoint", None),  # a leader who only shared a change
+        ("UA", "end", "achieved"),
+        ("UB", "end", "achieved"),
+        ("UC", "end", "some"),
+        ("UD", "end", "bogus"),
     ]
     figures = outcome_figures(answers_, min_responses=3)
     assert figures == {
@@ -425,7 +425,7 @@ def test_outcome_figures_count_and_share_each_answer():
 
 
 def test_outcome_figures_below_the_minimum_say_so():
-    answers_ = [("midpoint", "some"), ("midpoint", "achieved"), ("end", "some")]
+    answers_ = [("UA", "midpoint", "some"), ("UB", "midpoint", "achieved"), ("UA", "end", "some")]
     assert outcome_figures(answers_, min_responses=3) == {
         "midpoint": NOT_ENOUGH,
         "end": NOT_ENOUGH,
@@ -436,19 +436,19 @@ def test_outcome_figures_below_the_minimum_say_so():
 
 def test_leader_changes_are_anonymous_and_need_the_minimum():
     changes = [
-        "I ask my team before buying tools",
-        "I post on the intranet myself now",
-        "  ",
-        "I keep Fridays free of meetings",
+        ("UL1", "I ask my team before buying tools"),
+        ("UL2", "I post on the intranet myself now"),
+        ("UL3", "  "),
+        ("UL4", "I keep Fridays free of meetings"),
     ]
     assert leader_changes(changes[:2], min_responses=3) is None
     assert leader_changes(changes, min_responses=4) is None  # the blank one does not count
     shown = leader_changes(changes, min_responses=3)
-    assert sorted(shown) == sorted(c for c in changes if c.strip())
+    assert sorted(shown) == sorted(c for _, c in changes if c.strip())
     # The order depends on the texts alone: whoever answered first is not first.
     for order in itertools.permutations(changes):
         assert leader_changes(list(order), min_responses=3) == shown
-    assert shown != [c for c in changes if c.strip()]  # not simply the order of answering
+    assert shown != [c for _, c in changes if c.strip()]  # not simply the order of answering
 
 
 def test_a_change_is_optional_and_at_most_500_characters():

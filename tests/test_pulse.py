@@ -417,8 +417,8 @@ async def test_read_functions_for_summaries_and_the_home_tab(bot, clock, pair, s
         )
 
     before_end, both, mine, by_pair, elsewhere = run(bot, read)
-    assert before_end == [(pair.id, 4)]  # [start, end): the end is left out
-    assert both == [(pair.id, 4), (pair.id, 2)]
+    assert before_end == [(pair.id, "UJ1", 4)]  # [start, end): the end is left out
+    assert both == [(pair.id, "UJ1", 4), (pair.id, "UL1", 2)]
     assert mine == [(at("2026-03-05 12:00"), 2)]
     assert by_pair == {pair.id: [4, 2]}
     assert elsewhere == {}

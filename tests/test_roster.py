@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
+import app
+from bot.cadence import ProgramSettings
 from bot.roster import parse_roster
 from handlers.roster import import_roster, run_import
+from storage import program
 from storage.models import Participant
+from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 
 HEADER = "user,role,level,department,manager,topics,goals,capacity\n"
 GOOD = HEADER + (
@@ -81,3 +87,90 @@ async def test_cli_prints_a_report_and_exit_code(bot, tmp_path):
     assert await run_import(bot.runtime.deps, str(roster), out=out, err=err) == 0
     assert "imported 1 participants" in out.getvalue()
     assert len(_stored(bot)) == 1
+
+
+# --- someone who left comes back only with --rejoin ----------------------------------------
+
+AUCKLAND = "Pacific/Auckland"  # UTC+13 in March: the day there is ahead of UTC's
+
+
+async def _leave(bot, clock, user: str, when: datetime) -> None:
+    clock.now = when
+    await bot.command("leave", user=user)
+    await bot.click("leave_confirm", user=user, container={"type": "message", "message_ts": "1"})
+
+
+def _workspace_zone(bot, tz: str) -> None:
+    bot.runtime.deps.db.run_sync(
+        lambda s: program.save_program_settings(
+            session=s,
+            team_id=TEAM_ID,
+            settings=ProgramSettings(timezone=tz),
+            now=datetime(2026, 3, 1, tzinfo=UTC),
+        )
+    )
+
+
+async def test_someone_who_left_is_refused_and_nothing_is_imported(bot, clock):
+    bot.slack.add_user("U2", tz="America/New_York", title="COO", email="u2@example.com")
+    assert await import_roster(bot.runtime.deps, team_id=TEAM_ID, text=GOOD) == (2, [])
+    _workspace_zone(bot, AUCKLAND)
+    await _leave(bot, clock, "U1", datetime(2026, 3, 3, 20, 0, tzinfo=UTC))  # 4 March there
+    again = GOOD.replace("Operations", "Strategy")  # U2's row changes too: it must not land
+
+    count, problems = await import_roster(bot.runtime.deps, team_id=TEAM_ID, text=again)
+    assert count == 0
+    assert [str(p) for p in problems] == [
+        "line 2: U1 left the program on 2026-03-04; add --rejoin to bring them back"
+    ]
+    stored = {p.user_id: p for p in _stored(bot)}
+    assert (stored["U1"].status, stored["U1"].goals) == ("left", None)
+    assert stored["U2"].department == "Operations"
+
+    count, problems = await import_roster(
+        bot.runtime.deps, team_id=TEAM_ID, text=again, rejoin=True
+    )
+    assert (count, problems) == (2, [])
+    stored = {p.user_id: p for p in _stored(bot)}
+    assert (stored["U1"].status, stored["U1"].left_at) == ("active", None)
+    assert stored["U1"].goals == "Show leaders practical AI"
+    assert stored["U2"].department == "Strategy"
+
+
+async def test_the_cli_refuses_a_leaver_and_rejoin_brings_them_back(
+    bot, clock, slack, database_path, tmp_path, monkeypatch, capsys
+):
+    roster = tmp_path / "pilot.csv"
+    roster.write_text(HEADER + "U1,junior,1,Finance,,ai,Teach AI,1\n")
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{database_path}",  # the file the `bot` fixture serves
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    monkeypatch.setattr(app, "configure_logging", lambda level: None)  # keep pytest's logging
+
+    async def main(*argv: str) -> int:  # its own event loop, in a thread, as from a shell
+        return await asyncio.to_thread(app.main, list(argv))
+
+    assert await main("import-roster", str(roster)) == 0
+    await _leave(bot, clock, "U1", datetime(2026, 3, 4, 10, 0, tzinfo=UTC))
+    capsys.readouterr()
+
+    assert await main("import-roster", str(roster)) == 1
+    err = capsys.readouterr().err
+    assert "nothing was imported" in err
+    assert "line 2: U1 left the program on 2026-03-04; add --rejoin to bring them back" in err
+    assert [p.status for p in _stored(bot)] == ["left"]
+
+    for wrong in ([], [str(roster), "--rejoin", "--rejoin"], [str(roster), "--rejoyn"]):
+        assert await main("import-roster", *wrong) == 2
+        assert "import-roster FILE [--rejoin]" in capsys.readouterr().err
+    assert [p.status for p in _stored(bot)] == ["left"]
+
+    assert await main("import-roster", "--rejoin", str(roster)) == 0
+    assert "imported 1 participants" in capsys.readouterr().out
+    assert [(p.status, p.goals) for p in _stored(bot)] == [("active", "Teach AI")]

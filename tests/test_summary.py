@@ -174,7 +174,10 @@ async def test_weekly_summary_posts_once_at_the_configured_time(program_bot, clo
     assert "2 held this week · 2 in total" in text
     # 7 days active each over a 14-day cadence: 0.5 expected; 2 sessions over 2 pairs: 1.0.
     assert "1.0 per pair against 0.5 expected (one every 14 days): 200% of the cadence" in text
-    assert "Not enough responses this week (2 responses; an average needs at least 3)" in text
+    assert (
+        "Not enough responses this week (2 responses by 2 people; an average needs at least 3 "
+        "different people)" in text
+    )
     assert "4.5" not in text and "4.5" not in weekly.params["text"]
     assert "Digital trends & AI (2) · Hybrid & flexible work (1)" in text
     assert "Social media" not in text
@@ -206,7 +209,7 @@ async def test_weekly_summary_posts_once_at_the_configured_time(program_bot, clo
     await run_tick(bot)
     _, week_two = summaries(bot)
     text = block_text(week_two)
-    assert "4.0 out of 5 from 3 responses this week." in text  # no change against hidden
+    assert "4.0 out of 5 from 3 responses by 3 people this week." in text  # no change: hidden
     assert "0 held this week · 2 in total" in text
     assert "No prompts went out this week." in text
 
@@ -331,26 +334,14 @@ async def test_admin_export_sends_a_csv_to_the_admins_dm(program_bot, clock, sla
             "ended",
             "sessions_held",
             "survey_responses",
-            "average_rating",
         ],
-        ["Person UJ1", "UJ1", "Person UL1", "UL1", "active", "2026-03-02", "", "1", "3", "3.7"],
-        # Two responses: no average, which would reveal both ratings.
-        [
-            "Person UJ2",
-            "UJ2",
-            "Person UL2",
-            "UL2",
-            "ended",
-            "2026-03-02",
-            "2026-03-04",
-            "0",
-            "2",
-            "",
-        ],
+        # No averages at all: a pair is two people, so its average points to one of them.
+        ["Person UJ1", "UJ1", "Person UL1", "UL1", "active", "2026-03-02", "", "1", "3"],
+        ["Person UJ2", "UJ2", "Person UL2", "UL2", "ended", "2026-03-02", "2026-03-04", "0", "2"],
     ]
     text = data.decode("utf-8")
     assert "Help a leader" not in text  # no goals
-    assert "1.5" not in text  # nor the hidden average
+    assert "1.5" not in text and "3.7" not in text  # nor any average
     assert slack.calls_to("response_url")[-1].params["text"] == (
         "The pairs export is in your DMs with me."
     )
@@ -391,6 +382,12 @@ async def test_headline_numbers_for_the_app_home(program_bot, clock):
         "Pulse this month": "not enough responses",
     }
     add_ratings(bot, first.id, "test:b", {"UJ1": 3}, at("2026-03-06 12:00"))
+    numbers = await summary.headline_numbers(
+        bot.runtime.deps, team_id=TEAM_ID, now=at("2026-03-20 12:00")
+    )
+    assert numbers["Pulse this month"] == "not enough responses"  # 3 responses, 2 people
+    second = pairs_by_mentor(bot)["UJ2"]
+    add_ratings(bot, second.id, "test:b", {"UJ2": 4}, at("2026-03-06 12:00"))
     numbers = await summary.headline_numbers(
         bot.runtime.deps, team_id=TEAM_ID, now=at("2026-03-20 12:00")
     )

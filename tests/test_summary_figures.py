@@ -70,8 +70,8 @@ def test_the_figures_of_a_week_exactly():
         people=PEOPLE,
         pairs=PAIRS,
         sessions=sessions,
-        ratings=[4, 5, 3, 4],
-        previous_ratings=[3, 3, 4],
+        ratings=[("UJ1", 4), ("UL1", 5), ("UJ2", 3), ("UL2", 4)],
+        previous_ratings=[("UJ1", 3), ("UL1", 3), ("UJ2", 4)],
         topics=["ai", "hybrid", "ai", "social", "hybrid", "ai", "career"],
         outcomes=[],
         start=START,
@@ -91,7 +91,7 @@ def test_the_figures_of_a_week_exactly():
     assert summary.cadence.expected_per_pair == pytest.approx(7 / 4)
     assert summary.cadence.held_per_pair == pytest.approx(6 / 4)
     assert summary.cadence.pace == pytest.approx(6 / 7)
-    assert summary.pulse == Average(count=4, value=4.0)
+    assert summary.pulse == Average(count=4, people=4, value=4.0)
     assert summary.previous_pulse.value == pytest.approx(10 / 3)
     assert summary.pulse_change == pytest.approx(4.0 - 10 / 3)
     assert summary.top_topics == (("ai", 3), ("hybrid", 2), ("career", 1))  # ties by name
@@ -102,8 +102,8 @@ def test_an_average_over_fewer_than_the_minimum_is_never_a_number():
         people=PEOPLE,
         pairs=PAIRS,
         sessions=[],
-        ratings=[1, 5],
-        previous_ratings=[4, 4, 4],
+        ratings=[("UJ1", 1), ("UL1", 5)],
+        previous_ratings=[("UJ1", 4), ("UL1", 4), ("UJ2", 4)],
         topics=[],
         outcomes=[],
         start=START,
@@ -111,12 +111,12 @@ def test_an_average_over_fewer_than_the_minimum_is_never_a_number():
         now=NOW,
         settings=SETTINGS,
     )
-    assert summary.pulse == Average(count=2, value=None)
+    assert summary.pulse == Average(count=2, people=2, value=None)
     assert summary.pulse.shown() == NOT_ENOUGH
     assert summary.pulse_change is None  # no change against a hidden average either
     assert summary.previous_pulse.shown() == "4.0"
-    assert average([], 0) == Average(count=0, value=None)
-    assert average([2, 3], 2).shown() == "2.5"
+    assert average([], 0) == Average(count=0, people=0, value=None)
+    assert average([("UJ1", 2), ("UL1", 3)], 2).shown() == "2.5"
 
 
 def test_stalled_counts_from_creation_when_a_pair_never_had_activity():
@@ -159,14 +159,14 @@ def test_a_pair_never_introduced_is_not_held_to_the_cadence():
 
 def test_outcome_shares_and_changes_need_the_minimum():
     outcomes = [
-        OutcomeFact("midpoint", "achieved", "Ask my team before deciding", is_leader=True),
-        OutcomeFact("midpoint", "some", None, is_leader=False),
-        OutcomeFact("midpoint", "some", "  ", is_leader=True),
-        OutcomeFact("midpoint", "not_yet", "try the AI assistant weekly", is_leader=True),
-        OutcomeFact("end", "achieved", "Reverse the meeting order", is_leader=True),
-        OutcomeFact("end", "achieved", "Book a monthly listening hour", is_leader=True),
-        OutcomeFact("end", "some", "Ask juniors first", is_leader=True),
-        OutcomeFact("end", "some", "a junior's own text", is_leader=False),  # not a leader's
+        OutcomeFact("midpoint", "achieved", "Ask my team before deciding", True, person="UL1"),
+        OutcomeFact("midpoint", "some", None, is_leader=False, person="UJ1"),
+        OutcomeFact("midpoint", "some", "  ", is_leader=True, person="UL2"),
+        OutcomeFact("midpoint", "not_yet", "try the AI assistant weekly", True, person="UL3"),
+        OutcomeFact("end", "achieved", "Reverse the meeting order", True, person="UL1"),
+        OutcomeFact("end", "achieved", "Book a monthly listening hour", True, person="UL2"),
+        OutcomeFact("end", "some", "Ask juniors first", is_leader=True, person="UL3"),
+        OutcomeFact("end", "some", "a junior's own text", False, person="UJ1"),  # not a leader's
     ]
     summary = compute_summary(
         people=[],
@@ -194,7 +194,11 @@ def test_outcome_shares_and_changes_need_the_minimum():
     ]
     assert end.changes == tuple(
         leader_changes(
-            ["Reverse the meeting order", "Book a monthly listening hour", "Ask juniors first"],
+            [
+                ("UL1", "Reverse the meeting order"),
+                ("UL2", "Book a monthly listening hour"),
+                ("UL3", "Ask juniors first"),
+            ],
             min_responses=3,
         )
     )
@@ -220,10 +224,10 @@ def test_weekly_series_hides_thin_weeks():
     points = weekly_series(
         sessions=[date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 29), date(2026, 3, 30)],
         ratings=[
-            (at("2026-03-10 10:00"), 4),
-            (at("2026-03-11 10:00"), 5),
-            (at("2026-03-12 10:00"), 3),
-            (at("2026-03-25 10:00"), 2),
+            (at("2026-03-10 10:00"), "UJ1", 4),
+            (at("2026-03-11 10:00"), "UL1", 5),
+            (at("2026-03-12 10:00"), "UJ2", 3),
+            (at("2026-03-25 10:00"), "UJ1", 2),
         ],
         end=end,
         weeks=3,
@@ -264,18 +268,18 @@ def test_period_label():
     assert period_label(new_year, new_year + timedelta(days=7)) == "29 Dec 2025 – 4 Jan 2026"
 
 
-def test_export_csv_has_counts_and_only_safe_averages():
+def test_export_csv_has_counts_and_no_averages():
     text = export_csv(
         PAIRS[:2] + PAIRS[3:],
         sessions_by_pair={1: 3, 2: 1},
-        ratings_by_pair={1: [4, 5, 5], 2: [1, 2], 4: [5]},
+        responses_by_pair={1: 3, 2: 2, 4: 1},
         names={"UJ1": "Ana Li", "UL1": "=HYPERLINK(1)", "UJ2": "Bo", "UL2": "Cy"},
-        min_responses=3,
     )
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == EXPORT_HEADER
+    assert "average_rating" not in rows[0]
     assert rows[1:] == [
-        ["Ana Li", "UJ1", "'=HYPERLINK(1)", "UL1", "active", "2026-03-02", "", "3", "3", "4.7"],
-        ["Bo", "UJ2", "Cy", "UL2", "active", "2026-03-02", "", "1", "2", ""],
-        ["", "UJ4", "", "UL4", "ended", "2026-03-02", "2026-03-16", "0", "1", ""],
+        ["Ana Li", "UJ1", "'=HYPERLINK(1)", "UL1", "active", "2026-03-02", "", "3", "3"],
+        ["Bo", "UJ2", "Cy", "UL2", "active", "2026-03-02", "", "1", "2"],
+        ["", "UJ4", "", "UL4", "ended", "2026-03-02", "2026-03-16", "0", "1"],
     ]

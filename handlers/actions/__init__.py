@@ -12,7 +12,7 @@ from handlers.blocks import Actions
 from handlers.deps import Deps
 from handlers.home import ADMIN_ACTIONS, admin_action, publish_home
 from handlers.views import open_signup_form
-from storage import outbox, outcomes, pairs, participants, program, rhythm
+from storage import forgetting, outbox, pairs, participants, program, rhythm
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 session, team_id=team_id, user_id=user_id, reason="participant_left", now=now
             )
             participants.leave_program(session=session, team_id=team_id, user_id=user_id, now=now)
-            outcomes.forget_changes(session=session, team_id=team_id, user_id=user_id)
+            forgetting.forget_person(session=session, team_id=team_id, user_id=user_id)
 
         await deps.db.run(leave_and_free_partners)
         log.info("participant left the program")
@@ -108,8 +108,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await deps.slack.respond(
                 body["response_url"],
                 replace_original=True,
-                text="You've left the program and your profile details were deleted. "
-                "Thank you for taking part. You're welcome back any time with `/mentor signup`.",
+                text=blocks.LEFT_TEXT,
             )
         await publish_home(deps, team_id=team_id, user_id=user_id)
 
@@ -293,6 +292,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             pair = pairs.get_pair(session=session, team_id=team_id, pair_id=pair_id)
             if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
                 return None
+            if participants.has_left(session=session, team_id=team_id, user_id=user_id):
+                return "left"
             now = deps.clock()
             first = rhythm.record_fit(
                 session=session, pair=pair, user_id=user_id, good_fit=good, now=now
@@ -312,6 +313,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
         pair = await deps.db.run(record)
         if pair is None:
+            return
+        if pair == "left":
+            await _tell(deps, body, "You've left the program, so your answer wasn't saved.")
             return
         if good:
             await _tell(deps, body, "Great to hear. Enjoy the conversations!", replace=True)

@@ -22,7 +22,7 @@ from bot.cadence import ProgramSettings
 from handlers import delivery, inbox
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
-from storage import pairs, program, rhythm
+from storage import pairs, participants, program, rhythm
 from storage import pulse as surveys
 from storage.models import OutboxMessage
 
@@ -193,6 +193,8 @@ def apply_reaction(session, deps: Deps, team_id: str, event: dict, now) -> None:
     pair = pairs.get_pair(session=session, team_id=team_id, pair_id=survey.pair_id)
     if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
         return
+    if participants.has_left(session=session, team_id=team_id, user_id=user_id):
+        return  # a survey still open in Slack: someone who left is not linked to a rating
     added = event.get("type") == "reaction_added"
     surveys.apply_reaction(
         session=session, survey=survey, user_id=user_id, rating=rating, added=added, now=now
@@ -216,6 +218,8 @@ async def on_button(deps: Deps, *, body: dict, action: dict) -> None:
             return "Only the two people in this pair can answer its pulse survey."
         if not pulse.is_open(survey.closes_at, now):
             return "This survey has closed."
+        if participants.has_left(session=session, team_id=team_id, user_id=user_id):
+            return "You've left the program, so your answer wasn't saved."
         surveys.set_rating(
             session=session, survey=survey, user_id=user_id, rating=point.rating, now=now
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.profiles import SignupForm, validate_signup
 from handlers import blocks
@@ -106,17 +107,30 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         user = info.get("user") or {}
         profile = result.profile
-        participant, created = await deps.db.run(
-            lambda s: participants.save_profile(
-                session=s,
-                team_id=team_id,
-                user_id=user_id,
-                profile=profile,
-                timezone=user.get("tz"),
-                title=(user.get("profile") or {}).get("title") or None,
-                now=deps.clock(),
+        try:
+            participant, created = await deps.db.run(
+                lambda s: participants.save_profile(
+                    session=s,
+                    team_id=team_id,
+                    user_id=user_id,
+                    profile=profile,
+                    timezone=user.get("tz"),
+                    title=(user.get("profile") or {}).get("title") or None,
+                    now=deps.clock(),
+                )
             )
-        )
+        except SQLAlchemyError:
+            # Rolled back: nothing was saved. The engine hides bound values, so the
+            # traceback names the statement but never what the person wrote.
+            log.exception("a signup could not be saved")
+            await ack(
+                response_action="errors",
+                errors={
+                    "role": "Something went wrong on our side, so nothing was saved. Your "
+                    "answers are still here: please press the button again."
+                },
+            )
+            return
         await ack(
             response_action="update", view=blocks.signup_done_view(participant, created=created)
         )

@@ -1,0 +1,51 @@
+"""Leaving forgets: nothing a person rated or answered stays linked to their user ID.
+
+Run in the transaction that marks them left and ends their pairs. What stays is what the
+program needs without them: their participant row (role, status, when they left) and the pair
+rows (so nobody is paired with a past partner again), sessions without who logged them, and
+their goal-progress answers under an opaque token, so the anonymous counts do not change.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from storage import outbox
+from storage.models import FitAnswer, HeldSession, OutcomeAnswer, PulseResponse
+
+
+def forget_person(*, session: Session, team_id: str, user_id: str) -> None:
+    session.execute(
+        delete(PulseResponse).where(
+            PulseResponse.team_id == team_id, PulseResponse.user_id == user_id
+        )
+    )
+    session.execute(
+        delete(FitAnswer).where(FitAnswer.team_id == team_id, FitAnswer.user_id == user_id)
+    )
+    session.execute(
+        update(HeldSession)
+        .where(HeldSession.team_id == team_id, HeldSession.logged_by == user_id)
+        .values(logged_by="")  # the column is NOT NULL: empty means "someone who left"
+    )
+    anonymise_outcome_answers(session=session, team_id=team_id, user_id=user_id)
+    outbox.skip_pending_for_user(session=session, team_id=team_id, user_id=user_id)
+
+
+def anonymise_outcome_answers(*, session: Session, team_id: str, user_id: str) -> None:
+    """Progress answers keep counting under a fresh random token each (so even someone's
+    midpoint and end answers cannot be put together); the words of a shared change go."""
+    for row in session.exec(
+        select(OutcomeAnswer).where(
+            OutcomeAnswer.team_id == team_id, OutcomeAnswer.user_id == user_id
+        )
+    ).all():
+        if row.progress is None:
+            session.delete(row)  # only a change, now gone: nothing left to count
+            continue
+        row.user_id = f"left:{secrets.token_hex(8)}"
+        row.change = None
+        session.add(row)
