@@ -888,6 +888,19 @@ class FakeSlack:
             answer.update(no_op=True, already_open=True)
         return answer
 
+    def _refusal(self, channel_id: str) -> dict | None:
+        """What Slack answers a post or a file share into a channel the bot cannot use."""
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return None
+        if channel["is_private"] and not channel["is_member"]:
+            return _error("channel_not_found")  # invisible to a bot that is not in it
+        if channel["is_archived"]:
+            return _error("is_archived")
+        if not channel["is_member"]:
+            return _error("not_in_channel")
+        return None
+
     def _resolve_channel(self, channel: Any) -> str | None:
         if not isinstance(channel, str) or not channel:
             return None
@@ -955,6 +968,9 @@ class FakeSlack:
         channel = self._resolve_channel(params["channel"])
         if channel is None:
             return _error("channel_not_found")
+        refused = self._refusal(channel)
+        if refused is not None:
+            return refused
         ts = self._new_ts()
         message = {
             "type": "message",
@@ -1140,6 +1156,9 @@ class FakeSlack:
             channel = self._resolve_channel(params["channel_id"])
             if channel is None:
                 return _error("channel_not_found")
+            refused = self._refusal(channel)
+            if refused is not None:
+                return refused
         answered = []
         for entry in listed:
             stored = self.files.get(entry.get("id") if isinstance(entry, dict) else None)
