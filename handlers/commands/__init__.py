@@ -249,6 +249,6 @@ async def _met(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str
     else:
         text = "Logged today's session. Thanks!"
         if pair.next_session_on:
-            text += f" Your next one is proposed for {blocks.slack_date(pair.next_session_on)}."
+            text += f" Your next one is proposed for {blocks.date_text(pair.next_session_on)}."
     await ack(text=text, response_type="ephemeral")
     delivery.kick(deps)  # the first session held brings the fit question
