@@ -3,6 +3,7 @@ when a message may reach people (09:00-18:00 on their weekdays, in their own tim
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,6 +40,21 @@ def zone(tz: str | None) -> ZoneInfo:
         return ZoneInfo(tz) if tz else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def local_date(moment: datetime, tz: str | None) -> date:
+    """The calendar date on the wall in `tz` at `moment`: someone's "today"."""
+    return moment.astimezone(zone(tz)).date()
+
+
+def same_meeting_days(tzs: Sequence[str | None], at: datetime) -> int:
+    """How many calendar days apart two dates may be and still name one moment on the pair's
+    calendars: 0 for a pair in one zone, 1 when their zones differ (it is Tuesday in Tokyo
+    while Monday in Los Angeles), 2 when they are more than 24 hours apart (Kiritimati,
+    UTC+14, and Pago Pago, UTC-11). Logs that close are one meeting."""
+    offsets = [at.astimezone(zone(tz)).utcoffset() or timedelta(0) for tz in tzs]
+    spread = max(offsets, default=timedelta(0)) - min(offsets, default=timedelta(0))
+    return math.ceil(spread / timedelta(days=1))
 
 
 def is_working_time(moment: datetime, tz: str | None, settings: ProgramSettings) -> bool:

@@ -600,6 +600,8 @@ def checkin_answered_text(kind: str, *, user_id: str, day: date, next_day: date 
         return (
             f":white_check_mark: <@{user_id}> logged your session on {date_text(day)}.{following}"
         )
+    if kind == "already_met":  # the pair had logged this meeting already (see log_session)
+        return f":white_check_mark: Your session on {date_text(day)} was already logged.{following}"
     if kind == "rescheduled":
         return f":calendar: <@{user_id}> moved your session to {date_text(day)}."
     return f":fast_forward: <@{user_id}> skipped the session on {date_text(day)}.{following}"

@@ -40,6 +40,7 @@ from handlers.blocks import escape
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
 from handlers.summary_chart import render_chart
+from handlers.today import today_for
 from storage import outbox, program, pulse
 from storage import summary as store
 from storage.models import OutboxMessage, Pair
@@ -562,7 +563,7 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str) -> bool:
     except (SlackCallError, KeyError, TypeError) as exc:
         log.warning("export: could not open the DM: %s", getattr(exc, "error", type(exc).__name__))
         return False
-    today = deps.clock().date().isoformat()
+    today = (await today_for(deps, team_id=team_id, user_id=user_id)).isoformat()
     return await upload_file(
         deps,
         channel_id=dm,
