@@ -12,6 +12,7 @@ from datetime import date
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.blocks import (
     Block,
+    CheckboxesElement,
     ConversationFilter,
     ConversationSelectElement,
     DatePickerElement,
@@ -62,6 +63,9 @@ _HINTS: dict[str, str] = {
     "be singled out. At least 2.",
     "admin_channel": "Optional: where summaries and alerts go (invite the bot to it). Empty "
     "means MENTOR_ADMIN_CHANNEL.",
+    "working_days": "Messages reach people only 09:00-18:00 on these days, in each person's "
+    "own time zone; sessions are proposed on them, and the weekly summary goes out on one. "
+    "Default Monday to Friday.",
 }
 
 
@@ -113,6 +117,20 @@ def _select(name: str, label: str, options: list[Option], value: str, hint: str)
     )
 
 
+def _working_days(days: tuple[int, ...]) -> InputBlock:
+    options = [_option(str(n), name) for n, name in enumerate(WEEKDAYS)]
+    return InputBlock(
+        block_id="working_days",
+        label="Working days",
+        hint=_HINTS["working_days"],
+        element=CheckboxesElement(
+            action_id=INPUT_ACTION,
+            options=options,
+            initial_options=[o for o in options if int(o.value) in days] or None,
+        ),
+    )
+
+
 def _heading(text: str) -> HeaderBlock:
     return HeaderBlock(text=text)
 
@@ -135,6 +153,8 @@ def settings_modal(settings: ProgramSettings) -> View:
         _heading("Program dates"),
         _day("program_start", "Program start", settings.program_start),
         _day("program_end", "Program end", settings.program_end),
+        _heading("Working week"),
+        _working_days(settings.working_days),
         _heading("Rhythm"),
         _number("cadence_days", settings.cadence_days),
         _number("prompt_lead_hours", settings.prompt_lead_hours),
@@ -150,7 +170,7 @@ def settings_modal(settings: ProgramSettings) -> View:
             "Day",
             weekdays,
             str(settings.summary_weekday),
-            "Default Monday.",
+            "One of the working days. Default Monday.",
         ),
         _select(
             "summary_hour",
@@ -232,6 +252,12 @@ def parse_settings(values: dict) -> dict[str, str | None]:
     for name in FIELDS:
         field = (values.get(name) or {}).get(INPUT_ACTION) or {}
         option = field.get("selected_option") or {}
+        if isinstance(field.get("selected_options"), list):  # checkboxes: "6,0,1,2,3"
+            chosen = [
+                str(o.get("value") if isinstance(o, dict) else o) for o in field["selected_options"]
+            ]
+            raw[name] = ",".join(chosen) or None
+            continue
         raw[name] = (
             field.get("selected_date")
             or field.get("selected_conversation")

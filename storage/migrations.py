@@ -230,6 +230,14 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             """,
         ),
     ),
+    (
+        5,
+        "the workspace's working week",
+        (
+            "ALTER TABLE program_settings ADD COLUMN working_days VARCHAR NOT NULL "
+            "DEFAULT '0,1,2,3,4'",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -151,6 +151,7 @@ class ProgramSettingsRow(SQLModel, table=True):
     timezone: str = "UTC"
     min_responses: int = 3
     admin_channel: str | None = None
+    working_days: str = "0,1,2,3,4"  # weekday numbers, 0 = Monday
 
 
 class WorkspaceSchedule(SQLModel, table=True):

@@ -10,8 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot import cohort
 from handlers.scheduler import tick
+from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
+from tests.kit.driver import TEAM_ID
 from tests.kit.forms import filled, signup_state
 
 AUCKLAND = "Pacific/Auckland"  # +13 in its summer, +12 from the first Sunday of April
@@ -120,6 +123,9 @@ def _next_due(bot, now: datetime) -> datetime | None:
         pending = select(OutboxMessage).where(OutboxMessage.status != "sent")
         moments += [m.not_before for m in session.exec(pending)]
         moments += [s.summary_due_at for s in session.exec(select(WorkspaceSchedule))]
+        # The cohort checkpoints are not stored: a live bot checks them every minute.
+        settings = program.get_program_settings(session=session, team_id=TEAM_ID)
+        moments += cohort.checkpoint_moments(settings).values()
         return [m for m in moments if m is not None and m > now]
 
     later = bot.runtime.deps.db.run_sync(load)
