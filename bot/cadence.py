@@ -1,8 +1,10 @@
 """The program's rhythm: when sessions fall, when prompts, check-ins and nudges are due, and
-when a message may reach people (09:00-18:00 on their weekdays, in their own time zone)."""
+when a message may reach people (09:00-18:00 on the workspace's working days, Monday to
+Friday unless it chose another week, in each person's own time zone)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -10,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 STEP = timedelta(minutes=15)  # zones differ by quarter hours at most (e.g. Nepal, +05:45)
 SEARCH_DAYS = 8  # a week always holds a shared window if one exists at all
+MONDAY_TO_FRIDAY = (0, 1, 2, 3, 4)  # date.weekday() numbers: 0 is Monday
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class ProgramSettings:
     timezone: str = "UTC"  # the workspace's, for the weekly summary
     min_responses: int = 3  # fewer and an average could reveal one person's rating
     admin_channel: str | None = None  # overrides MENTOR_ADMIN_CHANNEL when set
+    # The working week, the same for everyone in the workspace, each on their own calendar.
+    working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
 
 
 def zone(tz: str | None) -> ZoneInfo:
@@ -41,9 +46,31 @@ def zone(tz: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def local_date(moment: datetime, tz: str | None) -> date:
+    """The calendar date on the wall in `tz` at `moment`: someone's "today"."""
+    return moment.astimezone(zone(tz)).date()
+
+
+def same_meeting_days(tzs: Sequence[str | None], at: datetime) -> int:
+    """How many calendar days apart two dates may be and still name one moment on the pair's
+    calendars: 0 for a pair in one zone, 1 when their zones differ (it is Tuesday in Tokyo
+    while Monday in Los Angeles), 2 when they are more than 24 hours apart (Kiritimati,
+    UTC+14, and Pago Pago, UTC-11). Logs that close are one meeting."""
+    offsets = [at.astimezone(zone(tz)).utcoffset() or timedelta(0) for tz in tzs]
+    spread = max(offsets, default=timedelta(0)) - min(offsets, default=timedelta(0))
+    return math.ceil(spread / timedelta(days=1))
+
+
+def is_working_day(day: date, settings: ProgramSettings) -> bool:
+    return day.weekday() in settings.working_days
+
+
 def is_working_time(moment: datetime, tz: str | None, settings: ProgramSettings) -> bool:
     local = moment.astimezone(zone(tz))
-    return local.weekday() < 5 and settings.work_start_hour <= local.hour < settings.work_end_hour
+    return (
+        is_working_day(local.date(), settings)
+        and settings.work_start_hour <= local.hour < settings.work_end_hour
+    )
 
 
 def next_send_time(
@@ -110,10 +137,25 @@ def session_over(day: date, leader_tz: str | None, settings: ProgramSettings) ->
 
 
 def proposed_session(after: date, settings: ProgramSettings) -> date:
-    """The cadence's next date, moved off the weekend."""
-    day = after + timedelta(days=settings.cadence_days)
-    while day.weekday() >= 5:
+    """The cadence's next date, moved on to a working day."""
+    return next_working_day(after + timedelta(days=settings.cadence_days), settings)
+
+
+def next_working_day(day: date, settings: ProgramSettings) -> date:
+    """`day` if it is a working day, else the first one after it."""
+    for _ in range(7):
+        if is_working_day(day, settings):
+            return day
         day += timedelta(days=1)
+    return day  # no working day at all: settings never allow it
+
+
+def last_working_day(day: date, settings: ProgramSettings) -> date:
+    """`day` if it is a working day, else the last one before it."""
+    for _ in range(7):
+        if is_working_day(day, settings):
+            return day
+        day -= timedelta(days=1)
     return day
 
 

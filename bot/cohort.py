@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, time, timedelta
 
-from bot.cadence import ProgramSettings, zone
+from bot.cadence import ProgramSettings, last_working_day, next_working_day, zone
 
 DEFAULT_MONTHS = 6
 CHECKPOINTS = ("midpoint", "end")
@@ -49,16 +49,21 @@ def midpoint_date(start: date, end: date) -> date:
 
 def checkpoint_moments(settings: ProgramSettings) -> dict[str, datetime]:
     """When each checkpoint falls: the start of the working day, in the workspace's zone, on
-    the midpoint and on the end date. Empty when the cohort has no usable dates."""
+    the midpoint and on the end date. Either may fall on a day off in the workspace's working
+    week: the midpoint then moves to the next working day, the end to the last working day
+    before it (the program still ends by its end date, never before its start). Empty when
+    the cohort has no usable dates."""
     dates = cohort_dates(settings)
     if dates is None:
         return {}
     start, end = dates
     tz = zone(settings.timezone)
     opening = time(settings.work_start_hour)
+    midpoint = next_working_day(midpoint_date(start, end), settings)
+    last = max(last_working_day(end, settings), start)
     return {
-        "midpoint": datetime.combine(midpoint_date(start, end), opening, tzinfo=tz),
-        "end": datetime.combine(end, opening, tzinfo=tz),
+        "midpoint": datetime.combine(midpoint, opening, tzinfo=tz),
+        "end": datetime.combine(last, opening, tzinfo=tz),
     }
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from zoneinfo import available_timezones
 
 from bot import cohort
-from bot.cadence import ProgramSettings
+from bot.cadence import MONDAY_TO_FRIDAY, ProgramSettings
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ BOUNDS: dict[str, Bound] = {
 FIELDS: tuple[str, ...] = (
     "program_start",
     "program_end",
+    "working_days",
     "cadence_days",
     "prompt_lead_hours",
     "stall_days",
@@ -184,6 +185,16 @@ def validate_settings(
     if channel is not None and not is_channel_id(channel):
         errors["admin_channel"] = "Choose a channel from the list, or leave this empty."
 
+    working_days = parse_weekdays(raw.get("working_days"))
+    if working_days is None:
+        errors["working_days"] = "Choose at least one working day."
+    summary_day = numbers.get("summary_weekday")
+    if working_days and summary_day is not None and summary_day not in working_days:
+        # The admins read it at work: a summary on a day off would wait for the next week.
+        errors["summary_weekday"] = (
+            f"Choose one of the working days ({describe_weekdays(working_days)})."
+        )
+
     if errors:
         return None, errors
     return (
@@ -192,10 +203,39 @@ def validate_settings(
             program_end=end,
             timezone=timezone,
             admin_channel=channel,
+            working_days=working_days or MONDAY_TO_FRIDAY,
             **numbers,
         ),
         {},
     )
+
+
+def parse_weekdays(text: str | None) -> tuple[int, ...] | None:
+    """ "6,0,1,2,3" (weekday numbers, 0 = Monday, as the form and the database hold them) as
+    a sorted tuple; None when empty or when anything in it is not a day of the week."""
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if not parts or not all(part in ("0", "1", "2", "3", "4", "5", "6") for part in parts):
+        return None
+    return tuple(sorted({int(part) for part in parts}))
+
+
+def weekdays_text(days: tuple[int, ...]) -> str:
+    return ",".join(str(day) for day in days)
+
+
+def describe_weekdays(days: tuple[int, ...]) -> str:
+    """ "Monday to Friday", "Sunday to Thursday", "Monday, Wednesday and Friday"."""
+    chosen = sorted(set(days))
+    if len(chosen) == 7:
+        return "every day"
+    # A run of days in a row, going round the week (Sunday to Thursday wraps).
+    first = next((d for d in chosen if (d - 1) % 7 not in chosen), None)
+    if first is not None and len(chosen) > 2:
+        run = [(first + n) % 7 for n in range(len(chosen))]
+        if set(run) == set(chosen):
+            return f"{WEEKDAYS[run[0]]} to {WEEKDAYS[run[-1]]}"
+    names = [WEEKDAYS[d] for d in chosen]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def raw_from_settings(settings: ProgramSettings) -> dict[str, str | None]:
@@ -205,6 +245,7 @@ def raw_from_settings(settings: ProgramSettings) -> dict[str, str | None]:
     raw["program_end"] = settings.program_end.isoformat() if settings.program_end else None
     raw["timezone"] = settings.timezone
     raw["admin_channel"] = settings.admin_channel
+    raw["working_days"] = weekdays_text(settings.working_days)
     return raw
 
 
@@ -226,6 +267,7 @@ def describe_settings(settings: ProgramSettings) -> list[tuple[str, str]]:
     return [
         ("Program start", day(settings.program_start)),
         ("Program end", end_shown),
+        ("Working days", describe_weekdays(settings.working_days)),
         (BOUNDS["cadence_days"].label, amount("cadence_days")),
         (BOUNDS["prompt_lead_hours"].label, amount("prompt_lead_hours")),
         (BOUNDS["stall_days"].label, amount("stall_days")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -439,10 +439,35 @@ def _who(user_id: str, participant: Participant | None) -> str:
     return f"<@{user_id}> ({escape(clip(title, TITLE_SHOWN))})" if title else f"<@{user_id}>"
 
 
-def slack_date(day: date) -> str:
-    """A date every reader sees in their own locale; the fallback is for old clients."""
-    stamp = int(datetime.combine(day, time(12), tzinfo=UTC).timestamp())
-    return f"<!date^{stamp}^{{date_long}}|{day.isoformat()}>"
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def date_text(day: date) -> str:
+    """A calendar date (a session's) as plain text, "Tuesday 8 December 2026". Not Slack's
+    <!date^…>: that formats an instant in each reader's zone, so any instant chosen for a
+    date shows the day before or after somewhere (UTC-11 or UTC+14)."""
+    return f"{_WEEKDAY_NAMES[day.weekday()]} {day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def slack_time(moment: datetime) -> str:
+    """An instant, shown by Slack in each reader's own zone (the fallback for old clients)."""
+    stamp = int(moment.timestamp())
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{stamp}^{{date_long}}|{fallback}>"
 
 
 def intro_blocks(pair: Pair, *, mentor: Participant, mentee: Participant) -> list[Block]:
@@ -498,7 +523,7 @@ _ENDED_TEXT = {
 def pair_message(kind: str, pair: Pair, payload: dict) -> tuple[str, list[Block]]:
     if kind == "session_set":
         day = date.fromisoformat(payload["date"])
-        text = f"Your next session is set for {slack_date(day)}."
+        text = f"Your next session is set for {date_text(day)}."
         return text, [_section(f":calendar: {text}")]
     reason = _ENDED_TEXT.get(payload.get("reason", ""), "This pairing has ended.")
     if payload.get("reason") == "program_ended":  # nobody goes back to the pool: it's over
@@ -523,7 +548,7 @@ def pairs_status_blocks(user_id: str, live: list[Pair], people: dict[str, Partic
             line += " Your introduction is on hold; the program team knows."
         line += f"\n*Why you were matched:* {escape(clip(pair.explanation, EXPLANATION_SHOWN))}"
         if pair.next_session_on is not None:
-            line += f"\n*Next session:* {slack_date(pair.next_session_on)}"
+            line += f"\n*Next session:* {date_text(pair.next_session_on)}"
         else:
             line += "\n*Next session:* not set yet; pick a date in your group DM."
         out.append(_section(line))
@@ -596,7 +621,7 @@ def _unmatched_text(result: MatchResult) -> str:
 
 
 def prompt_blocks(prompt: Prompt, *, session_day: date | None) -> tuple[str, list[Block]]:
-    when = f" for your session on {slack_date(session_day)}" if session_day else ""
+    when = f" for your session on {date_text(session_day)}" if session_day else ""
     text = f"A conversation prompt{when}: {prompt.question}"
     return text, [
         _section(f":speech_balloon: *A conversation prompt{when}*"),
@@ -607,7 +632,7 @@ def prompt_blocks(prompt: Prompt, *, session_day: date | None) -> tuple[str, lis
 
 
 def checkin_blocks(pair: Pair, *, session_day: date) -> tuple[str, list[Block]]:
-    text = f"Did your session on {slack_date(session_day)} happen?"
+    text = f"Did your session on {date_text(session_day)} happen?"
     value = f"{pair.id}:{session_day.isoformat()}"
     return text, [
         _section(f":wave: {text}"),
@@ -627,14 +652,16 @@ def checkin_blocks(pair: Pair, *, session_day: date) -> tuple[str, list[Block]]:
 
 
 def checkin_answered_text(kind: str, *, user_id: str, day: date, next_day: date | None) -> str:
-    following = f" Next session: {slack_date(next_day)}." if next_day else ""
+    following = f" Next session: {date_text(next_day)}." if next_day else ""
     if kind == "met":
         return (
-            f":white_check_mark: <@{user_id}> logged your session on {slack_date(day)}.{following}"
+            f":white_check_mark: <@{user_id}> logged your session on {date_text(day)}.{following}"
         )
+    if kind == "already_met":  # the pair had logged this meeting already (see log_session)
+        return f":white_check_mark: Your session on {date_text(day)} was already logged.{following}"
     if kind == "rescheduled":
-        return f":calendar: <@{user_id}> moved your session to {slack_date(day)}."
-    return f":fast_forward: <@{user_id}> skipped the session on {slack_date(day)}.{following}"
+        return f":calendar: <@{user_id}> moved your session to {date_text(day)}."
+    return f":fast_forward: <@{user_id}> skipped the session on {date_text(day)}.{following}"
 
 
 def nudge_blocks(pair: Pair, *, days: int) -> tuple[str, list[Block]]:

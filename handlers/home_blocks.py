@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.prompts import Prompt
-from handlers.blocks import escape, slack_date
+from handlers.blocks import escape, slack_time
 from storage.models import Pair
 
 MAX_BLOCKS = 100
@@ -99,7 +99,7 @@ def ratings_blocks(ratings: Sequence[tuple[datetime, int]]) -> list[Block]:
     if not ratings:
         return []
     lines = [
-        f"{slack_date(when.date())}: {_stars(rating)} ({rating})"
+        f"{slack_time(when)}: {_stars(rating)} ({rating})"
         for when, rating in ratings[:MAX_RATINGS_SHOWN]
     ]
     return [_section("*Your pulse ratings* (only you see these)\n" + "\n".join(lines))]

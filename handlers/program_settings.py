@@ -13,6 +13,7 @@ from datetime import date, datetime
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.blocks import (
     Block,
+    CheckboxesElement,
     ConversationFilter,
     ConversationSelectElement,
     DatePickerElement,
@@ -65,10 +66,13 @@ _HINTS: dict[str, str] = {
     "escalate_after_days": "Still quiet this long after the nudge: the admins are told.",
     "pulse_cadence_days": "Pairs that log no sessions get a pulse survey this often.",
     "pulse_close_days": "A pulse survey takes answers for this long.",
-    "min_responses": "Averages based on fewer answers are not shown, so nobody's rating can "
-    "be singled out. At least 2.",
+    "min_responses": "An average or a share is shown only when at least this many different "
+    "people answered, so nobody's rating can be singled out. At least 2.",
     "admin_channel": "Optional: a private channel for summaries and alerts (they name stalled "
     "pairs); invite the bot to it first. Empty means MENTOR_ADMIN_CHANNEL.",
+    "working_days": "Messages reach people only 09:00-18:00 on these days, in each person's "
+    "own time zone; sessions are proposed on them, and the weekly summary goes out on one. "
+    "Default Monday to Friday.",
 }
 
 
@@ -120,6 +124,20 @@ def _select(name: str, label: str, options: list[Option], value: str, hint: str)
     )
 
 
+def _working_days(days: tuple[int, ...]) -> InputBlock:
+    options = [_option(str(n), name) for n, name in enumerate(WEEKDAYS)]
+    return InputBlock(
+        block_id="working_days",
+        label="Working days",
+        hint=_HINTS["working_days"],
+        element=CheckboxesElement(
+            action_id=INPUT_ACTION,
+            options=options,
+            initial_options=[o for o in options if int(o.value) in days] or None,
+        ),
+    )
+
+
 def _heading(text: str) -> HeaderBlock:
     return HeaderBlock(text=text)
 
@@ -142,6 +160,8 @@ def settings_modal(settings: ProgramSettings) -> View:
         _heading("Program dates"),
         _day("program_start", "Program start", settings.program_start),
         _day("program_end", "Program end", settings.program_end),
+        _heading("Working week"),
+        _working_days(settings.working_days),
         _heading("Rhythm"),
         _number("cadence_days", settings.cadence_days),
         _number("prompt_lead_hours", settings.prompt_lead_hours),
@@ -157,7 +177,7 @@ def settings_modal(settings: ProgramSettings) -> View:
             "Day",
             weekdays,
             str(settings.summary_weekday),
-            "Default Monday.",
+            "One of the working days. Default Monday.",
         ),
         _select(
             "summary_hour",
@@ -240,6 +260,12 @@ def parse_settings(values: dict) -> dict[str, str | None]:
     for name in FIELDS:
         field = (values.get(name) or {}).get(INPUT_ACTION) or {}
         option = field.get("selected_option") or {}
+        if isinstance(field.get("selected_options"), list):  # checkboxes: "6,0,1,2,3"
+            chosen = [
+                str(o.get("value") if isinstance(o, dict) else o) for o in field["selected_options"]
+            ]
+            raw[name] = ",".join(chosen) or None
+            continue
         raw[name] = (
             field.get("selected_date")
             or field.get("selected_conversation")

@@ -40,6 +40,7 @@ from handlers.blocks import escape
 from handlers.deps import Deps
 from handlers.slack_api import SlackCallError
 from handlers.summary_chart import render_chart
+from handlers.today import today_for
 from storage import outbox, program, pulse
 from storage import summary as store
 from storage.models import OutboxMessage, Pair
@@ -612,7 +613,7 @@ async def _draft_export(deps: Deps, message: OutboxMessage) -> delivery.Draft | 
         names=names,
     )
     dm = await delivery.open_if_person(deps, user_id)
-    today = message.created_at.date().isoformat()
+    today = (await today_for(deps, team_id=team_id, user_id=user_id)).isoformat()
     return delivery.Draft(
         channel=dm,
         text=(

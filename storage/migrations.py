@@ -231,6 +231,14 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
         ),
     ),
     (
+        5,
+        "the workspace's working week",
+        (
+            "ALTER TABLE program_settings ADD COLUMN working_days VARCHAR NOT NULL "
+            "DEFAULT '0,1,2,3,4'",
+        ),
+    ),
+    (
         6,
         "outbox claims with a lease, file shares, the event inbox and admin channel problems",
         (

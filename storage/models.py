@@ -157,6 +157,7 @@ class ProgramSettingsRow(SQLModel, table=True):
     min_responses: int = 3
     admin_channel: str | None = None
     updated_by: str | None = None  # the admin who last saved: told when the channel breaks
+    working_days: str = "0,1,2,3,4"  # weekday numbers, 0 = Monday
 
 
 class WorkspaceSchedule(SQLModel, table=True):

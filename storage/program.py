@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from bot.cadence import ProgramSettings
+from bot.cadence import MONDAY_TO_FRIDAY, ProgramSettings
+from bot.program_settings import parse_weekdays, weekdays_text
 from storage.models import Participant, ProgramSettingsRow, WorkspaceSchedule
 
 # The settings a workspace stores; the working-day hours are fixed for everyone.
@@ -22,7 +23,10 @@ def get_program_settings(*, session: Session, team_id: str) -> ProgramSettings:
     row = session.get(ProgramSettingsRow, team_id)
     if row is None:
         return ProgramSettings()
-    return ProgramSettings(**{name: getattr(row, name) for name in STORED})
+    values = {name: getattr(row, name) for name in STORED}
+    # Stored as text ("6,0,1,2,3"); anything unreadable is the usual week.
+    values["working_days"] = parse_weekdays(row.working_days) or MONDAY_TO_FRIDAY
+    return ProgramSettings(**values)
 
 
 def save_program_settings(
@@ -34,6 +38,7 @@ def save_program_settings(
     saved_by: str | None = None,
 ) -> None:
     values = {name: getattr(settings, name) for name in STORED}
+    values["working_days"] = weekdays_text(settings.working_days)
     row = session.get(ProgramSettingsRow, team_id)
     if row is None:
         row = ProgramSettingsRow(team_id=team_id, updated_at=now, **values)

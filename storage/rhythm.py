@@ -6,7 +6,7 @@ scheduler's tick finds what is due with an index range scan instead of reading e
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
@@ -30,6 +30,12 @@ def leader_timezone(*, session: Session, pair: Pair) -> str | None:
         session=session, team_id=pair.team_id, user_id=pair.mentee_id
     )
     return leader.timezone if leader is not None else None
+
+
+def leader_today(*, session: Session, pair: Pair, now: datetime) -> date:
+    """The pair's "today" for the cadence: the leader's, as sessions are anchored on the
+    leader's working day (cadence.session_start)."""
+    return cadence.local_date(now, leader_timezone(session=session, pair=pair))
 
 
 def clear_dues(pair: Pair) -> None:
@@ -65,7 +71,9 @@ def schedule_after(
     *, session: Session, pair: Pair, day: date, settings: ProgramSettings, now: datetime
 ) -> None:
     """The next session a cadence after `day` (or after today, if `day` has passed)."""
-    next_day = cadence.proposed_session(max(day, now.date()), settings)
+    next_day = cadence.proposed_session(
+        max(day, leader_today(session=session, pair=pair, now=now)), settings
+    )
     schedule_session(session=session, pair=pair, day=next_day, settings=settings, now=now)
 
 
@@ -87,7 +95,7 @@ def start_rhythm(*, session: Session, pair: Pair, settings: ProgramSettings, now
     record_activity(session=session, pair=pair, at=now, settings=settings)
     pulse.start_cadence(pair=pair, settings=settings, now=now)  # the first pulse's due time
     if pair.next_session_on is None:
-        day = cadence.proposed_session(now.date(), settings)
+        day = cadence.proposed_session(leader_today(session=session, pair=pair, now=now), settings)
         schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
 
 
@@ -100,7 +108,14 @@ def log_session(
     settings: ProgramSettings,
     now: datetime,
 ) -> bool:
-    """Log a held session once per pair and date, however many times or people press."""
+    """Log a held session once per meeting, however many times or people press. A log within
+    `cadence.same_meeting_days` calendar days of one the pair already has is that meeting,
+    logged from the other side of the date line: not a new one."""
+    window = timedelta(
+        days=cadence.same_meeting_days(pair_timezones(session=session, pair=pair), now)
+    )
+    if _logged_near(session=session, pair=pair, day=held_on, window=window):
+        return False
     inserted = session.execute(
         insert(HeldSession)
         .values(
@@ -115,7 +130,8 @@ def log_session(
     if not inserted:
         return False
     record_activity(session=session, pair=pair, at=now, settings=settings)
-    if pair.next_session_on is None or pair.next_session_on <= held_on:
+    # A planned session that close is the meeting just logged: plan the next one instead.
+    if pair.next_session_on is None or pair.next_session_on <= held_on + window:
         schedule_after(session=session, pair=pair, day=held_on, settings=settings, now=now)
     if sessions_held(session=session, pair_id=pair.id) == 1:
         for user_id in (pair.mentor_id, pair.mentee_id):
@@ -133,6 +149,19 @@ def log_session(
         session=session, pair=pair, held_on=held_on, settings=settings, now=now
     )
     return True
+
+
+def _logged_near(*, session: Session, pair: Pair, day: date, window: timedelta) -> bool:
+    return (
+        session.exec(
+            select(HeldSession.id).where(
+                HeldSession.pair_id == pair.id,
+                col(HeldSession.held_on) >= day - window,
+                col(HeldSession.held_on) <= day + window,
+            )
+        ).first()
+        is not None
+    )
 
 
 def session_logged_since(*, session: Session, pair_id: int, day: date) -> bool:
@@ -213,9 +242,9 @@ def resume_pair(*, session: Session, pair: Pair, settings: ProgramSettings, now:
     pair.last_activity_at = None  # the stall clock starts from the resume, not the pause
     record_activity(session=session, pair=pair, at=now, settings=settings)
     pulse.start_cadence(pair=pair, settings=settings, now=now)  # cleared by the pause
-    day = pair.next_session_on
-    if day is None or day <= now.date():
-        day = cadence.proposed_session(now.date(), settings)
+    day, today = pair.next_session_on, leader_today(session=session, pair=pair, now=now)
+    if day is None or day <= today:
+        day = cadence.proposed_session(today, settings)
     schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
 
 

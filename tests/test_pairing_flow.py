@@ -189,11 +189,12 @@ async def test_status_shows_pair_reason_and_next_session(cohort, clock):
     pair = pairs_in_db(bot)[0]
     assert pair.next_session_on == date(2026, 3, 10)
     note = sent(bot, "chat.postMessage")[-1]
-    assert note.params["channel"] == pair.dm_channel_id and "<!date^" in note.params["text"]
+    assert note.params["channel"] == pair.dm_channel_id
+    assert "Tuesday 10 March 2026" in note.params["text"]
     status, body = await bot.command("status", user="UJ1")
     text = str(body["blocks"])
     assert "You're mentoring <@UL1> (Chief Operating Officer)" in text
-    assert "Why you were matched" in text and "<!date^" in text
+    assert "Why you were matched" in text and "Tuesday 10 March 2026" in text
 
 
 async def test_past_date_and_outsiders_cannot_set_sessions(cohort):

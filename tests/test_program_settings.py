@@ -21,9 +21,10 @@ from bot.program_settings import (
 def raw(**changes: str | None) -> dict[str, str | None]:
     """The defaults as the modal would send them, with some answers changed. The related
     fields are set so that each bound can be tested on its own: sessions every 7 days (so any
-    stall from 8 days is longer) and pulses every 60 (so any closing time is shorter)."""
+    stall from 8 days is longer), pulses every 60 (so any closing time is shorter) and every
+    day a working day (so the summary may fall on any)."""
     answers = raw_from_settings(ProgramSettings())
-    answers.update(cadence_days="7", pulse_cadence_days="60")
+    answers.update(cadence_days="7", pulse_cadence_days="60", working_days="0,1,2,3,4,5,6")
     answers.update(changes)
     return answers
 
@@ -175,7 +176,7 @@ def test_anything_else_is_not_an_admin_channel(channel):
 def test_every_problem_is_reported_at_once():
     settings, errors = validate_settings({})
     assert settings is None
-    assert set(errors) == set(BOUNDS) | {"timezone"}
+    assert set(errors) == set(BOUNDS) | {"timezone", "working_days"}
 
 
 def test_a_full_valid_form_becomes_settings():
@@ -194,6 +195,7 @@ def test_a_full_valid_form_becomes_settings():
             "timezone": "Europe/Paris",
             "min_responses": "4",
             "admin_channel": "C0PROGRAM",
+            "working_days": "0,1,2,3,4",
         }
     )
     assert errors == {}

@@ -73,7 +73,7 @@ async def test_prompt_checkin_we_met_and_the_next_prompt(program, clock):
     intro = posts(bot, channel)[0]
     # The leader picks Wednesday 11 March for the first session.
     await bot.click_in_message(intro, "pick_session_date", user="UL1", selected_date="2026-03-11")
-    assert "2026-03-11" in posts(bot, channel)[-1].params["text"]
+    assert "Wednesday 11 March 2026" in posts(bot, channel)[-1].params["text"]
     before = len(posts(bot))
 
     clock.now = at("2026-03-10 08:59")  # 24 h before 09:00 London on the 11th, minus a minute

@@ -35,11 +35,15 @@ def settings_state(**changes: str | None) -> dict:
         "timezone": "UTC",
         "min_responses": "3",
         "admin_channel": None,
+        "working_days": "0,1,2,3,4",
     }
     answers.update(changes)
     state: dict = {}
     for name, value in answers.items():
-        if name in ("program_start", "program_end"):
+        if name == "working_days":
+            chosen = [{"value": day} for day in (value or "").split(",") if day]
+            element = {"type": "checkboxes", "selected_options": chosen}
+        elif name in ("program_start", "program_end"):
             element = {"type": "datepicker", "selected_date": value}
         elif name in ("summary_weekday", "summary_hour", "timezone"):
             option = {"value": value} if value else None
@@ -79,6 +83,8 @@ def initial_values(view: dict) -> dict[str, object]:
             or element.get("initial_date")
             or element.get("initial_conversation")
             or (element.get("initial_option") or {}).get("value")
+            or [o["value"] for o in element.get("initial_options") or []]
+            or None
         )
     return found
 
@@ -115,6 +121,7 @@ async def test_the_modal_opens_with_the_defaults_and_fits_slack(bot):
         "summary_hour": "9",
         "timezone": "UTC",
         "admin_channel": None,
+        "working_days": ["0", "1", "2", "3", "4"],
     }
     channel = next(b for b in view["blocks"] if b.get("block_id") == "admin_channel")
     assert channel["element"]["type"] == "conversations_select"

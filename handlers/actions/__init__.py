@@ -11,6 +11,7 @@ from handlers import blocks, delivery, pairing
 from handlers.blocks import Actions
 from handlers.deps import Deps
 from handlers.home import ADMIN_ACTIONS, admin_action, publish_home
+from handlers.today import today_for
 from handlers.views import open_signup_form
 from storage import forgetting, outbox, pairs, participants, program, rhythm
 
@@ -126,7 +127,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         team_id, user_id = _ids(body)
         channel_id = _channel_of(body)
         picked = _parse_date(action.get("selected_date"))
-        today = deps.clock().date()
+        today = await today_for(deps, team_id=team_id, user_id=user_id)
         if picked is None or picked < today:
             await _tell(deps, body, "Pick a date from today onwards for your session.")
             return
@@ -200,8 +201,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         reference = action.get("value") or action.get("block_id", "").removeprefix("checkin:")
         session_day = _parse_date(reference.partition(":")[2])
         picked = _parse_date(action.get("selected_date"))
-        today = deps.clock().date()
-        if session_day is None or (kind == "rescheduled" and (picked is None or picked < today)):
+        if kind == "rescheduled" and picked is not None:
+            too_early = picked < await today_for(deps, team_id=team_id, user_id=user_id)
+        else:
+            too_early = kind == "rescheduled"
+        if session_day is None or too_early:
             await _tell(deps, body, "Pick a date from today onwards for your session.")
             return
 
@@ -214,7 +218,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             now = deps.clock()
             settings = program.get_program_settings(session=session, team_id=team_id)
             if kind == "met":
-                pairing.log_met(session, pair=pair, user_id=user_id, day=session_day, now=now)
+                if not pairing.log_met(
+                    session, pair=pair, user_id=user_id, day=session_day, now=now
+                ):
+                    return pair.next_session_on, "already_met"
             elif kind == "rescheduled":
                 rhythm.schedule_session(
                     session=session, pair=pair, day=picked, settings=settings, now=now
@@ -223,18 +230,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 rhythm.schedule_after(
                     session=session, pair=pair, day=session_day, settings=settings, now=now
                 )
-            return pair.next_session_on
+            return pair.next_session_on, kind
 
-        next_day = await deps.db.run(answer)
-        if next_day is None:
+        answered = await deps.db.run(answer)
+        if answered is None:
             await _tell(deps, body, "Only the two people in this pair can answer its check-in.")
             return
+        next_day, outcome = answered
         shown_day = picked if kind == "rescheduled" else session_day
         await deps.slack.respond(
             body["response_url"],
             replace_original=True,
             text=blocks.checkin_answered_text(
-                kind, user_id=user_id, day=shown_day, next_day=next_day
+                outcome, user_id=user_id, day=shown_day, next_day=next_day
             ),
         )
         delivery.kick(deps)
@@ -243,6 +251,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def met_today(ack: AsyncAck, body: dict) -> None:
         await ack()
         team_id, user_id = _ids(body)
+        today = await today_for(deps, team_id=team_id, user_id=user_id)
 
         def log(session) -> bool | None:
             pair = _pair_in_channel(
@@ -250,12 +259,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             if pair is None:
                 return None
-            now = deps.clock()
-            return pairing.log_met(session, pair=pair, user_id=user_id, day=now.date(), now=now)
+            return pairing.log_met(session, pair=pair, user_id=user_id, day=today, now=deps.clock())
 
         logged = await deps.db.run(log)
         if logged is None:
             await _tell(deps, body, "Only the two people in this pair can log its sessions.")
+        elif not logged:
+            await _tell(deps, body, "Today's session was already logged. Thanks!")
         else:
             await _tell(deps, body, "Logged today's session. Thanks!")
             delivery.kick(deps)

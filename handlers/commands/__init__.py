@@ -15,6 +15,7 @@ from handlers.deps import Deps
 from handlers.program_settings import open_settings_form
 from handlers.slack_api import SlackCallError
 from handlers.summary import export_command, summary_command
+from handlers.today import today_for
 from handlers.views import open_signup_form
 from storage import pairs, participants
 
@@ -256,6 +257,7 @@ async def _unpair(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: 
 
 async def _met(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str, user_id: str):
     named = mentioned_users(args)
+    today = await today_for(deps, team_id=team_id, user_id=user_id)
 
     def log(session):
         pair, problem = pairing.active_pair_for(
@@ -263,8 +265,7 @@ async def _met(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str
         )
         if pair is None:
             return problem, None
-        now = deps.clock()
-        new = pairing.log_met(session, pair=pair, user_id=user_id, day=now.date(), now=now)
+        new = pairing.log_met(session, pair=pair, user_id=user_id, day=today, now=deps.clock())
         return None, (pair, new)
 
     problem, logged = await deps.db.run(log)
@@ -277,6 +278,6 @@ async def _met(ack: AsyncAck, deps: Deps, args: tuple[str, ...], *, team_id: str
     else:
         text = "Logged today's session. Thanks!"
         if pair.next_session_on:
-            text += f" Your next one is proposed for {blocks.slack_date(pair.next_session_on)}."
+            text += f" Your next one is proposed for {blocks.date_text(pair.next_session_on)}."
     await ack(text=text, response_type="ephemeral")
     delivery.kick(deps)  # the first session held brings the fit question

@@ -665,6 +665,10 @@ def settings_state(view: dict, changes: dict[str, str]) -> dict:
         elif kind == "conversations_select":
             value = changes.get(name, element.get("initial_conversation"))
             answer = {"type": kind, "selected_conversation": value}
+        elif kind == "checkboxes":
+            initial = [o["value"] for o in element.get("initial_options") or []]
+            chosen = changes[name].split(",") if name in changes else initial
+            answer = {"type": kind, "selected_options": [{"value": v} for v in chosen]}
         elif kind == "static_select":
             initial = (element.get("initial_option") or {}).get("value")
             value = changes.get(name, initial)
