@@ -87,6 +87,18 @@ async def deliver_due(deps: Deps) -> int:
     return sent
 
 
+async def send_now(deps: Deps, *, team_id: str, key: str, kind: str, payload: dict) -> str:
+    """Decide a message and send it at once (someone is waiting for it), through the outbox
+    like any other; returns its status ("sent", or still "pending"/"sending" when Slack was
+    slow and the outbox will finish the job, or "failed")."""
+    await deps.db.run(
+        lambda s: outbox.enqueue(
+            session=s, team_id=team_id, key=key, kind=kind, payload=payload, now=deps.clock()
+        )
+    )
+    return await deliver_now(deps, team_id=team_id, key=key)
+
+
 async def deliver_now(deps: Deps, *, team_id: str, key: str) -> str:
     """Send one decided message at once (an admin waiting for it); returns its status."""
     message = await deps.db.run(lambda s: outbox.get_message(session=s, team_id=team_id, key=key))

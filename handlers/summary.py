@@ -477,17 +477,9 @@ async def post_summary(
         return False
     key = f"summary:{team_id}:{'final' if final else 'now'}:{now.isoformat()}"
     title = "Final program summary" if final else "Program summary"
-    await deps.db.run(
-        lambda s: outbox.enqueue(
-            session=s,
-            team_id=team_id,
-            key=key,
-            kind=KIND,
-            payload={"end": now.isoformat(), "final": final, "title": title, "channel": channel},
-            now=now,
-        )
-    )
-    if await delivery.deliver_now(deps, team_id=team_id, key=key) != "sent":
+    payload = {"end": now.isoformat(), "final": final, "title": title, "channel": channel}
+    status = await delivery.send_now(deps, team_id=team_id, key=key, kind=KIND, payload=payload)
+    if status != "sent":
         return False
     await delivery.deliver_now(deps, team_id=team_id, key=chart_key(key))
     return True
@@ -573,19 +565,11 @@ async def send_export(deps: Deps, *, team_id: str, user_id: str) -> str:
     file in the admin's DM, sent through the outbox at once. No ratings: a pair's average
     would point to one of its two people. Returns the outbox status ("sent", or see NOT_SENT,
     ON_ITS_WAY)."""
-    now = deps.clock()
-    key = f"export:{user_id}:{now.isoformat()}"
-    await deps.db.run(
-        lambda s: outbox.enqueue(
-            session=s,
-            team_id=team_id,
-            key=key,
-            kind=EXPORT_KIND,
-            payload={"admin": user_id},
-            now=now,
-        )
+    key = f"export:{user_id}:{deps.clock().isoformat()}"
+    payload = {"admin": user_id}
+    return await delivery.send_now(
+        deps, team_id=team_id, key=key, kind=EXPORT_KIND, payload=payload
     )
-    return await delivery.deliver_now(deps, team_id=team_id, key=key)
 
 
 async def _draft_export(deps: Deps, message: OutboxMessage) -> delivery.Draft | None:

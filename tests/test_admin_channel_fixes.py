@@ -51,13 +51,18 @@ async def home_text(bot, user: str) -> str:
     return str(view.params["view"]["blocks"])
 
 
-async def test_a_channel_the_bot_is_not_in_is_reported_and_its_summary_waits(program_bot, clock):
-    bot = program_bot
-    bot.slack.add_channel(BROKEN, name="mentor-admins", is_private=True, bot_is_member=False)
+async def summary_due_in_a_broken_channel(bot, clock, **channel) -> None:
+    """The admin channel is BROKEN (as `channel` says), and the weekly summary falls due."""
+    bot.slack.add_channel(BROKEN, name="mentor-admins", is_private=True, **channel)
     save_settings(bot, admin_channel=BROKEN, timezone="Europe/London")
     await run_tick(bot)  # plans the weekly summary for Monday 9 March, 09:00
     clock.now = at("2026-03-09 09:00")
     await run_tick(bot)
+
+
+async def test_a_channel_the_bot_is_not_in_is_reported_and_its_summary_waits(program_bot, clock):
+    bot = program_bot
+    await summary_due_in_a_broken_channel(bot, clock, bot_is_member=False)
 
     assert summaries_in(bot, BROKEN) == []
     assert problem(bot) == "channel_not_found"
@@ -90,11 +95,7 @@ async def test_a_channel_the_bot_is_not_in_is_reported_and_its_summary_waits(pro
 
 async def test_someone_else_joining_the_channel_changes_nothing(program_bot, clock):
     bot = program_bot
-    bot.slack.add_channel(BROKEN, is_private=True, bot_is_member=False)
-    save_settings(bot, admin_channel=BROKEN, timezone="Europe/London")
-    await run_tick(bot)
-    clock.now = at("2026-03-09 09:00")
-    await run_tick(bot)
+    await summary_due_in_a_broken_channel(bot, clock, bot_is_member=False)
     assert problem(bot) == "channel_not_found"
     clock.advance(minutes=2)
     joined = {"type": "member_joined_channel", "user": "UJ1", "channel": BROKEN, "team": TEAM_ID}
@@ -106,11 +107,7 @@ async def test_someone_else_joining_the_channel_changes_nothing(program_bot, clo
 
 async def test_an_archived_admin_channel_says_to_unarchive_or_choose_another(program_bot, clock):
     bot = program_bot
-    bot.slack.add_channel(BROKEN, is_private=True, is_archived=True)
-    save_settings(bot, admin_channel=BROKEN, timezone="Europe/London")
-    await run_tick(bot)
-    clock.now = at("2026-03-09 09:00")
-    await run_tick(bot)
+    await summary_due_in_a_broken_channel(bot, clock, is_archived=True)
     [told] = [t for t in dms_to(bot, "UADMIN") if "admin channel" in t]
     assert "archived" in told and "/mentor admin settings" in told
     assert problem(bot) == "is_archived"

@@ -259,13 +259,12 @@ async def test_an_older_check_in_superseded_by_a_later_one_is_dropped(program, c
 # --- events whose handler failed ------------------------------------------------------------------
 
 
-async def test_a_reaction_whose_handler_failed_is_applied_by_slacks_retry(
-    bot,
-    survey,
-    monkeypatch,
-):
+@pytest.fixture
+def first_rating_fails(monkeypatch) -> list[int]:
+    """Storing the first rating raises (the database went away); later ones work. Returns
+    the list of attempts made."""
     real = surveys.apply_reaction
-    calls = []
+    calls: list[int] = []
 
     def fail_once(**kwargs):
         calls.append(1)
@@ -274,6 +273,13 @@ async def test_a_reaction_whose_handler_failed_is_applied_by_slacks_retry(
         return real(**kwargs)
 
     monkeypatch.setattr(surveys, "apply_reaction", fail_once)
+    return calls
+
+
+async def test_a_reaction_whose_handler_failed_is_applied_by_slacks_retry(
+    bot, survey, first_rating_fails
+):
+    calls = first_rating_fails
     event_id = await react(bot, survey, "UJ1", "four")
     assert ratings(bot, survey) == {}
     record = bot.runtime.deps.db.run_sync(lambda s: s.get(ProcessedEvent, ("T0001", event_id)))
@@ -286,21 +292,9 @@ async def test_a_reaction_whose_handler_failed_is_applied_by_slacks_retry(
 
 
 async def test_an_event_slack_will_not_retry_is_applied_by_the_next_tick(
-    bot,
-    survey,
-    monkeypatch,
-    clock,
+    bot, survey, first_rating_fails, clock
 ):
-    real = surveys.apply_reaction
-    calls = []
-
-    def fail_once(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError("database went away")
-        return real(**kwargs)
-
-    monkeypatch.setattr(surveys, "apply_reaction", fail_once)
+    calls = first_rating_fails
     await react(bot, survey, "UJ1", "two")
     assert ratings(bot, survey) == {}
     clock.advance(minutes=1)
