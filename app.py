@@ -22,19 +22,46 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+import handlers.core
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings
-from handlers import actions, commands, events, outcomes, pulse, summary, views
-from handlers.admin_channel import check_admin_channel
-from handlers.deps import Deps
-from handlers.http import build_web_app
-from handlers.logging_setup import configure_logging
-from handlers.roster import run_import
-from handlers.scheduler import build_scheduler
-from handlers.slack_api import SlackCallError, SlackGateway
+from handlers.core.deps import Deps
+from handlers.core.http import build_web_app
+from handlers.core.logging_setup import configure_logging
+from handlers.core.scheduler import build_scheduler
+from handlers.core.slack import SlackCallError, SlackGateway
+from handlers.home import listeners as home
+from handlers.mentor import listeners as mentor
+from handlers.outcomes import listeners as outcomes
+from handlers.pairing import listeners as pairing
+from handlers.profile import listeners as profile
+from handlers.profile.roster import run_import
+from handlers.pulse import listeners as pulse
+from handlers.reports import listeners as reports
+from handlers.rhythm import listeners as rhythm
+from handlers.settings import listeners as settings
+from handlers.settings.use_cases import check_admin_channel
 from storage.db import Database, make_engine
 
 log = logging.getLogger("reverse_mentor")
+STOP_GRACE_SECONDS = 10.0
+
+
+# In order: the core first (its event record wraps every listener); `mentor` before `rhythm`
+# (Bolt runs only the first matching listener: a message in a DM with the bot is mentor's,
+# any other message event the rhythm's); the tick runs the features' steps in this order.
+FEATURES = (
+    handlers.core,
+    mentor,
+    profile,
+    pairing,
+    rhythm,
+    pulse,
+    outcomes,
+    reports,
+    home,
+    settings,
+)
 
 
 @dataclass
@@ -77,8 +104,8 @@ def build(
         prompts=load_library(),
     )
     bolt = AsyncApp(client=client, signing_secret=settings.signing_secret or "")
-    for listeners in (commands, views, actions, events, pulse, outcomes, summary):
-        listeners.register(bolt, deps)
+    for feature in FEATURES:
+        feature.register(bolt, deps)
     return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))
 
 
@@ -147,6 +174,9 @@ async def serve(runtime: Runtime) -> None:
             await socket_handler.close_async()
         if runner is not None:
             await runner.cleanup()
+        # No new ticks; the one in flight (and sending started after an ack) may finish.
+        runtime.scheduler.pause()
+        await runtime.deps.finish(grace=STOP_GRACE_SECONDS)
         runtime.scheduler.shutdown(wait=False)
         await http.close()
         runtime.deps.db.close()

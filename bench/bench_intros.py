@@ -38,8 +38,8 @@ from sqlmodel import func, select  # noqa: E402
 import app  # noqa: E402
 from bench.bench_tick import ZONES, _leader, _mentor, _participant_row, machine  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
-from handlers import delivery  # noqa: E402
-from storage import pairs as pair_store  # noqa: E402
+from handlers.core import outbox  # noqa: E402
+from handlers.pairing.use_cases import new_pair  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, Pair, Participant  # noqa: E402
 from tests.kit.driver import BOT_TOKEN, TEAM_ID, FakeTimer, make_settings  # noqa: E402
@@ -89,8 +89,8 @@ def _people(db_path: Path, fake: FakeSlack, pairs: int) -> None:
 def _new_pairs(session, pairs: int, now: datetime) -> None:
     """As `/mentor admin match` commits them: each pair and its intro decided together."""
     for i in range(pairs):
-        pair_store.create_pair(
-            session=session,
+        new_pair(
+            session,
             team_id=TEAM_ID,
             mentor_id=_mentor(i),
             mentee_id=_leader(i),
@@ -136,7 +136,7 @@ async def measure(*, pairs: int, workdir: Path) -> dict:
             started = time.perf_counter()
             while drains < MAX_DRAINS and time.perf_counter() - started < REAL_SECONDS:
                 drains += 1
-                await delivery.deliver_due(deps)
+                await outbox.deliver_due(deps)
                 status = deps.db.run_sync(_intro_rows)
                 if status.get("pending", 0) == 0:
                     break
@@ -189,7 +189,7 @@ async def measure(*, pairs: int, workdir: Path) -> dict:
 
 def run(*, pairs: int = 500) -> dict:
     # Every 429 would log a retry warning: hundreds of expected lines. Errors still show.
-    gateway = logging.getLogger("handlers.slack_api")
+    gateway = logging.getLogger("handlers.core.slack")
     level = gateway.level
     gateway.setLevel(logging.ERROR)
     try:

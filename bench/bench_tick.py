@@ -38,8 +38,8 @@ import app  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from bot import cadence  # noqa: E402
 from bot.profiles import TOPICS  # noqa: E402
-from handlers.rhythm import decide_due  # noqa: E402
-from handlers.scheduler import tick  # noqa: E402
+from handlers.core.scheduler import tick  # noqa: E402
+from handlers.rhythm.tick import decide_due  # noqa: E402
 from storage import outbox, rhythm  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, Pair, Participant, ProcessedEvent  # noqa: E402

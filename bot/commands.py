@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -100,3 +101,16 @@ def parse_command(text: str | None) -> ParsedCommand:
 
 def _known(specs: tuple[CommandSpec, ...], name: str) -> bool:
     return any(spec.name == name for spec in specs)
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|^([UW][A-Z0-9]+)$")
+
+
+def mentioned_users(args: tuple[str, ...]) -> list[str]:
+    """User IDs from `<@U123|name>` mentions (or bare IDs), in order, without repeats."""
+    found = []
+    for word in args:
+        hit = _MENTION.search(word)
+        if hit:
+            found.append(hit.group(1) or hit.group(2))
+    return list(dict.fromkeys(found))

@@ -1,9 +1,11 @@
 """Leaving forgets: nothing a person rated or answered stays linked to their user ID.
 
-Run in the transaction that marks them left and ends their pairs. What stays is what the
-program needs without them: their participant row (role, status, when they left) and the pair
-rows (so nobody is paired with a past partner again), sessions without who logged them, and
-their goal-progress answers under an opaque token, so the anonymous counts do not change.
+Run in the transaction that marks them left and ends their pairs (the profile feature's
+leave use case, which also drops the messages decided for them alone). What stays is what
+the program needs without them: their participant row (role, status, when they left) and
+the pair rows (so nobody is paired with a past partner again), sessions without who logged
+them, and their goal-progress answers under an opaque token, so the anonymous counts do not
+change.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import secrets
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from storage import outbox
 from storage.models import FitAnswer, HeldSession, OutcomeAnswer, PulseResponse
 
 
@@ -32,7 +33,6 @@ def forget_person(*, session: Session, team_id: str, user_id: str) -> None:
         .values(logged_by="")  # the column is NOT NULL: empty means "someone who left"
     )
     anonymise_outcome_answers(session=session, team_id=team_id, user_id=user_id)
-    outbox.skip_pending_for_user(session=session, team_id=team_id, user_id=user_id)
 
 
 def anonymise_outcome_answers(*, session: Session, team_id: str, user_id: str) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, or_, select
 
-from storage import outbox, rhythm
+from storage import rhythm
 from storage.models import Pair
 
 LIVE = ("introducing", "active", "paused", "intro_failed")
@@ -79,7 +79,7 @@ def create_pair(
     explanation: str,
     now: datetime,
 ) -> Pair:
-    """Store a new pair and, in the same transaction, the decision to introduce it."""
+    """Store a new pair (introducing it is the pairing feature's decision)."""
     pair = Pair(
         team_id=team_id,
         mentor_id=mentor_id,
@@ -91,14 +91,6 @@ def create_pair(
     )
     session.add(pair)
     session.flush()
-    outbox.enqueue(
-        session=session,
-        team_id=team_id,
-        key=f"intro:{pair.id}",
-        kind="intro",
-        pair_id=pair.id,
-        now=now,
-    )
     return pair
 
 
@@ -130,24 +122,13 @@ def mark_intro_failed(*, session: Session, pair_id: int, now: datetime) -> Pair 
 
 
 def end_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> bool:
-    """End a live pair and decide to tell both people; False if it had already ended."""
+    """End a live pair; False if it had already ended."""
     if pair.status not in LIVE:
         return False
-    was_introduced = pair.dm_channel_id is not None
     pair.status, pair.end_reason, pair.ended_at, pair.updated_at = "ended", reason, now, now
     # Ended pairs must leave the due indexes, or every tick would step over them forever.
     rhythm.clear_dues(pair)
     session.add(pair)
-    if was_introduced:
-        outbox.enqueue(
-            session=session,
-            team_id=pair.team_id,
-            key=f"ended:{pair.id}",
-            kind="pair_ended",
-            pair_id=pair.id,
-            payload={"reason": reason},
-            now=now,
-        )
     return True
 
 

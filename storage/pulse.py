@@ -1,9 +1,10 @@
 """Pulse surveys and their responses.
 
-A survey is decided in the transaction that decides its outbox message (after a logged
-session, or when a quiet pair's `pulse_due_at` comes round) and gets its Slack message
-(channel, ts) once the outbox has posted it. A response is someone's current rating for a
-survey: one row per survey and person, replaced by a later answer, deleted when withdrawn.
+A survey is created when the pulse feature decides one (after a logged session, or when a
+quiet pair's `pulse_due_at` comes round), in the transaction that decides its message, and
+gets its Slack message (channel, ts) once the outbox has posted it. A response is someone's
+current rating for a survey: one row per survey and person, replaced by a later answer,
+deleted when withdrawn.
 
 Ratings are never logged. The read functions at the bottom are for summaries and the App
 Home; `ratings_of_user` is for that person's own Home tab only.
@@ -12,7 +13,7 @@ Home; `ratings_of_user` is for that person's own Home tab only.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.sqlite import insert
@@ -20,21 +21,14 @@ from sqlmodel import Session, col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
-from storage import outbox
 from storage.models import Pair, PulseResponse, PulseSurvey
 
-KIND = "pulse"
 
-
-def decide_pulse(
+def create_survey(
     *, session: Session, pair: Pair, period: str, settings: ProgramSettings, now: datetime
-) -> bool:
-    """Decide a pulse survey for this pair and period, once; the cadence starts again from
-    now. Returns False when the period had one already or the pair is not active."""
-    if pair.status != "active":
-        return False
-    pair.pulse_due_at = pulse.next_pulse_due(now, settings)
-    session.add(pair)
+) -> int | None:
+    """A new survey for this pair and period (its message is posted later); None when the
+    period had one already."""
     inserted = session.execute(
         insert(PulseSurvey)
         .values(
@@ -47,54 +41,15 @@ def decide_pulse(
         .on_conflict_do_nothing()
     ).rowcount
     if not inserted:
-        return False
-    survey_id = session.exec(
+        return None
+    return session.exec(
         select(PulseSurvey.id).where(PulseSurvey.pair_id == pair.id, PulseSurvey.period == period)
     ).one()
-    return outbox.enqueue(
-        session=session,
-        team_id=pair.team_id,
-        key=f"pulse:{pair.id}:{period}",
-        kind=KIND,
-        pair_id=pair.id,
-        payload={"survey": survey_id, "period": period},
-        now=now,
-    )
-
-
-def decide_session_pulse(
-    *, session: Session, pair: Pair, held_on: date, settings: ProgramSettings, now: datetime
-) -> bool:
-    """After a logged session: how valuable was it?"""
-    return decide_pulse(
-        session=session,
-        pair=pair,
-        period=pulse.session_period(held_on),
-        settings=settings,
-        now=now,
-    )
 
 
 def start_cadence(*, pair: Pair, settings: ProgramSettings, now: datetime) -> None:
     """A pair starting (or resuming) its rhythm is asked on the cadence from now on."""
     pair.pulse_due_at = pulse.next_pulse_due(now, settings)
-
-
-def decide_cadence_pulse(
-    *, session: Session, pair: Pair, settings: ProgramSettings, now: datetime
-) -> bool:
-    """A pair whose `pulse_due_at` has come: its period is named by the day it fell due, so a
-    tick that runs late, twice or after a restart decides the same survey."""
-    due = pair.pulse_due_at or now
-    pair.pulse_due_at = None
-    session.add(pair)
-    return decide_pulse(
-        session=session,
-        pair=pair,
-        period=pulse.cadence_period(due.date()),
-        settings=settings,
-        now=now,
-    )
 
 
 def get_survey(*, session: Session, team_id: str, survey_id: int) -> PulseSurvey | None:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot import cadence
 from bot.cadence import ProgramSettings
-from storage import outbox, participants, pulse
+from storage import participants, pulse
 from storage.models import FitAnswer, HeldSession, Pair, PromptSent
 
 DUE_COLUMNS = (
@@ -99,59 +99,27 @@ def start_rhythm(*, session: Session, pair: Pair, settings: ProgramSettings, now
         schedule_session(session=session, pair=pair, day=day, settings=settings, now=now)
 
 
-def log_session(
-    *,
-    session: Session,
-    pair: Pair,
-    held_on: date,
-    logged_by: str,
-    settings: ProgramSettings,
-    now: datetime,
+def insert_held_session(
+    *, session: Session, pair: Pair, held_on: date, logged_by: str, now: datetime
 ) -> bool:
-    """Log a held session once per meeting, however many times or people press. A log within
-    `cadence.same_meeting_days` calendar days of one the pair already has is that meeting,
-    logged from the other side of the date line: not a new one."""
-    window = timedelta(
-        days=cadence.same_meeting_days(pair_timezones(session=session, pair=pair), now)
-    )
-    if _logged_near(session=session, pair=pair, day=held_on, window=window):
-        return False
-    inserted = session.execute(
-        insert(HeldSession)
-        .values(
-            team_id=pair.team_id,
-            pair_id=pair.id,
-            held_on=held_on,
-            logged_by=logged_by,
-            logged_at=now,
-        )
-        .on_conflict_do_nothing()
-    ).rowcount
-    if not inserted:
-        return False
-    record_activity(session=session, pair=pair, at=now, settings=settings)
-    # A planned session that close is the meeting just logged: plan the next one instead.
-    if pair.next_session_on is None or pair.next_session_on <= held_on + window:
-        schedule_after(session=session, pair=pair, day=held_on, settings=settings, now=now)
-    if sessions_held(session=session, pair_id=pair.id) == 1:
-        for user_id in (pair.mentor_id, pair.mentee_id):
-            outbox.enqueue(
-                session=session,
+    """Record a session the pair held on `held_on`; False if that date was logged already."""
+    return bool(
+        session.execute(
+            insert(HeldSession)
+            .values(
                 team_id=pair.team_id,
-                key=f"fit:{pair.id}:{user_id}",
-                kind="fit_survey",
                 pair_id=pair.id,
-                payload={"user": user_id},
-                now=now,
+                held_on=held_on,
+                logged_by=logged_by,
+                logged_at=now,
             )
-    # How valuable was it? (Also restarts the pair's pulse cadence.)
-    pulse.decide_session_pulse(
-        session=session, pair=pair, held_on=held_on, settings=settings, now=now
+            .on_conflict_do_nothing()
+        ).rowcount
     )
-    return True
 
 
-def _logged_near(*, session: Session, pair: Pair, day: date, window: timedelta) -> bool:
+def logged_near(*, session: Session, pair: Pair, day: date, window: timedelta) -> bool:
+    """Whether the pair logged a session within `window` of `day`."""
     return (
         session.exec(
             select(HeldSession.id).where(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from handlers import delivery
-from handlers.scheduler import tick
+from handlers.core import outbox
+from handlers.core.outbox import sending
+from handlers.core.scheduler import tick
 from storage.models import OutboxMessage, Pair
 from tests.kit.driver import make_settings, start_driver, stop_driver
 from tests.kit.forms import filled, signup_state
@@ -45,7 +46,7 @@ async def test_intro_interrupted_mid_send_goes_out_exactly_once(
         def crash(*args, **kwargs):
             raise ProcessDied
 
-        monkeypatch.setattr(delivery, "_after_sent", crash)
+        monkeypatch.setattr(sending, "after_sent", crash)
     else:
         real_call = bot.runtime.deps.slack.call
 
@@ -65,7 +66,7 @@ async def test_intro_interrupted_mid_send_goes_out_exactly_once(
     await stop_driver(bot)
     # The dead sender was this very process, so the new one cannot tell it died: it waits
     # for the claim's lease to run out before it checks the channel.
-    clock.advance(seconds=delivery.LEASE.total_seconds())
+    clock.advance(seconds=outbox.LEASE.total_seconds())
     again = await start_driver(make_settings(slack, database_path), slack, clock=clock, timer=timer)
     try:
         await tick(again.runtime.deps)
@@ -86,14 +87,14 @@ async def test_intro_interrupted_mid_send_goes_out_exactly_once(
 async def _match_and_deliver(bot) -> None:
     # The command acknowledges, then delivers in the background; run that delivery here so
     # the "process death" surfaces in the test instead of in a background task.
-    from handlers import pairing
+    from handlers.pairing import use_cases as pairing
 
     result = await pairing.propose(bot.runtime.deps, team_id="T0001")
     now = bot.runtime.deps.clock()
     await bot.runtime.deps.db.run(
         lambda s: pairing.commit_pairs(s, team_id="T0001", proposals=result.pairs, now=now)
     )
-    await delivery.deliver_due(bot.runtime.deps)
+    await outbox.deliver_due(bot.runtime.deps)
 
 
 async def test_a_timeout_that_did_post_is_not_posted_again(bot, slack, clock):
@@ -104,7 +105,7 @@ async def test_a_timeout_that_did_post_is_not_posted_again(bot, slack, clock):
     async def post_then_time_out(method, **params):
         result = await real_call(method, **params)
         if method == "chat.postMessage":
-            from handlers.slack_api import SlackCallError
+            from handlers.core.slack import SlackCallError
 
             raise SlackCallError(method, "timeout", transient=True)
         return result

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
-from handlers import blocks
+from handlers.core import blocks
 from storage.models import PulseResponse
 from tests.kit.zones import (
     KIRITIMATI,

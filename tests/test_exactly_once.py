@@ -16,9 +16,13 @@ import pytest
 from slack_sdk.models.blocks import SectionBlock
 from sqlmodel import select
 
-from handlers import blocks, delivery, rhythm
-from handlers.scheduler import tick
-from handlers.slack_api import SlackCallError
+from handlers.core import outbox as sender
+from handlers.core.scheduler import tick
+from handlers.core.slack import SlackCallError
+from handlers.pairing import blocks as pairing_blocks
+from handlers.profile import blocks as profile_blocks
+from handlers.rhythm import blocks as rhythm_blocks
+from handlers.rhythm import tick as rhythm
 from storage import outbox
 from storage import pulse as surveys
 from storage.db import Database, make_engine
@@ -34,7 +38,7 @@ from tests.test_rhythm_flow import (
 )
 from tests.test_summary import program_bot  # noqa: F401  (fixture)
 
-LEASE = delivery.LEASE
+LEASE = sender.LEASE
 
 
 def rows(bot, kind: str | None = None) -> list[OutboxMessage]:
@@ -317,7 +321,7 @@ async def test_a_message_slack_sdk_cannot_build_fails_once_and_the_admins_are_to
     def oversized(the_pair, *, days):
         return "nudge", [SectionBlock(text="x" * 3001)]  # over Block Kit's 3000
 
-    monkeypatch.setattr(blocks, "nudge_blocks", oversized)
+    monkeypatch.setattr(rhythm_blocks, "nudge_blocks", oversized)
     clock.now = at("2026-03-23 10:00")  # 21 days quiet: both pairs are nudged
     await run_tick(bot)
     nudges = rows(bot, "nudge")
@@ -361,14 +365,16 @@ def test_a_long_title_department_and_explanation_render_within_limits():
         created_at=now,
         updated_at=now,
     )
-    intro = blocks.intro_blocks(made, mentor=person, mentee=person)
+    intro = pairing_blocks.intro_blocks(made, mentor=person, mentee=person)
     assert validate_blocks([b.to_dict() for b in intro]) == []
-    status = blocks.status_blocks(person) + blocks.pairs_status_blocks("UJ", [made], {"UL": person})
+    status = profile_blocks.status_blocks(person) + pairing_blocks.pairs_status_blocks(
+        "UJ", [made], {"UL": person}
+    )
     assert validate_blocks([b.to_dict() for b in status]) == []
     result = MatchResult(
         pairs=[ProposedPair("UJ", "UL", 1.0, (), "y" * 5000)],
         unmatched=[Unmatched(f"U{n:04d}", f"reason {n % 30} " + "z" * 400) for n in range(40)],
         total_score=1.0,
     )
-    shown = [b.to_dict() for b in blocks.match_preview_blocks(result, committed=False)]
+    shown = [b.to_dict() for b in pairing_blocks.match_preview_blocks(result, committed=False)]
     assert validate_blocks(shown) == []

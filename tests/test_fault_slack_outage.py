@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage.models import OutboxMessage, Pair
 from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 from tests.kit.fake_slack import FakeSlack

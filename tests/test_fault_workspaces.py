@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage.models import OutboxMessage, Pair
 from tests.kit.forms import filled, signup_state
 from tests.kit.signing import command_body, interactive_body

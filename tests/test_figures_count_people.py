@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings
 from bot.summary import NOT_ENOUGH, OutcomeFact, compute_summary
-from handlers import summary
+from handlers.reports import messages as summary
 from storage.models import PulseSurvey
 from tests.test_summary import (  # noqa: F401  (program_bot is a fixture)
     at,

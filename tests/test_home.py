@@ -13,11 +13,14 @@ from sqlmodel import select
 from bot.cadence import ProgramSettings
 from bot.matching import MatchResult, ProposedPair, Unmatched
 from bot.prompts import Prompt
-from handlers import blocks, home_blocks, summary
-from handlers.home import ADMIN_ACTIONS
-from handlers.home_blocks import HomeActions
-from handlers.scheduler import tick
-from handlers.slack_api import SlackCallError
+from handlers.core import blocks as core_blocks
+from handlers.core.scheduler import tick
+from handlers.core.slack import SlackCallError
+from handlers.home import blocks as home_blocks
+from handlers.home.blocks import HomeActions
+from handlers.home.use_cases import ADMIN_ACTIONS
+from handlers.pairing import blocks as pairing_blocks
+from handlers.reports import use_cases as summary
 from storage import program
 from storage.models import Pair, Participant, PromptSent, PulseResponse, PulseSurvey
 from tests.kit.driver import TEAM_ID
@@ -66,7 +69,7 @@ def action_ids(view: dict) -> list[str]:
 
 
 def summary_module(monkeypatch, **functions) -> None:
-    """Replace some of handlers/summary.py's functions for one test."""
+    """Replace some of handlers/reports/use_cases.py's functions for one test."""
     for name, function in functions.items():
         monkeypatch.setattr(summary, name, function)
 
@@ -141,7 +144,7 @@ async def test_a_participant_sees_pairs_sessions_prompts_and_own_ratings(bot, me
     )
     assert len(prompt_ids) == 3
     for prompt_id in prompt_ids:
-        assert blocks.escape(library[prompt_id].question) in shown
+        assert core_blocks.escape(library[prompt_id].question) in shown
     # Their own ratings, newest first; never their partner's.
     assert "Your pulse ratings" in shown
     assert shown.index("★★☆☆☆ (2)") < shown.index("★★★★☆ (4)")
@@ -365,12 +368,12 @@ def test_home_stays_within_100_blocks_however_much_there_is():
     prompt = Prompt(
         id="ai-1", topic="ai", question="What AI tool saves you time? " * 20, reverse=""
     )
-    view = blocks.home_view(
+    view = home_blocks.home_view(
         me,
         admin_section=home_blocks.admin_blocks({f"Number {n}": "1" * 50 for n in range(40)}),
         pairs_section=home_blocks.pairs_with_prompts(
             live,
-            blocks.pairs_status_blocks("UJ1", live, {}),
+            pairing_blocks.pairs_status_blocks("UJ1", live, {}),
             {p.id: prompt for p in live},
         ),
         extra_section=home_blocks.ratings_blocks(
@@ -391,15 +394,15 @@ def test_a_large_match_preview_is_trimmed_to_fit_a_modal():
         unmatched=[Unmatched(f"UX{n}", "no leader shares a topic") for n in range(40)],
         total_score=1500.0,
     )
-    preview = blocks.match_preview_blocks(result, committed=False, shown_pairs=80)
+    preview = pairing_blocks.match_preview_blocks(result, committed=False, shown_pairs=80)
     view = home_blocks.result_modal("Match preview", preview).to_dict()
     assert len(view["blocks"]) <= 100 and validate_view(view) == []
     assert "…and 70 more pairs." in str(view["blocks"])
-    too_many = home_blocks.result_modal("Anything", [blocks._section("x")] * 150).to_dict()
+    too_many = home_blocks.result_modal("Anything", [core_blocks.section("x")] * 150).to_dict()
     assert len(too_many["blocks"]) == 100 and validate_view(too_many) == []
 
 
-# --- With the summaries feature itself (handlers/summary.py) -------------------------------
+# --- With the reports feature itself (handlers/reports) ----------------------------------
 
 
 async def test_summary_button_that_posts_nothing_says_why(bot, monkeypatch):
@@ -414,7 +417,7 @@ async def test_summary_button_that_posts_nothing_says_why(bot, monkeypatch):
 
 
 async def test_the_real_summary_feature_behind_the_buttons(bot):
-    pytest.importorskip("handlers.summary")
+    pytest.importorskip("handlers.reports")
 
     bot.slack.add_channel("C0ADMINS", name="mentoring-admins")
     now = bot.runtime.deps.clock()

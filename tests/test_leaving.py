@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage import program
 from storage.models import (
     FitAnswer,

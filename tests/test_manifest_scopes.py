@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from handlers.events import SUBSCRIPTIONS
-from handlers.slack_api import METHOD_SCOPES
+from handlers.core.slack import METHOD_SCOPES, SUBSCRIPTIONS
 from tests.test_manifest import load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]

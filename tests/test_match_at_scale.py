@@ -6,8 +6,8 @@ import logging
 from datetime import UTC, datetime
 
 from bot.profiles import Profile, Role
-from handlers import pairing
-from handlers.home_blocks import HomeActions
+from handlers.home.blocks import HomeActions
+from handlers.pairing import use_cases as pairing
 from storage import participants
 from tests.kit.driver import TEAM_ID
 from tests.kit.fake_slack import validate_blocks, validate_view

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage.models import OutboxMessage, Pair
 from tests.kit.forms import filled, signup_state
 

@@ -14,8 +14,9 @@ from sqlmodel import select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
-from handlers.pulse import on_reaction, seed_reactions
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
+from handlers.pulse.listeners import on_reaction
+from handlers.pulse.messages import seed_reactions
 from storage import pulse as surveys
 from storage.db import Database, make_engine
 from storage.models import OutboxMessage, Pair, ProcessedEvent, PulseResponse, PulseSurvey

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings, is_working_time
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage.models import Pair
 from tests.kit.driver import make_settings, start_driver, stop_driver
 from tests.kit.forms import filled, signup_state

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage.models import HeldSession, OutboxMessage, Pair, PromptSent
 from tests.kit.driver import make_settings, start_driver, stop_driver
 from tests.kit.forms import filled, signup_state
@@ -248,7 +248,7 @@ async def test_overlapping_ticks_and_a_restart_send_nothing_twice(
 async def test_a_crash_between_deciding_and_sending_loses_nothing(
     program, clock, slack, database_path, timer
 ):
-    from handlers import rhythm
+    from handlers.rhythm import tick as rhythm
 
     bot = program
     clock.now = at("2026-03-16 09:00")

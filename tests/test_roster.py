@@ -11,7 +11,7 @@ from sqlmodel import select
 import app
 from bot.cadence import ProgramSettings
 from bot.roster import parse_roster
-from handlers.roster import import_roster, run_import
+from handlers.profile.roster import import_roster, run_import
 from storage import program
 from storage.models import Participant
 from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID

@@ -9,7 +9,7 @@ from slack_sdk.models.views import View
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
 from tests.kit.driver import TEAM_ID

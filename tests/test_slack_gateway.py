@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.slack_api import SlackCallError, SlackGateway
+from handlers.core.slack import SlackCallError, SlackGateway
 from tests.kit.driver import BOT_TOKEN, FakeTimer
 
 

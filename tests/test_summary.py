@@ -13,8 +13,9 @@ import pytest
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings
-from handlers import summary
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
+from handlers.reports import blocks as report_blocks
+from handlers.reports import use_cases as summary
 from storage import program
 from storage.models import (
     OutboxMessage,
@@ -436,7 +437,7 @@ async def test_summary_blocks_stay_within_slack_limits_and_escape_text(program_b
     report = await summary.build_summary(
         bot.runtime.deps, team_id=TEAM_ID, end=at("2026-03-09 09:00"), now=at("2026-03-09 09:00")
     )
-    text, content = summary.summary_blocks(report, title="Weekly program summary")
+    text, content = report_blocks.summary_blocks(report, title="Weekly program summary")
     as_dicts = [block.to_dict() for block in content]
     assert len(as_dicts) <= 50
     assert not validate_blocks(as_dicts)
@@ -469,7 +470,7 @@ async def test_the_final_summary_covers_the_whole_program(program_bot, clock, sl
 
 
 async def test_the_gateway_upload_follows_the_retry_rules(bot, slack, timer):
-    from handlers.slack_api import SlackCallError
+    from handlers.core.slack import SlackCallError
 
     gateway = bot.runtime.deps.slack
     ticket = await gateway.call("files.getUploadURLExternal", filename="a.png", length=3)

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings
 from bot.cohort import surprise_end
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
 from tests.kit.driver import TEAM_ID

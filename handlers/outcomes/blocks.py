@@ -6,16 +6,13 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     InputBlock,
-    MarkdownTextObject,
     PlainTextInputElement,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
 from bot.outcomes import CHANGE_MAX, PROGRESS
-from handlers.blocks import escape
+from handlers.core.blocks import context, escape, section
 
 CHANGE_CALLBACK = "outcome_change"
 CHANGE_BLOCK = "change"
@@ -40,14 +37,6 @@ _OPENING = {
     "How is the goal you set yourself going?",
     "end": "The reverse-mentoring program has come to an end. How did your goal go?",
 }
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=text)])
 
 
 def quoted_goal(goal: str | None) -> str:
@@ -76,17 +65,17 @@ def question_blocks(
         for action, key in PROGRESS_ACTIONS.items()
     ]
     content: list[Block] = [
-        _section(f":dart: {text}"),
-        _section(quoted_goal(goal)),
+        section(f":dart: {text}"),
+        section(quoted_goal(goal)),
         ActionsBlock(block_id=f"outcome:{checkpoint}", elements=buttons),
     ]
     if answered in PROGRESS:
         content.append(
-            _context(f"You answered *{PROGRESS[answered]}*. Changed your mind? Press another.")
+            context(f"You answered *{PROGRESS[answered]}*. Changed your mind? Press another.")
         )
     if leader:
         content += [
-            _section(
+            section(
                 "Is there one thing you now do differently in how you work because of your "
                 "pairing? Sharing it is optional."
             ),
@@ -102,7 +91,7 @@ def question_blocks(
             ),
         ]
     content.append(
-        _context("Only you get this question. The program team sees answers only as totals.")
+        context("Only you get this question. The program team sees answers only as totals.")
     )
     return text, content
 
@@ -116,7 +105,7 @@ def change_modal(checkpoint: str, *, current: str | None) -> View:
         submit="Share",
         close="Cancel",
         blocks=[
-            _section(
+            section(
                 "What is one thing you changed in how you work because of your pairing? "
                 "The program team sees changes only together with other leaders', without names."
             ),
@@ -143,7 +132,7 @@ def change_saved_view(*, shared: bool) -> View:
         if shared
         else "Nothing shared, and that's fine. Thank you for taking part."
     )
-    return View(type="modal", title="One change", close="Done", blocks=[_section(text)])
+    return View(type="modal", title="One change", close="Done", blocks=[section(text)])
 
 
 def change_refused_view() -> View:
@@ -151,5 +140,5 @@ def change_refused_view() -> View:
         type="modal",
         title="One change",
         close="Close",
-        blocks=[_section("Nothing was saved: this question is for the program's leaders.")],
+        blocks=[section("Nothing was saved: this question is for the program's leaders.")],
     )

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import pulse
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage.models import Pair
 from tests.kit.driver import (
     BOT_TOKEN,

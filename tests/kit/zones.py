@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import cohort
-from handlers.scheduler import tick
+from handlers.core.scheduler import tick
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
 from tests.kit.driver import TEAM_ID

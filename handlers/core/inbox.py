@@ -1,0 +1,132 @@
+"""Slack events applied from their durable record: each once, and none lost.
+
+The events middleware records every event on arrival (storage/events.py). Event types with
+an applier (registered on Deps.event_appliers) keep what the applier needs, never people's
+words, until it has run: in one transaction with marking the record done, so it applies
+once. If it fails, the record stays pending: Slack's retry of that event applies it, and so
+does the tick (`replay_pending`), which is what saves an event Slack will not retry (we
+acknowledged it before the handler ran).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from sqlmodel import Session
+
+from handlers.core.deps import Deps
+from storage import events
+
+log = logging.getLogger(__name__)
+
+# What is kept of an event until it is applied: who, where, which emoji. Never the text.
+_KEPT = frozenset(
+    {"type", "subtype", "user", "channel", "channel_type", "reaction", "item_user", "bot_id"}
+)
+_KEPT_ITEM = ("type", "channel", "ts")
+REPLAY_AFTER = timedelta(seconds=30)  # leave the listener that is applying it now alone
+GIVE_UP_ATTEMPTS = 10
+
+Applier = Callable[[Session, Deps, str, dict, datetime], Any]
+
+
+def register_applier(deps: Deps, event_type: str, applier: Applier) -> None:
+    """An event type whose effect is a database change: applied once, retried until done."""
+    deps.event_appliers[event_type] = applier
+
+
+def kept_payload(event: dict, *, bot_user_id: str | None) -> dict:
+    """What an applier may read of an event (the same when applied now or replayed later);
+    `from_bot` says the bot itself is its user (say, the bot joining a channel)."""
+    kept = {key: value for key, value in event.items() if key in _KEPT}
+    item = event.get("item")
+    if isinstance(item, dict):
+        kept["item"] = {key: item[key] for key in _KEPT_ITEM if key in item}
+    kept["from_bot"] = bool(bot_user_id) and event.get("user") == bot_user_id
+    return kept
+
+
+async def apply_received(deps: Deps, *, body: dict, event: dict, context: Any) -> bool:
+    """From a listener: apply the event Slack just delivered (see `apply`)."""
+    kept = kept_payload(event, bot_user_id=context.bot_user_id)
+    return await apply(deps, team_id=body["team_id"], event_id=body.get("event_id"), event=kept)
+
+
+async def apply(deps: Deps, *, team_id: str, event_id: str | None, event: dict) -> bool:
+    """Apply an event's effect once; False if it was applied already or failed (then it
+    stays pending and is tried again)."""
+    applier = deps.event_appliers.get(event.get("type") or "")
+    if applier is None:
+        return False
+
+    def work(session: Session) -> bool:
+        now = deps.clock()
+        if event_id and not events.mark_applied(
+            session=session, team_id=team_id, event_id=event_id, now=now
+        ):
+            return False
+        applier(session, deps, team_id, event, now)
+        return True
+
+    try:
+        return await deps.db.run(work)
+    except Exception:
+        log.warning("a %s event could not be applied yet", event.get("type"), exc_info=True)
+        if event_id:
+            await deps.db.run(lambda s: _count_failure(s, deps, team_id, event_id))
+        return False
+
+
+def _count_failure(session: Session, deps: Deps, team_id: str, event_id: str) -> None:
+    if events.note_failure(session=session, team_id=team_id, event_id=event_id) >= GIVE_UP_ATTEMPTS:
+        events.give_up(session=session, team_id=team_id, event_id=event_id, now=deps.clock())
+        log.error("gave up on an event after %d failed attempts", GIVE_UP_ATTEMPTS)
+
+
+async def replay_pending(deps: Deps) -> int:
+    """Tick step: apply the events whose handler failed or never ran; returns how many."""
+    before = deps.clock() - REPLAY_AFTER
+    pending = await deps.db.run(lambda s: events.pending_events(session=s, received_before=before))
+    applied = 0
+    for record in pending:
+        applied += await apply(
+            deps, team_id=record.team_id, event_id=record.event_id, event=record.payload or {}
+        )
+    if pending:
+        log.info("applied %d of %d events recorded earlier", applied, len(pending))
+    return applied
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Record every event on arrival; skip a retried delivery of one already applied."""
+    deps.tick_steps.append(replay_pending)
+
+    @app.middleware
+    async def record_events(req: AsyncBoltRequest, body: dict, next) -> BoltResponse | None:
+        event_id, team_id = body.get("event_id"), body.get("team_id")
+        if body.get("type") != "event_callback" or not event_id or not team_id:
+            return await next()
+        event = body.get("event") or {}
+        stored = event.get("type") in deps.event_appliers
+        payload = kept_payload(event, bot_user_id=req.context.bot_user_id) if stored else None
+        state = await deps.db.run(
+            lambda s: events.record_event(
+                session=s,
+                team_id=team_id,
+                event_id=event_id,
+                event_type=event.get("type"),
+                payload=payload,
+                now=deps.clock(),
+                done=not stored,
+            )
+        )
+        if state == "done":
+            log.info("skipped a repeated delivery of an event")
+            return BoltResponse(status=200, body="")
+        # "pending": recorded before, never applied (its handler failed): this retry applies it.
+        return await next()

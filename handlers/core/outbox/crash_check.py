@@ -1,0 +1,118 @@
+"""After a crash or a timeout: did the message (or file) go out? Only the channel knows.
+
+A row still "sending" once its lease is over, or held by a process on this host that no
+longer runs, is claimed by one checker, who reads the channel's history from when sending
+began, every page, for the message's key (or the file's id), and records it as sent if it
+is there, or puts it back to be sent if not."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from handlers.core.deps import Deps
+from handlers.core.outbox.kinds import kind_of
+from handlers.core.outbox.recording import LEASE, after_sent, follow_up
+from handlers.core.slack import SlackCallError
+from storage import outbox
+from storage.models import OutboxMessage
+
+log = logging.getLogger("handlers.core.outbox")
+
+# conversations.history may be paced at one call a minute: one wait fits in this budget.
+HISTORY_BUDGET_SECONDS = 90.0
+HISTORY_PAGE = 15  # what Slack returns per page to apps outside the Marketplace
+HISTORY_MAX_PAGES = 100
+
+
+async def settle_in_doubt(deps: Deps) -> None:
+    now = deps.clock()
+
+    def load(session):
+        holders = outbox.sending_claimants(session=session)
+        dead = [holder for holder in holders if deps.claimant_is_dead(holder)]
+        return dead, outbox.in_doubt(session=session, now=now, dead_claimants=dead)
+
+    dead, doubtful = await deps.db.run(load)
+    for message in doubtful:
+        holder = message.claimed_by if message.claimed_by in dead else None
+        taken = await deps.db.run(
+            lambda s, m=message, h=holder: outbox.claim_in_doubt(
+                session=s,
+                message_id=m.id,
+                claimant=deps.instance_id,
+                now=deps.clock(),
+                lease=LEASE,
+                dead_holder=h,
+            )
+        )
+        if taken:
+            await _settle(deps, message)
+        # else: another process is checking it
+
+
+async def _settle(deps: Deps, message: OutboxMessage) -> None:
+    found: str | None = None
+    shares_file = kind_of(deps, message).shares_file
+    if message.channel_id is not None and (message.file_id or not shares_file):
+        try:
+            found = await _find_posted(deps, message)
+        except SlackCallError as exc:
+            error = exc.error
+            log.warning("could not check a %s message after a crash: %s", message.kind, error)
+            await deps.db.run(
+                lambda s: outbox.mark_retry(
+                    session=s,
+                    message_id=message.id or 0,
+                    claimant=deps.instance_id,
+                    error=error,
+                    not_before=deps.clock() + timedelta(minutes=1),
+                    in_doubt=True,
+                    count_attempt=False,
+                )
+            )
+            return  # still in doubt; a later drain asks again
+    if found is None:
+        # Never got as far as the channel, or it is not there: send it again.
+        await deps.db.run(
+            lambda s: outbox.release(
+                session=s, message_id=message.id or 0, claimant=deps.instance_id
+            )
+        )
+        return
+    channel = message.channel_id or ""
+    if await deps.db.run(lambda s: after_sent(s, deps, message, channel, found, deps.clock())):
+        await follow_up(deps, message, channel, found)
+
+
+async def _find_posted(deps: Deps, message: OutboxMessage) -> str | None:
+    """The ts of the message (or of the file's share) in its channel, following every page
+    of history from when sending began; None if it is not there."""
+    since = message.sending_since or message.created_at
+    oldest = since.timestamp() - 60
+    cursor: str | None = None
+    for _ in range(HISTORY_MAX_PAGES):
+        params = {"cursor": cursor} if cursor else {}
+        history = await deps.slack.call(
+            "conversations.history",
+            channel=message.channel_id,
+            oldest=f"{oldest:.6f}",
+            include_all_metadata=True,
+            limit=HISTORY_PAGE,
+            budget=HISTORY_BUDGET_SECONDS,
+            **params,
+        )
+        for posted in history.get("messages") or []:
+            if _is_ours(message, posted):
+                return posted.get("ts") or ""
+        cursor = (history.get("response_metadata") or {}).get("next_cursor") or None
+        if not history.get("has_more") or not cursor:
+            return None
+    raise SlackCallError("conversations.history", "too_many_pages", transient=True)
+
+
+def _is_ours(message: OutboxMessage, posted: dict) -> bool:
+    if message.file_id:
+        return any((f or {}).get("id") == message.file_id for f in posted.get("files") or [])
+    payload = (posted.get("metadata") or {}).get("event_payload") or {}
+    return payload.get("outbox_key") == message.key

@@ -1,0 +1,51 @@
+"""The scheduler's tick: every MENTOR_TICK_SECONDS it asks the database what is due and does it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from handlers.core import outbox
+from handlers.core.deps import Deps
+from storage import events
+
+log = logging.getLogger(__name__)
+
+# Slack retries an event for about an hour at most; keep IDs well past that.
+EVENT_ID_RETENTION = timedelta(days=2)
+
+
+async def tick(deps: Deps) -> None:
+    with deps.working():  # a shutdown lets a tick in flight finish
+        now = deps.clock()
+        purged = await deps.db.run(
+            lambda s: events.purge_events(session=s, older_than=now - EVENT_ID_RETENTION)
+        )
+        if purged:
+            log.info("forgot %d processed event IDs", purged)
+        for step in deps.tick_steps:  # the features' decisions: prompts, pulses, summaries, ...
+            try:
+                await step(deps)
+            except Exception:
+                # One feature's fault must not stop the others or the sending below.
+                log.exception("tick step %s failed", getattr(step, "__qualname__", step))
+        await outbox.deliver_due(deps)
+
+
+def build_scheduler(deps: Deps) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        IntervalTrigger(seconds=deps.settings.tick_seconds),
+        args=[deps],
+        id="tick",
+        # After downtime run once to catch up, not once per missed tick.
+        coalesce=True,
+        misfire_grace_time=None,
+        max_instances=1,
+        replace_existing=True,
+    )
+    return scheduler

@@ -1,0 +1,229 @@
+"""The one door for outgoing Slack traffic: retries, rate limits and time budgets live here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackObjectFormationError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+log = logging.getLogger(__name__)
+
+# Every Web API method the bot calls, with the bot scopes it needs. The gateway refuses any
+# other method, and tests/test_manifest_scopes.py keeps manifest.yml equal to what is used here.
+METHOD_SCOPES: dict[str, frozenset[str]] = {
+    "auth.test": frozenset(),
+    "users.info": frozenset({"users:read"}),
+    "users.lookupByEmail": frozenset({"users:read.email"}),  # roster import by email
+    "conversations.open": frozenset({"mpim:write", "im:write"}),  # pair group DMs, DMs
+    "chat.postMessage": frozenset({"chat:write"}),
+    # After a crash: did the message we were posting go out? (The bot reads only the
+    # conversations it posts in: pair group DMs, DMs and the admin channel.)
+    "conversations.history": frozenset(
+        {"mpim:history", "im:history", "channels:history", "groups:history"}
+    ),
+    # Is the admin channel private, in use, and one the bot is in? (Settings form, start-up.)
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
+    "views.open": frozenset(),
+    "views.publish": frozenset(),
+    "views.update": frozenset(),  # a modal that said "working on it" gets the result
+    "reactions.add": frozenset({"reactions:write"}),  # a pulse survey's scale, seeded on it
+    # The admin summary's chart and the pairs export (files v2: get a URL, POST, complete).
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+}
+
+# The bot events manifest.yml subscribes to, with the scopes each needs
+# (tests/test_manifest_scopes.py keeps the two equal).
+SUBSCRIPTIONS: dict[str, frozenset[str]] = {
+    "app_home_opened": frozenset(),
+    "message.mpim": frozenset({"mpim:history"}),  # activity in a pair's group DM
+    "message.im": frozenset({"im:history"}),  # someone writing to the bot gets the help text
+    # Ratings on pulse surveys (handlers/pulse): only reactions on the survey messages count.
+    "reaction_added": frozenset({"reactions:read"}),
+    "reaction_removed": frozenset({"reactions:read"}),
+    # The bot invited into the admin channel: what waited for it goes out at once.
+    "member_joined_channel": frozenset({"channels:read", "groups:read"}),
+}
+
+# Calls that a timeout, a 5xx or a dropped connection may have carried out all the same: the
+# gateway does not repeat these on its own (a retry could post or share twice). It raises at
+# once, and the outbox looks in the channel for the message or file before sending it again.
+# A 429 is retried: Slack did nothing.
+_NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+
+# Slack errors worth another try; anything else means the request itself is wrong.
+_TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class SlackCallError(Exception):
+    """A Slack call that did not succeed: `error` is Slack's error code, or ours for timeouts."""
+
+    def __init__(self, method: str, error: str, *, transient: bool) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method = method
+        self.error = error
+        self.transient = transient
+
+
+class SlackGateway:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_attempts: int = 5,
+        base_delay: float = 0.5,
+        max_delay: float = 30.0,
+    ) -> None:
+        self.client = client
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._max_attempts = max_attempts
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        # Retry-After is per method; sharing it makes concurrent callers back off together.
+        self._blocked_until: dict[str, float] = {}
+
+    async def call(self, method: str, *, budget: float | None = None, **params: Any) -> dict:
+        """Call a Web API method; `budget` caps the seconds spent including waits and retries."""
+        if method not in METHOD_SCOPES:
+            raise ValueError(f"{method} is not declared in METHOD_SCOPES")
+        function = getattr(self.client, method.replace(".", "_"))
+
+        async def attempt() -> dict:
+            try:
+                response = await function(**params)
+            except SlackObjectFormationError as exc:
+                # slack_sdk checks Block Kit limits as it sends: this payload never will go.
+                log.warning("slack %s: refused before sending: %s", method, exc)
+                raise SlackCallError(method, "invalid_payload", transient=False) from None
+            except SlackApiError as exc:
+                retry_after = _retry_after(exc.response.headers, exc.response.status_code)
+                if retry_after is not None:
+                    self._blocked_until[method] = self._monotonic() + retry_after
+                    raise _Retry(retry_after, "ratelimited") from None
+                if exc.response.status_code >= 500:
+                    raise _Retry(None, f"http_{exc.response.status_code}") from None
+                error = str(exc.response.get("error", "unknown_error"))
+                if error in _TRANSIENT_ERRORS:
+                    raise _Retry(None, error) from None
+                raise SlackCallError(method, error, transient=False) from None
+            return response.data if isinstance(response.data, dict) else {}
+
+        return await self._with_retries(
+            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE
+        )
+
+    async def respond(self, response_url: str, *, budget: float | None = None, **payload: Any):
+        """Post to an interaction's response_url (ephemeral replies, replacing a message).
+        Only a replacement is repeated after a timeout or a 5xx: a new reply could show twice."""
+        webhook = AsyncWebhookClient(response_url, timeout=10)
+
+        async def attempt() -> None:
+            try:
+                response = await webhook.send(**payload)
+            except SlackObjectFormationError as exc:
+                log.warning("slack response_url: refused before sending: %s", exc)
+                raise SlackCallError("response_url", "invalid_payload", transient=False) from None
+            _check_http(
+                "response_url", response.status_code, response.headers, str(response.body)[:80]
+            )
+
+        replaces = bool(payload.get("replace_original") or payload.get("delete_original"))
+        await self._with_retries("response_url", attempt, budget, repeatable=replaces)
+
+    async def upload(self, url: str, data: bytes, *, budget: float | None = None) -> None:
+        """POST a file's bytes to the upload_url files.getUploadURLExternal returned; the same
+        retry rules as `respond` (429 waits out Retry-After, 5xx retries, anything else fails)."""
+
+        async def attempt() -> None:
+            shared = self.client.session
+            session = shared if shared is not None else aiohttp.ClientSession()
+            try:
+                async with session.post(
+                    url,
+                    data=data,
+                    headers={"Content-Type": "application/octet-stream"},
+                    timeout=aiohttp.ClientTimeout(total=30),
+                ) as response:
+                    _check_http(
+                        "upload", response.status, response.headers, f"http_{response.status}"
+                    )
+            finally:
+                if shared is None:
+                    await session.close()
+
+        await self._with_retries("upload", attempt, budget)
+
+    async def _with_retries(
+        self, method: str, attempt, budget: float | None, *, repeatable: bool = True
+    ):
+        deadline = None if budget is None else self._monotonic() + budget
+        last_error = "unknown_error"
+        for number in range(1, self._max_attempts + 1):
+            blocked = self._blocked_until.get(method, 0.0) - self._monotonic()
+            if blocked > 0:
+                await self._wait(method, blocked, deadline, "ratelimited")
+            try:
+                if deadline is None:
+                    return await attempt()
+                return await asyncio.wait_for(attempt(), max(deadline - self._monotonic(), 0.01))
+            except _Retry as retry:
+                last_error = retry.error
+                delay = retry.after
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                last_error = "timeout" if isinstance(exc, TimeoutError) else "connection_error"
+                delay = None
+            if number == self._max_attempts or (delay is None and not repeatable):
+                break
+            if delay is None:
+                delay = min(self._max_delay, self._base_delay * 2 ** (number - 1))
+                delay *= 0.5 + random.random() / 2  # jitter keeps retries from arriving in step
+            log.warning("slack %s: %s, retry %d in %.1fs", method, last_error, number, delay)
+            await self._wait(method, delay, deadline, last_error)
+        raise SlackCallError(method, last_error, transient=True)
+
+    async def _wait(self, method: str, seconds: float, deadline: float | None, error: str) -> None:
+        if deadline is not None and self._monotonic() + seconds > deadline:
+            raise SlackCallError(method, error, transient=True)
+        await self._sleep(seconds)
+
+
+class _Retry(Exception):
+    def __init__(self, after: float | None, error: str) -> None:
+        self.after = after
+        self.error = error
+
+
+def _check_http(method: str, status: int, headers, detail: str) -> None:
+    """Plain HTTP answers (response_url, file upload): 429 waits, 5xx retries, else fails."""
+    retry_after = _retry_after(headers, status)
+    if retry_after is not None:
+        raise _Retry(retry_after, "ratelimited")
+    if status >= 500:
+        raise _Retry(None, f"http_{status}")
+    if status != 200:
+        raise SlackCallError(method, detail, transient=False)
+
+
+def _retry_after(headers, status_code: int) -> float | None:
+    if status_code != 429:
+        return None
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            try:
+                return max(float(value if isinstance(value, str) else value[0]), 0.0)
+            except (TypeError, ValueError, IndexError):
+                break
+    return 1.0

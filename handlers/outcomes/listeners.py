@@ -1,0 +1,83 @@
+"""Outcomes' listeners: the progress buttons in the checkpoint question, and a leader's one
+change (a small form)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.outcomes import validate_change
+from handlers.core import outbox
+from handlers.core.deps import Deps
+from handlers.core.interactions import ids
+from handlers.core.slack import SlackCallError
+from handlers.outcomes import blocks, messages, use_cases
+from handlers.outcomes.blocks import PROGRESS_ACTIONS, OutcomeActions
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    outbox.register_kind(deps, use_cases.QUESTION_KIND, messages.QUESTION)
+    deps.tick_steps.append(use_cases.decide_checkpoints)
+
+    @app.action(OutcomeActions.NOT_YET)
+    @app.action(OutcomeActions.SOME)
+    @app.action(OutcomeActions.ACHIEVED)
+    async def progress_answer(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = ids(body)
+        checkpoint = action.get("value") or ""
+        progress = PROGRESS_ACTIONS[action["action_id"]]
+        recorded = await use_cases.record_progress(
+            deps, team_id=team_id, user_id=user_id, checkpoint=checkpoint, progress=progress
+        )
+        if recorded is None or "response_url" not in body:
+            return
+        goal, leader = recorded
+        text, content = blocks.question_blocks(
+            checkpoint, goal=goal, leader=leader, answered=progress
+        )
+        await deps.slack.respond(
+            body["response_url"], replace_original=True, text=text, blocks=content
+        )
+
+    @app.action(OutcomeActions.OPEN_CHANGE)
+    async def open_change(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = ids(body)
+        checkpoint = action.get("value") or ""
+        existing = await use_cases.current_change(
+            deps, team_id=team_id, user_id=user_id, checkpoint=checkpoint
+        )
+        if existing is None:
+            return
+        try:
+            await deps.slack.call(
+                "views.open",
+                trigger_id=body["trigger_id"],
+                view=blocks.change_modal(checkpoint, current=existing),
+                budget=2.0,
+            )
+        except SlackCallError as exc:
+            log.warning("the change form did not open: %s", exc.error)
+
+    @app.view(blocks.CHANGE_CALLBACK)
+    async def change_submitted(ack: AsyncAck, body: dict) -> None:
+        team_id, user_id = ids(body)
+        view = body["view"]
+        checkpoint = view.get("private_metadata") or ""
+        field = (view["state"]["values"].get(blocks.CHANGE_BLOCK) or {}).get(
+            blocks.CHANGE_ACTION
+        ) or {}
+        change, error = validate_change(field.get("value"))
+        if error is not None:
+            await ack(response_action="errors", errors={blocks.CHANGE_BLOCK: error})
+            return
+        if not await use_cases.save_change(
+            deps, team_id=team_id, user_id=user_id, checkpoint=checkpoint, change=change
+        ):
+            await ack(response_action="update", view=blocks.change_refused_view())
+            return
+        await ack(response_action="update", view=blocks.change_saved_view(shared=bool(change)))

@@ -1,0 +1,1 @@
+"""Pairing: the optimal assignment, introductions, re-matching and unpairing."""

@@ -1,0 +1,243 @@
+"""Pairing: who is paired with whom, one transaction per decision.
+
+The optimal assignment for everyone waiting (computed off the event loop), committing it
+(each new pair's introduction decided with it), ending a pair (and its goodbye), and what a
+person's pairs look like to them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlmodel import Session
+
+from bot.matching import MatchResult, MatchRules, ProposedPair, match
+from bot.pool import Person, build_pool
+from handlers.core import outbox
+from handlers.core.deps import Deps
+from storage import outbox as rows
+from storage import pairs, participants
+from storage.models import Pair, Participant
+
+INTRO = "intro"
+ENDED = "pair_ended"
+
+
+def _person(p: Participant) -> Person:
+    return Person(
+        user_id=p.user_id,
+        role=p.role,
+        status=p.status,
+        level=p.level,
+        department=p.department,
+        manager_id=p.manager_id,
+        topics=tuple(p.topics),
+        goals=p.goals,
+        capacity=p.capacity,
+        timezone=p.timezone,
+    )
+
+
+async def propose(deps: Deps, *, team_id: str) -> MatchResult:
+    """The optimal assignment for everyone waiting now. Pure computation runs off the loop."""
+
+    def load(session: Session):
+        people = [
+            _person(p) for p in participants.all_participants(session=session, team_id=team_id)
+        ]
+        live = [
+            (p.mentor_id, p.mentee_id) for p in pairs.live_pairs(session=session, team_id=team_id)
+        ]
+        return people, live, pairs.past_pairs(session=session, team_id=team_id)
+
+    people, live, past = await deps.db.run(load)
+    now = deps.clock()
+    settings = deps.settings
+    rules = MatchRules(
+        min_level_gap=settings.min_level_gap,
+        ideal_level_gap=settings.ideal_level_gap,
+        min_shared_hours=settings.min_shared_hours,
+    )
+
+    def solve() -> MatchResult:
+        pool = build_pool(people, live, now)
+        return match(
+            pool.juniors, pool.leaders, past_pairs=past, rules=rules, managers=pool.managers
+        )
+
+    return await asyncio.to_thread(solve)
+
+
+def commit_pairs(
+    session: Session, *, team_id: str, proposals: list[ProposedPair], now
+) -> list[Pair]:
+    """Store proposals that are still valid. Re-checked inside the write transaction, so two
+    admins matching at once (or one matching twice) never pair anyone twice."""
+    live = pairs.live_pairs(session=session, team_id=team_id)
+    past = pairs.past_pairs(session=session, team_id=team_id)
+    mentoring = Counter(p.mentor_id for p in live)
+    mentored = {p.mentee_id for p in live}
+    created: list[Pair] = []
+    for proposal in proposals:
+        mentor = participants.get_participant(
+            session=session, team_id=team_id, user_id=proposal.mentor_id
+        )
+        mentee = participants.get_participant(
+            session=session, team_id=team_id, user_id=proposal.mentee_id
+        )
+        if mentor is None or mentee is None or {mentor.status, mentee.status} != {"active"}:
+            continue
+        if proposal.mentee_id in mentored or mentoring[proposal.mentor_id] >= mentor.capacity:
+            continue
+        if frozenset((proposal.mentor_id, proposal.mentee_id)) in past:
+            continue
+        pair = new_pair(
+            session,
+            team_id=team_id,
+            mentor_id=proposal.mentor_id,
+            mentee_id=proposal.mentee_id,
+            score=proposal.score,
+            explanation=proposal.explanation,
+            now=now,
+        )
+        created.append(pair)
+        mentoring[proposal.mentor_id] += 1
+        mentored.add(proposal.mentee_id)
+    return created
+
+
+def new_pair(
+    session: Session,
+    *,
+    team_id: str,
+    mentor_id: str,
+    mentee_id: str,
+    score: float,
+    explanation: str,
+    now,
+) -> Pair:
+    """Store a pair and, with it, the decision to introduce it: never left unannounced."""
+    pair = pairs.create_pair(
+        session=session,
+        team_id=team_id,
+        mentor_id=mentor_id,
+        mentee_id=mentee_id,
+        score=score,
+        explanation=explanation,
+        now=now,
+    )
+    rows.enqueue(
+        session=session,
+        team_id=team_id,
+        key=f"intro:{pair.id}",
+        kind=INTRO,
+        pair_id=pair.id,
+        now=now,
+    )
+    return pair
+
+
+def end_pair(session: Session, *, pair: Pair, reason: str, now) -> bool:
+    """End a live pair and, if it was ever introduced, decide to tell both people; False if
+    it had already ended. Both go back to the pool (unless they left)."""
+    introduced = pair.dm_channel_id is not None
+    if not pairs.end_pair(session=session, pair=pair, reason=reason, now=now):
+        return False
+    if introduced:
+        rows.enqueue(
+            session=session,
+            team_id=pair.team_id,
+            key=f"ended:{pair.id}",
+            kind=ENDED,
+            pair_id=pair.id,
+            payload={"reason": reason},
+            now=now,
+        )
+    return True
+
+
+def end_pairs_of(session: Session, *, team_id: str, user_id: str, reason: str, now) -> list[Pair]:
+    """End every live pair someone is in; their partners go back to the pool."""
+    ended = []
+    for pair in pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id):
+        if end_pair(session, pair=pair, reason=reason, now=now):
+            ended.append(pair)
+    return ended
+
+
+async def commit(deps: Deps, *, team_id: str, proposals: list[ProposedPair]) -> list[Pair]:
+    """The admin's `match`: store the proposals still valid and introduce each new pair."""
+    now = deps.clock()
+    created = await deps.db.run(
+        lambda s: commit_pairs(s, team_id=team_id, proposals=proposals, now=now)
+    )
+    outbox.kick(deps)
+    return created
+
+
+async def unpair(deps: Deps, *, team_id: str, first: str, second: str) -> bool:
+    """An admin ends the pair of these two; False if they are not paired."""
+
+    def end(session: Session) -> bool:
+        pair = pairs.live_pair_between(session=session, team_id=team_id, a=first, b=second)
+        if pair is None:
+            return False
+        return end_pair(session, pair=pair, reason="admin_unpaired", now=deps.clock())
+
+    ended = await deps.db.run(end)
+    if ended:
+        outbox.kick(deps)
+    return ended
+
+
+async def request_rematch(deps: Deps, *, team_id: str, user_id: str, channel: str) -> bool:
+    """One of the two asks for a different match from their group DM: the pair ends, the
+    admins hear (not who asked); False if this is no longer a live pair of theirs."""
+
+    def end(session: Session) -> bool:
+        pair = pair_in_channel(session, team_id=team_id, user_id=user_id, channel=channel)
+        if pair is None:
+            return False
+        now = deps.clock()
+        end_pair(session, pair=pair, reason="rematch_requested", now=now)
+        outbox.alert_admins(
+            session,
+            deps,
+            team_id=team_id,
+            key=f"rematch:{pair.id}",
+            text=f"The pair of <@{pair.mentor_id}> and <@{pair.mentee_id}> asked for a "
+            "different match. Both are back in the pool for the next `/mentor admin match`.",
+            now=now,
+        )
+        return True
+
+    ended = await deps.db.run(end)
+    if ended:
+        outbox.kick(deps)
+    return ended
+
+
+def pair_in_channel(session: Session, *, team_id: str, user_id: str, channel: str | None):
+    """The live pair whose group DM this is, if `user_id` belongs to it."""
+    if channel is None:
+        return None
+    pair = pairs.pair_in_channel(session=session, team_id=team_id, channel_id=channel)
+    return pair if pair is not None and user_id in (pair.mentor_id, pair.mentee_id) else None
+
+
+def pair_view(session: Session, *, team_id: str, user_id: str):
+    """Someone's profile, live pairs and their partners' profiles, for status and Home."""
+    me = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
+    live = pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id)
+    partners = {
+        other: participants.get_participant(session=session, team_id=team_id, user_id=other)
+        for pair in live
+        for other in (pair.mentor_id, pair.mentee_id)
+        if other != user_id
+    }
+    return me, live, {k: v for k, v in partners.items() if v is not None}
+
+
+async def view_of(deps: Deps, *, team_id: str, user_id: str):
+    """(participant, live pairs, partners' profiles) of someone, for status and Home."""
+    return await deps.db.run(lambda s: pair_view(s, team_id=team_id, user_id=user_id))

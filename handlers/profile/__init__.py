@@ -1,0 +1,1 @@
+"""Signup and profile: joining, editing, pausing, resuming and leaving the program."""

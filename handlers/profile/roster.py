@@ -1,0 +1,129 @@
+"""`python app.py import-roster FILE [--rejoin]`: load a cohort from CSV, all rows or none.
+
+Someone who left the program is brought back only with --rejoin: a roster made before they
+left must not quietly sign them up again."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import TextIO
+
+from bot.cadence import zone
+from bot.profiles import Status
+from bot.roster import ParsedRoster, RosterProblem, parse_roster
+from handlers.core.deps import Deps
+from handlers.core.slack import SlackCallError
+from storage import participants, program
+
+
+async def _lookup(deps: Deps, reference: str) -> dict:
+    if "@" in reference:
+        data = await deps.slack.call("users.lookupByEmail", email=reference, budget=120)
+    else:
+        data = await deps.slack.call("users.info", user=reference, budget=120)
+    return data.get("user") or {}
+
+
+async def import_roster(
+    deps: Deps, *, team_id: str, text: str, rejoin: bool = False
+) -> tuple[int, list[RosterProblem]]:
+    """Validate every row against the CSV rules and Slack, then store all in one transaction.
+    A row for someone who left is refused unless `rejoin`."""
+    parsed: ParsedRoster = parse_roster(text)
+    if parsed.problems:
+        return 0, parsed.problems
+    problems: list[RosterProblem] = []
+    resolved: dict[str, dict] = {}
+    for row, _ in parsed.rows:
+        for reference in filter(None, (row.user, row.manager)):
+            if reference in resolved:
+                continue
+            try:
+                user = await _lookup(deps, reference)
+            except SlackCallError as exc:
+                if exc.transient:
+                    return 0, [RosterProblem(0, f"Slack did not answer ({exc.error}); try again")]
+                problems.append(RosterProblem(row.line, f"no Slack user {reference} ({exc.error})"))
+                resolved[reference] = {}
+                continue
+            if user.get("deleted"):
+                problems.append(RosterProblem(row.line, f"{reference} is deactivated in Slack"))
+            resolved[reference] = user
+    ready = []
+    for row, profile in parsed.rows:
+        user = resolved.get(row.user) or {}
+        manager_id = (resolved.get(row.manager) or {}).get("id") if row.manager else None
+        if not user.get("id"):
+            continue
+        if manager_id == user["id"]:
+            problems.append(RosterProblem(row.line, "manager: someone can't be their own manager"))
+            continue
+        ready.append((row, user, dataclasses.replace(profile, manager_id=manager_id)))
+    if not rejoin:  # reported with every other problem, so one fix-up round is enough
+        problems += await deps.db.run(lambda s: _left_the_program(s, team_id=team_id, ready=ready))
+    if problems:
+        return 0, sorted(problems, key=lambda p: p.line)
+
+    def store(session) -> tuple[int, list[RosterProblem]]:
+        # Again in the transaction that saves: someone may have left in the meantime.
+        if not rejoin:
+            refused = _left_the_program(session, team_id=team_id, ready=ready)
+            if refused:
+                return 0, refused
+        now = deps.clock()
+        for _, user, profile in ready:
+            participants.save_profile(
+                session=session,
+                team_id=team_id,
+                user_id=user["id"],
+                profile=profile,
+                timezone=user.get("tz"),
+                title=(user.get("profile") or {}).get("title") or None,
+                now=now,
+            )
+        return len(ready), []
+
+    return await deps.db.run(store)
+
+
+def _left_the_program(session, *, team_id: str, ready: list) -> list[RosterProblem]:
+    """A problem for each row whose person has left, dated in the workspace's time zone."""
+    place = zone(program.get_program_settings(session=session, team_id=team_id).timezone)
+    refused = []
+    for row, user, _ in ready:
+        person = participants.get_participant(session=session, team_id=team_id, user_id=user["id"])
+        if person is None or person.status != Status.LEFT:
+            continue
+        when = (
+            f" on {person.left_at.astimezone(place).date().isoformat()}" if person.left_at else ""
+        )
+        refused.append(
+            RosterProblem(
+                row.line,
+                f"{row.user} left the program{when}; add --rejoin to bring them back",
+            )
+        )
+    return refused
+
+
+async def run_import(
+    deps: Deps, path: str, *, out: TextIO, err: TextIO, rejoin: bool = False
+) -> int:
+    try:
+        text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"import-roster: cannot read {path}: {exc}", file=err)
+        return 2
+    identity = await deps.slack.call("auth.test", budget=60)
+    count, problems = await import_roster(
+        deps, team_id=identity["team_id"], text=text, rejoin=rejoin
+    )
+    if problems:
+        print(f"import-roster: nothing was imported; fix these rows in {path}:", file=err)
+        for problem in problems:
+            print(f"  {problem}", file=err)
+        return 1
+    print(f"import-roster: imported {count} participants from {path}.", file=out)
+    return 0

@@ -1,0 +1,1 @@
+"""Reports: weekly and final program summaries with their chart, and the pairs export."""

@@ -1,0 +1,1 @@
+"""The rhythm: sessions and their dates, prompts, check-ins, nudges, escalations, fit."""

@@ -1,0 +1,155 @@
+"""The tick's decisions for the rhythm: which prompts, check-ins, nudges and escalations are
+due now.
+
+Each decision is made in one transaction with the outbox row it creates (unique key: pair,
+kind, period) and with clearing the due time that triggered it, so overlapping ticks or a
+restart decide nothing twice. Sending is the outbox's job, outside any transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot import cadence
+from bot.introductions import shared_topics
+from bot.prompts import choose_prompt
+from handlers.core import outbox
+from handlers.core.deps import Deps
+from storage import outbox as rows
+from storage import participants, program, rhythm
+from storage.models import Pair
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+async def decide_due(deps: Deps) -> int:
+    """Turn everything due into outbox rows; returns how many decisions were made."""
+    decided = 0
+    for column, decide in (
+        ("prompt_due_at", _decide_prompt),
+        ("checkin_due_at", _decide_checkin),
+        ("stall_due_at", _decide_nudge),
+        ("escalate_due_at", _decide_escalation),
+    ):
+        while True:
+            now = deps.clock()
+            count = await deps.db.run(
+                lambda s, column=column, decide=decide, now=now: _decide_batch(
+                    s, deps, column, decide, now
+                )
+            )
+            decided += count
+            if count < BATCH:
+                break
+    return decided
+
+
+def _decide_batch(session: Session, deps: Deps, column: str, decide, now: datetime) -> int:
+    due = rhythm.due_pairs(session=session, column=column, now=now, limit=BATCH)
+    for pair in due:
+        setattr(pair, column, None)  # this period is decided, whatever happens below
+        session.add(pair)
+        decide(session, deps, pair, now)
+    return len(due)
+
+
+def _send_after(session: Session, pair: Pair, now: datetime) -> datetime:
+    mentor_tz, leader_tz = rhythm.pair_timezones(session=session, pair=pair)
+    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    return cadence.next_send_time(
+        now, (mentor_tz, leader_tz), leader_tz=leader_tz, settings=settings
+    )
+
+
+def _decide_prompt(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:
+    if pair.next_session_on is None:
+        return
+    key = f"prompt:{pair.id}:{pair.next_session_on.isoformat()}"
+    prompt = _pick_prompt(session, deps, pair)
+    if prompt is None:
+        return
+    if rows.enqueue(
+        session=session,
+        team_id=pair.team_id,
+        key=key,
+        kind="prompt",
+        pair_id=pair.id,
+        payload={"prompt": prompt.id, "session": pair.next_session_on.isoformat()},
+        now=now,
+        not_before=_send_after(session, pair, now),
+    ):
+        rhythm.remember_prompt(session=session, pair=pair, prompt_id=prompt.id, now=now)
+
+
+def _pick_prompt(session: Session, deps: Deps, pair: Pair):
+    mentor = participants.get_participant(
+        session=session, team_id=pair.team_id, user_id=pair.mentor_id
+    )
+    mentee = participants.get_participant(
+        session=session, team_id=pair.team_id, user_id=pair.mentee_id
+    )
+    topics = shared_topics(mentor.topics if mentor else [], mentee.topics if mentee else [])
+    return choose_prompt(
+        deps.prompts,
+        topics=topics,
+        history=rhythm.prompt_history(session=session, pair_id=pair.id),
+        salt=pair.id or 0,
+    )
+
+
+def _decide_checkin(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:
+    day = pair.next_session_on
+    if day is None:
+        return
+    rows.enqueue(
+        session=session,
+        team_id=pair.team_id,
+        key=f"checkin:{pair.id}:{day.isoformat()}",
+        kind="checkin",
+        pair_id=pair.id,
+        payload={"session": day.isoformat()},
+        now=now,
+        not_before=_send_after(session, pair, now),
+    )
+    # Keep the rhythm going even if nobody answers: the cadence proposes the next date,
+    # and the check-in's buttons can still log, move or skip it.
+    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    rhythm.schedule_after(session=session, pair=pair, day=day, settings=settings, now=now)
+
+
+def _decide_nudge(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:
+    since = pair.last_activity_at or pair.created_at
+    rows.enqueue(
+        session=session,
+        team_id=pair.team_id,
+        key=f"nudge:{pair.id}:{since.date().isoformat()}",
+        kind="nudge",
+        pair_id=pair.id,
+        payload={"days": cadence.days_between(since, now)},
+        now=now,
+        not_before=_send_after(session, pair, now),
+    )
+    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    pair.nudged_at = now
+    pair.escalate_due_at = cadence.escalate_due_at(now, settings)
+
+
+def _decide_escalation(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:
+    since = pair.last_activity_at or pair.created_at
+    days = cadence.days_between(since, now)
+    outbox.alert_admins(
+        session,
+        deps,
+        team_id=pair.team_id,
+        key=f"stalled:{pair.id}:{since.date().isoformat()}",
+        text=(
+            f"The pair of <@{pair.mentor_id}> and <@{pair.mentee_id}> has stalled: "
+            f"no session or message for {days} days, and a nudge didn't help."
+        ),
+        now=now,
+    )

@@ -1,0 +1,1 @@
+"""Program settings: the workspace's rhythm, dates, working week and admin channel."""
