@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 
@@ -187,6 +188,8 @@ def match(
         slots = cost[:, : slot_owner.size]
         np.negative(p.score.T[grid], out=slots)
         slots[~p.allowed.T[grid]] = np.inf
+        r: NDArray[np.intp]  # leader rows and their columns; scipy ships no types
+        c: NDArray[np.intp]
         r, c = linear_sum_assignment(cost)
         real = c < slot_owner.size
         for li, col in zip(rows[r[real]].tolist(), c[real].tolist(), strict=True):
@@ -209,7 +212,7 @@ def greedy_match(
     ji, li = np.nonzero(p.allowed)
     scores = p.score[ji, li]
     order = np.lexsort((li, ji, -scores))  # best first; ties by input order, for determinism
-    room = p.capacity.tolist()
+    room: list[int] = p.capacity.tolist()
     taken = [False] * len(leaders)
     left = len(leaders)
     chosen: list[tuple[int, int]] = []
@@ -231,13 +234,17 @@ def _dept_key(department: str) -> str:
     return " ".join(department.split()).casefold()
 
 
-def _shared_minutes(off_a: np.ndarray, off_b: np.ndarray, rules: MatchRules) -> np.ndarray:
+def _shared_minutes(
+    off_a: NDArray[np.int64], off_b: NDArray[np.int64], rules: MatchRules
+) -> NDArray[np.int64]:
     # Windows live on a 24-hour circle in UTC; d is how far b's window starts after a's.
     # Overlap of [0, W) with [d, d+W) plus its copy one day earlier handles wrap-around.
     width = (rules.work_end_hour - rules.work_start_hour) * 60
     start = rules.work_start_hour * 60
     d = ((start - off_b) - (start - off_a)) % _DAY
-    return np.maximum(0, width - d) + np.maximum(0, width - (_DAY - d))
+    # numpy types np.maximum on arrays as returning Any; the annotation says what it is.
+    overlap: NDArray[np.int64] = np.maximum(0, width - d) + np.maximum(0, width - (_DAY - d))
+    return overlap
 
 
 def _ancestors(user_id: str, managers_of: dict[str, set[str]]) -> set[str]:
@@ -271,16 +278,16 @@ class _Problem:
     juniors: Sequence[Candidate]
     leaders: Sequence[Candidate]
     rules: MatchRules
-    capacity: np.ndarray  # per junior
-    score: np.ndarray  # juniors × leaders, float64
-    allowed: np.ndarray  # juniors × leaders, bool
-    ok_level: np.ndarray
-    ok_hours: np.ndarray
-    in_chain: np.ndarray
-    paired_before: np.ndarray
-    minutes: np.ndarray
-    dept_j: np.ndarray
-    dept_l: np.ndarray
+    capacity: NDArray[np.int64]  # per junior
+    score: NDArray[np.float64]  # juniors × leaders
+    allowed: NDArray[np.bool_]  # juniors × leaders
+    ok_level: NDArray[np.bool_]
+    ok_hours: NDArray[np.bool_]
+    in_chain: NDArray[np.bool_]
+    paired_before: NDArray[np.bool_]
+    minutes: NDArray[np.int64]  # juniors × leaders, shared working minutes a day
+    dept_j: NDArray[np.int64]  # department codes
+    dept_l: NDArray[np.int64]
 
     @classmethod
     def build(
@@ -299,8 +306,9 @@ class _Problem:
         vocab = {
             t: k for k, t in enumerate(dict.fromkeys([*TOPICS, *_all_topics(juniors, leaders)]))
         }
-        tj = _membership([c.topics for c in juniors], vocab).toarray()
-        tl = _membership([c.topics for c in leaders], vocab).toarray()
+        # scipy ships no types: its results are Any, so each is annotated where it leaves scipy.
+        tj: NDArray[np.float32] = _membership([c.topics for c in juniors], vocab).toarray()
+        tl: NDArray[np.float32] = _membership([c.topics for c in leaders], vocab).toarray()
         shared_topics = (tj @ tl.T).astype(np.float64)
 
         # Departments as integer codes.
@@ -309,7 +317,7 @@ class _Problem:
         dept_l = np.array([codes.setdefault(_dept_key(c.department), len(codes)) for c in leaders])
         dept_j = dept_j.reshape(nj).astype(np.int64)
         dept_l = dept_l.reshape(nl).astype(np.int64)
-        cross = dept_j[:, None] != dept_l[None, :]
+        cross: NDArray[np.bool_] = dept_j[:, None] != dept_l[None, :]  # numpy types != as Any
 
         # Goals: sparse word-incidence matrices; Jaccard = |A∩B| / (|A| + |B| − |A∩B|).
         words: dict[str, int] = {}
@@ -317,8 +325,10 @@ class _Problem:
         gl = _membership([goal_words(c.goals) for c in leaders], words, grow=True)
         gj.resize((nj, max(len(words), 1)))
         gl.resize((nl, max(len(words), 1)))
-        inter = (gj @ gl.T).toarray().astype(np.float64)
-        union = np.asarray(gj.sum(axis=1)) + np.asarray(gl.sum(axis=1)).T - inter
+        inter: NDArray[np.float64] = (gj @ gl.T).toarray().astype(np.float64)
+        union: NDArray[np.float64] = (
+            np.asarray(gj.sum(axis=1)) + np.asarray(gl.sum(axis=1)).T - inter
+        )
         jaccard = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
         lvl_j = np.array([c.level for c in juniors], dtype=np.int64).reshape(nj)
@@ -333,7 +343,7 @@ class _Problem:
         table = _shared_minutes(uj[:, None], ul[None, :], rules)
         minutes = table[inv_j.reshape(nj)[:, None], inv_l.reshape(nl)[None, :]]
 
-        score = (
+        score: NDArray[np.float64] = (  # numpy types np.abs as returning Any
             w.topic * shared_topics
             + w.cross_department * cross
             + w.goals * jaccard
@@ -352,24 +362,24 @@ class _Problem:
         for person, boss in links:
             if boss is not None and boss != person:
                 managers_of.setdefault(person, set()).add(boss)
-        in_chain = np.zeros((nj, nl), dtype=bool)
+        in_chain = np.zeros((nj, nl), dtype=np.bool_)
         for ji, c in enumerate(juniors):
             for boss in _ancestors(c.user_id, managers_of):
-                if (li := l_index.get(boss)) is not None:
-                    in_chain[ji, li] = True
+                if (boss_li := l_index.get(boss)) is not None:
+                    in_chain[ji, boss_li] = True
         for li, c in enumerate(leaders):
             for boss in _ancestors(c.user_id, managers_of):
-                if (ji := j_index.get(boss)) is not None:
-                    in_chain[ji, li] = True
+                if (boss_ji := j_index.get(boss)) is not None:
+                    in_chain[boss_ji, li] = True
 
-        paired_before = np.zeros((nj, nl), dtype=bool)
+        paired_before = np.zeros((nj, nl), dtype=np.bool_)
         for pair in past_pairs:
             if len(pair) != 2:
                 continue
             a, b = sorted(pair)
             for x, y in ((a, b), (b, a)):
-                if (ji := j_index.get(x)) is not None and (li := l_index.get(y)) is not None:
-                    paired_before[ji, li] = True
+                if (x_ji := j_index.get(x)) is not None and (y_li := l_index.get(y)) is not None:
+                    paired_before[x_ji, y_li] = True
 
         allowed = ok_level & ok_hours & ~in_chain & ~paired_before
         for uid in j_index.keys() & l_index.keys():  # an "either" person given on both sides
@@ -478,11 +488,11 @@ class _Problem:
     def _why(
         self,
         *,
-        level: np.ndarray,
-        hours: np.ndarray,
-        chain: np.ndarray,
-        before: np.ndarray,
-        allowed: np.ndarray,
+        level: NDArray[np.bool_],
+        hours: NDArray[np.bool_],
+        chain: NDArray[np.bool_],
+        before: NDArray[np.bool_],
+        allowed: NDArray[np.bool_],
         other: str,
         direction: str,
     ) -> str:

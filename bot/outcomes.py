@@ -5,6 +5,7 @@ points at one person)."""
 from __future__ import annotations
 
 import hashlib
+from typing import TypedDict
 
 from bot.privacy import enough_people
 
@@ -16,6 +17,14 @@ PROGRESS: dict[str, str] = {
 }
 CHANGE_MAX = 500
 NOT_ENOUGH = "not enough responses"
+
+
+class CheckpointFigures(TypedDict):
+    """One checkpoint's figures, keyed by PROGRESS: how many answers of each and their share."""
+
+    responses: int
+    counts: dict[str, int]
+    shares: dict[str, float]
 
 
 def validate_change(raw: str | None) -> tuple[str | None, str | None]:
@@ -33,7 +42,9 @@ def is_leader(role: str, *, mentee_in_a_pair: bool) -> bool:
     return role == "leader" or mentee_in_a_pair
 
 
-def outcome_figures(answers: list[tuple[str, str, str | None]], *, min_responses: int) -> dict:
+def outcome_figures(
+    answers: list[tuple[str, str, str | None]], *, min_responses: int
+) -> dict[str, CheckpointFigures | str]:
     """Per checkpoint, from (person, checkpoint, progress) answers: how many answered and the
     counts and shares of each progress answer, or NOT_ENOUGH unless at least `min_responses`
     different people answered.
@@ -43,7 +54,7 @@ def outcome_figures(answers: list[tuple[str, str, str | None]], *, min_responses
      "end": "not enough responses"}
 
     Answers without a progress value (a leader who only shared a change) do not count."""
-    figures: dict = {}
+    figures: dict[str, CheckpointFigures | str] = {}
     for checkpoint in CHECKPOINTS:
         counts = dict.fromkeys(PROGRESS, 0)
         people = []

@@ -149,6 +149,8 @@ def validate_signup(form: SignupForm) -> SignupResult:
 
 
 def _role_or_none(raw: str | None) -> Role | None:
+    if raw is None:  # nothing chosen; Role(None) would raise ValueError just the same
+        return None
     try:
         return Role(raw)
     except ValueError:

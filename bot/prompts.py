@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from bot.profiles import TOPICS
 
@@ -83,7 +82,7 @@ def parse_library(text: str, *, source: str = "prompts.toml") -> tuple[Prompt, .
         problems.append("no [[prompt]] entries")
     else:
         # Count entries broken elsewhere too, so one typo doesn't also report a topic as empty.
-        covered = {
+        covered: set[str] = {
             e["topic"].strip()
             for e in entries
             if isinstance(e, dict) and isinstance(e.get("topic"), str)
@@ -100,7 +99,7 @@ def parse_library(text: str, *, source: str = "prompts.toml") -> tuple[Prompt, .
 
 
 def _check_entry(
-    number: int, entry: Any, first_seen: dict[str, int]
+    number: int, entry: object, first_seen: dict[str, int]
 ) -> tuple[Prompt | None, list[str]]:
     if not isinstance(entry, dict):
         return None, [f"prompt #{number}: must be a [[prompt]] table, not {_kind(entry)}"]
@@ -154,7 +153,7 @@ def _check_entry(
     return Prompt(**values), []
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
