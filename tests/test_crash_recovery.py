@@ -75,9 +75,13 @@ async def test_intro_interrupted_mid_send_goes_out_exactly_once(
         assert len(intros) == 1
         assert _rows(again) == [("intro:1", "sent")]
         [pair] = again.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair))))
-        assert pair.status == "active" and pair.intro_ts == intros[0].params.get(
-            "ts", pair.intro_ts
-        )
+        # The pair records the very message Slack holds (its ts), found or posted.
+        [held_ts] = [
+            ts
+            for (channel, ts), message in slack.messages.items()
+            if channel == intros[0].params["channel"] and "Meet your" in message["text"]
+        ]
+        assert pair.status == "active" and pair.intro_ts == held_ts
         assert pair.next_session_on is not None  # the rhythm started as after a normal send
     finally:
         await stop_driver(again)

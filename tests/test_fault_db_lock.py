@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 
 from sqlmodel import select
 
@@ -36,19 +35,17 @@ async def test_writes_wait_for_a_locked_database_and_the_loop_stays_free(bot, da
 
     other = sqlite3.connect(database_path, timeout=5, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # the write lock, held by someone else
-    locked_at = time.perf_counter()
     try:
         submit = asyncio.ensure_future(bot.submit_view(filled(view, signup_state()), user="U1"))
         pause = asyncio.ensure_future(bot.command("pause", user="U2"))
         # /mentor help needs no database: it is answered while the writes wait.
         body = command_body(text="help", user_id="U1", team_id=TEAM_ID, response_url="")
-        started = time.perf_counter()
         answer = await bot.client.post(
             "/slack/events", data=body, headers=signed_headers(SIGNING_SECRET, body)
         )
-        help_ms = (time.perf_counter() - started) * 1000
         assert answer.status == 200 and "/mentor signup" in await answer.text()
-        assert help_ms < 500, help_ms
+        # Answered while both writes still wait for the lock: the loop was never blocked.
+        assert not submit.done() and not pause.done()
         # A health probe reads without queueing for the write lock either.
         assert await asyncio.to_thread(bot.runtime.deps.db.ping)
         # The writes are still waiting while the lock is held.
@@ -59,9 +56,6 @@ async def test_writes_wait_for_a_locked_database_and_the_loop_stays_free(bot, da
         other.close()
     submit_status, submitted = await submit
     pause_status, paused = await pause
-    waited = time.perf_counter() - locked_at
     assert submit_status == 200 and submitted["response_action"] == "update", submitted
     assert pause_status == 200 and paused["text"].startswith("Paused"), paused
     assert _participants(bot) == {"U2": "paused", "U1": "active"}
-    assert waited >= LOCK_SECONDS
-    print(f"\n/mentor help during the lock: {help_ms:.0f} ms; writes done after {waited:.2f} s")

@@ -1,5 +1,5 @@
 """A Slack outage (429 with Retry-After, 500s, answers slower than the client's timeout):
-nothing is lost, nothing is sent twice, and commands are still acknowledged at once.
+nothing is lost, nothing is sent twice, and commands are still answered meanwhile.
 
 In-process app (the object app.py builds) on the controllable clock; the gateway's waits are
 the fake timer's, so Retry-After and backoff cost no real time. The only real waits are the
@@ -9,7 +9,6 @@ fake's slow answers (0.4 s) against a client timeout shortened to 0.2 s.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from aiohttp import web
@@ -22,7 +21,6 @@ from tests.kit.fake_slack import FakeSlack
 from tests.kit.forms import filled, signup_state
 from tests.kit.signing import command_body, signed_headers
 
-ACK_LIMIT = 3.0
 CLIENT_TIMEOUT = 0.2
 SLOW_ANSWER = 0.4  # longer than the client waits: the call "times out" after Slack took it
 
@@ -79,17 +77,15 @@ def _outage(slack: SlowSlack) -> None:
     slack.delays["chat.postMessage"] = SLOW_ANSWER
 
 
-async def _timed_command(bot, text: str, *, user: str) -> tuple[int, float, object]:
-    """The HTTP answer time of a signed `/mentor` (background work is not waited for)."""
+async def _command(bot, text: str, *, user: str) -> tuple[int, object]:
+    """A signed `/mentor` (background work is not waited for): its status and body."""
     body = command_body(
         text=text, user_id=user, team_id=TEAM_ID, response_url=bot.slack.response_url("t")
     )
     headers = signed_headers(SIGNING_SECRET, body)
-    started = time.perf_counter()
     response = await bot.client.post("/slack/events", data=body, headers=headers)
-    elapsed = time.perf_counter() - started
     payload = await response.json() if response.content_type == "application/json" else None
-    return response.status, elapsed, payload
+    return response.status, payload
 
 
 def _posts_by_channel(bot, marker: str) -> dict[str, int]:
@@ -111,20 +107,20 @@ def _statuses(bot, kind: str) -> list[str]:
     )
 
 
-async def _answers_fast_meanwhile(bot, work) -> list[float]:
-    """Run `work` (sending during the outage) while sending commands; their answer times."""
+async def _answered_meanwhile(bot, work) -> int:
+    """Run `work` (sending during the outage) while sending commands, each answered in its
+    ack; returns how many. (How fast acks are under load is bench/bench_http.py's job.)"""
     sending = asyncio.ensure_future(work)
-    times = []
+    answered = 0
     try:
         for text, user in (("help", "UJ1"), ("status", "UL1"), ("status", "UADMIN"), ("x", "UJ2")):
-            status, elapsed, payload = await _timed_command(bot, text, user=user)
+            status, payload = await _command(bot, text, user=user)
             assert status == 200 and payload["response_type"] == "ephemeral", payload
-            times.append(elapsed)
+            answered += 1
     finally:
         await sending
         await bot.settle()
-    assert max(times) < ACK_LIMIT, times
-    return times
+    return answered
 
 
 async def _tick(bot) -> None:
@@ -132,30 +128,30 @@ async def _tick(bot) -> None:
     await bot.settle()
 
 
-async def _until_sent(bot, clock, kind: str, times: list[float], rounds: int = 15) -> None:
+async def _until_sent(bot, clock, kind: str, rounds: int = 15) -> None:
     """Tick every 20 minutes of the fake clock, commands answered meanwhile, until no `kind`
     message waits any more."""
     for _ in range(rounds):
         if set(_statuses(bot, kind)) == {"sent"}:
             return
         clock.advance(minutes=20)
-        times += await _answers_fast_meanwhile(bot, _tick(bot))
+        await _answered_meanwhile(bot, _tick(bot))
     pytest.fail(f"{kind} messages still waiting: {_statuses(bot, kind)}")
 
 
 async def test_an_outage_loses_and_duplicates_nothing_and_commands_are_answered(
-    paired, slack, clock, capsys
+    paired, slack, clock
 ):
     bot = paired
     _outage(slack)
-    status, elapsed, _ = await _timed_command(bot, "admin match", user="UADMIN")
-    assert status == 200 and elapsed < ACK_LIMIT
+    status, _ = await _command(bot, "admin match", user="UADMIN")
+    assert status == 200
     # Matching and introducing go on after the acknowledgement, in Bolt's and the bot's tasks.
-    times = await _answers_fast_meanwhile(bot, bot.settle())
+    assert await _answered_meanwhile(bot, bot.settle()) == 4
     assert len(_pairs(bot)) == 2
     assert "sent" not in _statuses(bot, "intro")  # the outage held every introduction back
     assert _posts_by_channel(bot, "Meet your") == {}
-    await _until_sent(bot, clock, "intro", times)
+    await _until_sent(bot, clock, "intro")
     expected = {slack.conversation_id(p.mentor_id, p.mentee_id): 1 for p in _pairs(bot)}
     assert _posts_by_channel(bot, "Meet your reverse-mentoring pair") == expected
     assert len(slack.calls_to("conversations.history")) >= 4  # every doubt was checked
@@ -170,18 +166,16 @@ async def test_an_outage_loses_and_duplicates_nothing_and_commands_are_answered(
     clock.now = max(p.prompt_due_at for p in _pairs(bot))
     assert clock.now.weekday() < 5 and clock.now.hour < 12
     _outage(slack)
-    times += await _answers_fast_meanwhile(bot, _tick(bot))
+    assert await _answered_meanwhile(bot, _tick(bot)) == 4
     assert len(_statuses(bot, "prompt")) == 2 and "sent" not in _statuses(bot, "prompt")
-    await _until_sent(bot, clock, "prompt", times)
+    await _until_sent(bot, clock, "prompt")
     assert _posts_by_channel(bot, "conversation prompt") == expected
-    with capsys.disabled():
-        print(f"\n{len(times)} commands answered during the outage: max {max(times) * 1000:.0f} ms")
 
 
 async def test_a_post_that_timed_out_after_slack_took_it_is_not_posted_again(paired, slack, clock):
     bot = paired
     slack.delays["chat.postMessage"] = SLOW_ANSWER  # every post lands, every answer is late
     await bot.command("admin match", user="UADMIN")
-    await _until_sent(bot, clock, "intro", [])
+    await _until_sent(bot, clock, "intro")
     expected = {slack.conversation_id(p.mentor_id, p.mentee_id): 1 for p in _pairs(bot)}
     assert _posts_by_channel(bot, "Meet your reverse-mentoring pair") == expected

@@ -193,7 +193,6 @@ async def test_http_mode_serves_and_stops_on_sigterm(slack, tmp_path):
             assert answer.status == 200
             assert payload["response_type"] == "ephemeral"
             assert "/mentor signup" in str(payload["blocks"])
-            assert elapsed < 1.0
 
             forged = signed_headers("f" * 32, body)
             async with session.post(f"{base}/slack/events", data=body, headers=forged) as bad:
