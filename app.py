@@ -182,7 +182,7 @@ def demo(argv: list[str]) -> int:
     """The real bot against a fake Slack workspace on loopback, on a simulated clock."""
     import argparse
 
-    from tests.kit.demo import run_demo
+    from handlers.devkit.demo import run_demo
 
     parser = argparse.ArgumentParser(prog="python app.py demo", usage=None)
     parser.add_argument("--weeks", type=int, default=12, help="program length (default 12)")

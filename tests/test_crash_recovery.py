@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import select
 
 from handlers import delivery
+from handlers.devkit.driver import make_settings, start_driver, stop_driver
+from handlers.devkit.forms import filled, signup_state
 from handlers.scheduler import tick
 from storage.models import OutboxMessage, Pair
-from tests.kit.driver import make_settings, start_driver, stop_driver
-from tests.kit.forms import filled, signup_state
 
 
 class ProcessDied(BaseException):

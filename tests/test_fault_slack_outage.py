@@ -15,12 +15,12 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
+from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
+from handlers.devkit.fake_slack import FakeSlack
+from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.signing import command_body, signed_headers
 from handlers.scheduler import tick
 from storage.models import OutboxMessage, Pair
-from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
-from tests.kit.fake_slack import FakeSlack
-from tests.kit.forms import filled, signup_state
-from tests.kit.signing import command_body, signed_headers
 
 ACK_LIMIT = 3.0
 CLIENT_TIMEOUT = 0.2

@@ -14,15 +14,15 @@ from bot.cadence import ProgramSettings
 from bot.matching import MatchResult, ProposedPair, Unmatched
 from bot.prompts import Prompt
 from handlers import blocks, home_blocks, summary
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_view
+from handlers.devkit.forms import filled, signup_state
 from handlers.home import ADMIN_ACTIONS
 from handlers.home_blocks import HomeActions
 from handlers.scheduler import tick
 from handlers.slack_api import SlackCallError
 from storage import program
 from storage.models import Pair, Participant, PromptSent, PulseResponse, PulseSurvey
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_view
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 _events = itertools.count(1)

@@ -14,6 +14,9 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_blocks
+from handlers.devkit.forms import filled, signup_state
 from handlers.scheduler import tick
 from storage import program
 from storage.models import (
@@ -26,9 +29,6 @@ from storage.models import (
     PulseResponse,
     PulseSurvey,
 )
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_blocks
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 LEAVER = "UL1"

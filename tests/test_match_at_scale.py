@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 from bot.profiles import Profile, Role
 from handlers import pairing
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_blocks, validate_view
 from handlers.home_blocks import HomeActions
 from storage import participants
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_blocks, validate_view
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -14,13 +14,13 @@ from sqlmodel import select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.forms import filled, signup_state
 from handlers.pulse import on_reaction, seed_reactions
 from handlers.scheduler import tick
 from storage import pulse as surveys
 from storage.db import Database, make_engine
 from storage.models import OutboxMessage, Pair, ProcessedEvent, PulseResponse, PulseSurvey
-from tests.kit.driver import TEAM_ID
-from tests.kit.forms import filled, signup_state
 from tests.test_query_plans import assert_searches_by_index, captured_select, query_plan
 
 LONDON = "Europe/London"

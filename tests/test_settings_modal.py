@@ -9,12 +9,12 @@ from slack_sdk.models.views import View
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_view
+from handlers.devkit.forms import filled, signup_state
 from handlers.scheduler import tick
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_view
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers.devkit.driver import BOT_TOKEN, FakeTimer
 from handlers.slack_api import SlackCallError, SlackGateway
-from tests.kit.driver import BOT_TOKEN, FakeTimer
 
 
 @pytest.fixture

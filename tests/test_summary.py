@@ -14,6 +14,9 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings
 from handlers import summary
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_blocks
+from handlers.devkit.forms import filled, signup_state
 from handlers.scheduler import tick
 from storage import program
 from storage.models import (
@@ -25,9 +28,6 @@ from storage.models import (
     PulseSurvey,
     WorkspaceSchedule,
 )
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_blocks
-from tests.kit.forms import filled, signup_state
 
 ADMIN_CHANNEL = "CADMIN01"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

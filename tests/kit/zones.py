@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from bot import cohort
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.forms import filled, signup_state
 from handlers.scheduler import tick
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID
-from tests.kit.forms import filled, signup_state
 
 AUCKLAND = "Pacific/Auckland"  # +13 in its summer, +12 from the first Sunday of April
 KIRITIMATI = "Pacific/Kiritimati"  # +14, no daylight saving
