@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 from aiohttp import web
@@ -200,21 +200,22 @@ async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
     return opened.get("url")
 
 
-USAGE = """usage: python app.py                     run the bot
-       python app.py import-roster FILE [--rejoin]
+USAGE = """usage: reverse-mentor                    run the bot
+       reverse-mentor import-roster FILE [--rejoin]
                                          add or update participants from a CSV roster
                                          (--rejoin: also bring back people who left)
-       python app.py demo [--weeks N] [--seed N] [--database PATH] [--quiet]
-                                         play a program in a simulated workspace (no tokens)"""
+       reverse-mentor demo [--weeks N] [--seed N] [--database PATH] [--quiet]
+                                         play a program in a simulated workspace (no tokens)
+From a checkout, `python app.py` takes the same arguments."""
 
 
 def demo(argv: list[str]) -> int:
     """The real bot against a fake Slack workspace on loopback, on a simulated clock."""
     import argparse
 
-    from tests.kit.demo import run_demo
+    from handlers.devkit.demo import run_demo
 
-    parser = argparse.ArgumentParser(prog="python app.py demo", usage=None)
+    parser = argparse.ArgumentParser(prog="reverse-mentor demo", usage=None)
     parser.add_argument("--weeks", type=int, default=12, help="program length (default 12)")
     parser.add_argument("--seed", type=int, default=1, help="seed for the simulated people")
     parser.add_argument("--database", help="SQLite file to keep (default: a temporary one)")
@@ -244,6 +245,9 @@ def roster_arguments(argv: list[str]) -> tuple[str, bool] | None:
 
 
 def main(argv: list[str]) -> int:
+    if argv in (["-h"], ["--help"], ["help"]):
+        print(USAGE)
+        return 0
     if argv and argv[0] == "demo":
         return demo(argv[1:])
     roster = roster_arguments(argv)
@@ -278,5 +282,10 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> NoReturn:
+    """The installed `reverse-mentor` command (pyproject's [project.scripts])."""
     sys.exit(main(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    cli()

@@ -44,17 +44,17 @@ import app  # noqa: E402
 from bench.bench_tick import _leader, _mentor, machine, populate  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from bot import pulse  # noqa: E402
-from storage.db import Database, make_engine  # noqa: E402
-from storage.models import ProcessedEvent, PulseResponse, PulseSurvey  # noqa: E402
-from tests.kit.driver import (  # noqa: E402
+from handlers.devkit.driver import (  # noqa: E402
     BOT_TOKEN,
     SIGNING_SECRET,
     TEAM_ID,
     Clock,
     make_settings,
 )
-from tests.kit.fake_slack import FakeSlack  # noqa: E402
-from tests.kit.signing import command_body, event_body, signed_headers  # noqa: E402
+from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
+from handlers.devkit.signing import command_body, event_body, signed_headers  # noqa: E402
+from storage.db import Database, make_engine  # noqa: E402
+from storage.models import ProcessedEvent, PulseResponse, PulseSurvey  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "http.json"
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # a Tuesday in working hours

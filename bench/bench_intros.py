@@ -7,7 +7,7 @@ and a `chat.postMessage` in it (about one per second per channel). The fake Slac
 both (FakeSlack.enforce_rate_limits) and answers 429 with Retry-After past them; the real
 app (app.build) delivers its outbox through its own gateway, which waits those out. The
 fake's limiter, the gateway's sleep and monotonic time and the app's wall clock all read one
-simulated time source (tests/kit/driver.FakeTimer), so waiting costs no real time.
+simulated time source (handlers/devkit/driver.FakeTimer), so waiting costs no real time.
 
 Reports the simulated seconds until every introduction was delivered against the floor the
 limits allow (the first `burst` opens at once, then one per 60/50 s), the 429s seen and the
@@ -39,11 +39,11 @@ import app  # noqa: E402
 from bench.bench_tick import ZONES, _leader, _mentor, _participant_row, machine  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from handlers.core import outbox  # noqa: E402
+from handlers.devkit.driver import BOT_TOKEN, TEAM_ID, FakeTimer, make_settings  # noqa: E402
+from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
 from handlers.pairing.use_cases import new_pair  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, Pair, Participant  # noqa: E402
-from tests.kit.driver import BOT_TOKEN, TEAM_ID, FakeTimer, make_settings  # noqa: E402
-from tests.kit.fake_slack import FakeSlack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "intros.json"
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # a Tuesday, in everyone's working hours

@@ -39,12 +39,12 @@ from bench.results_file import save_results  # noqa: E402
 from bot import cadence  # noqa: E402
 from bot.profiles import TOPICS  # noqa: E402
 from handlers.core.scheduler import tick  # noqa: E402
+from handlers.devkit.driver import BOT_TOKEN, TEAM_ID, Clock, make_settings  # noqa: E402
+from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
 from handlers.rhythm.tick import decide_due  # noqa: E402
 from storage import outbox, rhythm  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, Pair, Participant, ProcessedEvent  # noqa: E402
-from tests.kit.driver import BOT_TOKEN, TEAM_ID, Clock, make_settings  # noqa: E402
-from tests.kit.fake_slack import FakeSlack  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "tick.json"
 # A Tuesday, 10:00 UTC: inside working hours in every zone below, so nothing waits for morning.

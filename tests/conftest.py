@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from tests.kit.driver import (
+from handlers.devkit.driver import (
     BOT_TOKEN,
     TEAM_ID,
     Clock,
@@ -13,7 +13,7 @@ from tests.kit.driver import (
     start_driver,
     stop_driver,
 )
-from tests.kit.fake_slack import FakeSlack
+from handlers.devkit.fake_slack import FakeSlack
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from bot.admin_channel import admin_channel_problem
 from bot.cadence import ProgramSettings
-from tests.kit.forms import filled
+from handlers.devkit.forms import filled
 from tests.test_settings_modal import open_settings, settings_state, stored
 
 INVITE_TEXT = "Invite me first: /invite @Reverse Mentor in that channel, then save again."

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from handlers.devkit.driver import TEAM_ID
 from storage.models import OutboxMessage, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID
 from tests.test_summary import (
     at,
     program_bot,  # noqa: F401  (fixture)

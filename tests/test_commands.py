@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from handlers.devkit.forms import filled, signup_state
 from storage.models import Participant
-from tests.kit.forms import filled, signup_state
 
 
 async def _sign_up(bot, user="U1", **answers):

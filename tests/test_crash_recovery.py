@@ -8,9 +8,9 @@ from sqlmodel import select
 from handlers.core import outbox
 from handlers.core.outbox import sending
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import make_settings, start_driver, stop_driver
+from handlers.devkit.forms import filled, signup_state
 from storage.models import OutboxMessage, Pair
-from tests.kit.driver import make_settings, start_driver, stop_driver
-from tests.kit.forms import filled, signup_state
 
 
 class ProcessDied(BaseException):

@@ -10,9 +10,9 @@ from contextlib import closing
 
 from sqlmodel import select
 
+from handlers.devkit.driver import make_settings, start_driver, stop_driver
+from handlers.devkit.forms import filled, signup_state
 from storage.models import Participant
-from tests.kit.driver import make_settings, start_driver, stop_driver
-from tests.kit.forms import filled, signup_state
 
 GOALS = "Private goal: get Ottilie Quarrington's team ready for the merger"
 DEPARTMENT = "Zanzibar Mergers Unit"

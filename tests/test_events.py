@@ -33,7 +33,7 @@ async def test_messages_tab_opening_publishes_nothing(bot):
 
 
 async def test_home_buttons_pause_resume_and_edit(bot):
-    from tests.kit.forms import filled, signup_state
+    from handlers.devkit.forms import filled, signup_state
 
     await bot.click("open_signup")
     view = bot.slack.calls_to("views.open")[-1].params["view"]

@@ -342,8 +342,8 @@ async def test_a_message_slack_sdk_cannot_build_fails_once_and_the_admins_are_to
 
 def test_a_long_title_department_and_explanation_render_within_limits():
     from bot.matching import MatchResult, ProposedPair, Unmatched
+    from handlers.devkit.fake_slack import validate_blocks
     from storage.models import Participant
-    from tests.kit.fake_slack import validate_blocks
 
     now = NOW
     made = Pair(

@@ -6,8 +6,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.kit.driver import FakeTimer
-from tests.kit.fake_slack import FakeSlack
+from handlers.devkit.driver import FakeTimer
+from handlers.devkit.fake_slack import FakeSlack
 
 TOKEN = "xoxb-kit-token"
 USERS = [f"U{i:03d}" for i in range(60)]

@@ -13,8 +13,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.kit.fake_slack import FakeSlack, validate_blocks, validate_view
-from tests.kit.signing import (
+from handlers.devkit.fake_slack import FakeSlack, validate_blocks, validate_view
+from handlers.devkit.signing import (
     command_body,
     event_body,
     interactive_body,

@@ -8,10 +8,10 @@ import sqlite3
 
 from sqlmodel import select
 
+from handlers.devkit.driver import SIGNING_SECRET, TEAM_ID
+from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.signing import command_body, signed_headers
 from storage.models import Participant
-from tests.kit.driver import SIGNING_SECRET, TEAM_ID
-from tests.kit.forms import filled, signup_state
-from tests.kit.signing import command_body, signed_headers
 
 LOCK_SECONDS = 1.0  # well below the 10 s busy_timeout and Slack's 3 s for an answer
 

@@ -27,12 +27,12 @@ import pytest
 from aiohttp import web
 
 from bot.profiles import Profile, Role
+from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
+from handlers.devkit.fake_slack import FakeSlack
+from handlers.devkit.signing import command_body, signed_headers
 from storage import participants
 from storage.db import Database, make_engine
 from storage.models import Pair
-from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
-from tests.kit.fake_slack import FakeSlack
-from tests.kit.signing import command_body, signed_headers
 from tests.test_process import ROOT, AppProcess, _free_port
 
 PAIRS = 20

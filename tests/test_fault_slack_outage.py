@@ -15,11 +15,11 @@ from aiohttp import web
 from sqlmodel import select
 
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
+from handlers.devkit.fake_slack import FakeSlack
+from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.signing import command_body, signed_headers
 from storage.models import OutboxMessage, Pair
-from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
-from tests.kit.fake_slack import FakeSlack
-from tests.kit.forms import filled, signup_state
-from tests.kit.signing import command_body, signed_headers
 
 CLIENT_TIMEOUT = 0.2
 SLOW_ANSWER = 0.4  # longer than the client waits: the call "times out" after Slack took it

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlmodel import select
 
 from handlers.core.scheduler import tick
+from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.signing import command_body, interactive_body
 from storage.models import OutboxMessage, Pair
-from tests.kit.forms import filled, signup_state
-from tests.kit.signing import command_body, interactive_body
 from tests.test_summary import uploaded
 
 T1, T2 = "T0001", "T0002"
@@ -155,6 +155,6 @@ async def test_two_workspaces_share_a_database_and_nothing_else(bot, clock):
 
 
 def _event(event: dict, team: str, event_id: str) -> str:
-    from tests.kit.signing import event_body
+    from handlers.devkit.signing import event_body
 
     return event_body(event, team_id=team, event_id=event_id)

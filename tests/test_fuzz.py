@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
+from handlers.devkit.forms import filled, signup_state
 from storage.models import Participant
-from tests.kit.forms import filled, signup_state
 
 FUZZ = settings(
     max_examples=60,

@@ -16,6 +16,9 @@ from bot.prompts import Prompt
 from handlers.core import blocks as core_blocks
 from handlers.core.scheduler import tick
 from handlers.core.slack import SlackCallError
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_view
+from handlers.devkit.forms import filled, signup_state
 from handlers.home import blocks as home_blocks
 from handlers.home.blocks import HomeActions
 from handlers.home.use_cases import ADMIN_ACTIONS
@@ -23,9 +26,6 @@ from handlers.pairing import blocks as pairing_blocks
 from handlers.reports import use_cases as summary
 from storage import program
 from storage.models import Pair, Participant, PromptSent, PulseResponse, PulseSurvey
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_view
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 _events = itertools.count(1)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.kit.driver import SIGNING_SECRET
-from tests.kit.signing import command_body, signed_headers
+from handlers.devkit.driver import SIGNING_SECRET
+from handlers.devkit.signing import command_body, signed_headers
 
 
 async def test_healthz_reports_database_and_scheduler(bot):

@@ -15,6 +15,9 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_blocks
+from handlers.devkit.forms import filled, signup_state
 from storage import program
 from storage.models import (
     FitAnswer,
@@ -26,9 +29,6 @@ from storage.models import (
     PulseResponse,
     PulseSurvey,
 )
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_blocks
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 LEAVER = "UL1"

@@ -6,11 +6,11 @@ import logging
 from datetime import UTC, datetime
 
 from bot.profiles import Profile, Role
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_blocks, validate_view
 from handlers.home.blocks import HomeActions
 from handlers.pairing import use_cases as pairing
 from storage import participants
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_blocks, validate_view
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

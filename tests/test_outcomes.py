@@ -15,10 +15,10 @@ from bot import cohort
 from bot.cadence import ProgramSettings
 from bot.outcomes import NOT_ENOUGH, leader_changes, outcome_figures, validate_change
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID, make_settings, start_driver, stop_driver
+from handlers.devkit.forms import filled, signup_state
 from storage import outcomes, program
 from storage.models import OutboxMessage, OutcomeAnswer, Pair, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID, make_settings, start_driver, stop_driver
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 GOALS = {

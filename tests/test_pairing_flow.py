@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from handlers.core.scheduler import tick
+from handlers.devkit.forms import filled, signup_state
 from storage.models import OutboxMessage, Pair
-from tests.kit.forms import filled, signup_state
 
 PEOPLE = {
     # user: (tz, title, signup answers)
@@ -307,7 +307,7 @@ async def test_pausing_for_good_frees_the_partner(cohort):
 
 
 async def test_matching_rules_come_from_settings(slack, tmp_path, clock, timer):
-    from tests.kit.driver import make_settings, start_driver, stop_driver
+    from handlers.devkit.driver import make_settings, start_driver, stop_driver
 
     settings = make_settings(slack, tmp_path / "strict.db", MENTOR_MIN_LEVEL_GAP="5")
     bot = await start_driver(settings, slack, clock=clock, timer=timer)

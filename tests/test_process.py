@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl
 import aiohttp
 import pytest
 
-from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
-from tests.kit.signing import command_body, signed_headers
+from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
+from handlers.devkit.signing import command_body, signed_headers
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30  # a cold interpreter importing slack_bolt and sqlmodel on a busy CI box

@@ -15,13 +15,13 @@ from sqlmodel import select
 from bot import pulse
 from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.forms import filled, signup_state
 from handlers.pulse.listeners import on_reaction
 from handlers.pulse.messages import seed_reactions
 from storage import pulse as surveys
 from storage.db import Database, make_engine
 from storage.models import OutboxMessage, Pair, ProcessedEvent, PulseResponse, PulseSurvey
-from tests.kit.driver import TEAM_ID
-from tests.kit.forms import filled, signup_state
 from tests.test_query_plans import assert_searches_by_index, captured_select, query_plan
 
 LONDON = "Europe/London"

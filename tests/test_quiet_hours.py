@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings, is_working_time
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import make_settings, start_driver, stop_driver
+from handlers.devkit.forms import filled, signup_state
 from storage.models import Pair
-from tests.kit.driver import make_settings, start_driver, stop_driver
-from tests.kit.forms import filled, signup_state
 
 TOKYO, LONDON, LA = "Asia/Tokyo", "Europe/London", "America/Los_Angeles"
 # Same-zone pairs share a topic only with each other; the Tokyo-LA pair shares two

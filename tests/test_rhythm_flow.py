@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import select
 
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import make_settings, start_driver, stop_driver
+from handlers.devkit.forms import filled, signup_state
 from storage.models import HeldSession, OutboxMessage, Pair, PromptSent
-from tests.kit.driver import make_settings, start_driver, stop_driver
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 PEOPLE = {

@@ -11,10 +11,10 @@ from sqlmodel import select
 import app
 from bot.cadence import ProgramSettings
 from bot.roster import parse_roster
+from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 from handlers.profile.roster import import_roster, run_import
 from storage import program
 from storage.models import Participant
-from tests.kit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 
 HEADER = "user,role,level,department,manager,topics,goals,capacity\n"
 GOOD = HEADER + (

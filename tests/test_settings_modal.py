@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_view
+from handlers.devkit.forms import filled, signup_state
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_view
-from tests.kit.forms import filled, signup_state
 
 LONDON = "Europe/London"
 

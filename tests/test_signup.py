@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from handlers.devkit.forms import filled, signup_state
 from storage.models import Participant
-from tests.kit.forms import filled, signup_state
 
 
 def _participants(bot) -> list[Participant]:

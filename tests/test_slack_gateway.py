@@ -6,7 +6,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.core.slack import SlackCallError, SlackGateway
-from tests.kit.driver import BOT_TOKEN, FakeTimer
+from handlers.devkit.driver import BOT_TOKEN, FakeTimer
 
 
 @pytest.fixture

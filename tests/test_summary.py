@@ -14,6 +14,9 @@ from sqlmodel import select
 
 from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.fake_slack import validate_blocks
+from handlers.devkit.forms import filled, signup_state
 from handlers.reports import blocks as report_blocks
 from handlers.reports import use_cases as summary
 from storage import program
@@ -26,9 +29,6 @@ from storage.models import (
     PulseSurvey,
     WorkspaceSchedule,
 )
-from tests.kit.driver import TEAM_ID
-from tests.kit.fake_slack import validate_blocks
-from tests.kit.forms import filled, signup_state
 
 ADMIN_CHANNEL = "CADMIN01"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

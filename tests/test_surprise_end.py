@@ -17,10 +17,10 @@ from sqlmodel import select
 from bot.cadence import ProgramSettings
 from bot.cohort import surprise_end
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.forms import filled, signup_state
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID
-from tests.kit.forms import filled, signup_state
 from tests.test_settings_modal import open_settings, settings_state, stored
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the driver's clock starts here

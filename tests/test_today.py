@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 
 from bot import cadence
+from handlers.devkit.driver import TEAM_ID
 from storage.models import HeldSession, Participant
-from tests.kit.driver import TEAM_ID
 from tests.kit.zones import (
     AUCKLAND,
     KATHMANDU,

@@ -14,11 +14,11 @@ from sqlmodel import Session, select
 from bot import cadence, cohort
 from bot.cadence import ProgramSettings
 from bot.program_settings import describe_settings, describe_weekdays, validate_settings
+from handlers.devkit.fake_slack import validate_view
+from handlers.devkit.forms import filled
 from storage.db import make_engine
 from storage.migrations import LATEST_VERSION, MIGRATIONS, migrate
 from storage.models import OutboxMessage, ProgramSettingsRow
-from tests.kit.fake_slack import validate_view
-from tests.kit.forms import filled
 from tests.kit.zones import (
     LONDON,
     SUNDAY_TO_THURSDAY,

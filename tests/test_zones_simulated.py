@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from handlers.devkit.forms import filled
 from storage.models import HeldSession
-from tests.kit.forms import filled
 from tests.kit.zones import (
     AUCKLAND,
     KATHMANDU,

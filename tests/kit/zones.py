@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from bot import cohort
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from handlers.devkit.forms import filled, signup_state
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
-from tests.kit.driver import TEAM_ID
-from tests.kit.forms import filled, signup_state
 
 AUCKLAND = "Pacific/Auckland"  # +13 in its summer, +12 from the first Sunday of April
 KIRITIMATI = "Pacific/Kiritimati"  # +14, no daylight saving

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 import app
 from bot.settings import load_settings
-from tests.kit.fake_slack import FakeSlack
-from tests.kit.signing import command_body, event_body, interactive_body, signed_headers
+from handlers.devkit.fake_slack import FakeSlack
+from handlers.devkit.signing import command_body, event_body, interactive_body, signed_headers
 
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"

@@ -1,4 +1,4 @@
-"""`python app.py demo`: the real bot plays a whole program against a fake Slack workspace.
+"""`reverse-mentor demo`: the real bot plays a whole program against a fake Slack workspace.
 
 Everything the bot does here is what it does in production: the same app object `app.build`
 makes, the same handlers, storage, matching, cadence, pulse and summary code, reached through
@@ -28,8 +28,7 @@ from sqlmodel import select
 
 from bot import pulse
 from handlers.core.scheduler import tick
-from storage.models import Pair
-from tests.kit.driver import (
+from handlers.devkit.driver import (
     BOT_TOKEN,
     TEAM_ID,
     Clock,
@@ -39,8 +38,9 @@ from tests.kit.driver import (
     start_driver,
     stop_driver,
 )
-from tests.kit.fake_slack import FakeSlack
-from tests.kit.forms import filled, signup_state
+from handlers.devkit.fake_slack import FakeSlack
+from handlers.devkit.forms import filled, signup_state
+from storage.models import Pair
 
 ADMIN = "UADMIN"
 ADMIN_CHANNEL = "CADMIN"
@@ -405,7 +405,7 @@ class Demo:
 
     async def command(self, user: str, text: str, *, say: str | None = None) -> Any:
         self.log.person(self.clock.now, user, say or f"ran /mentor {text}")
-        status, body = await self.bot.command(text, user=user, trigger_id=f"trig-{user}")
+        _status, body = await self.bot.command(text, user=user, trigger_id=f"trig-{user}")
         self.log.reply(self.clock.now, user, body)
         self.log.flush(self.clock.now, actor=user)
         return body
@@ -443,7 +443,7 @@ class Demo:
         self.log.person(
             self.clock.now, person.user_id, f"submitted it: {person.role}, topics {topics}"
         )
-        status, body = await self.bot.submit_view(
+        _status, body = await self.bot.submit_view(
             filled(view, signup_state(**person.answers)), user=person.user_id
         )
         self.log.reply(self.clock.now, person.user_id, body)
@@ -466,7 +466,7 @@ class Demo:
             f"sessions every {changes['cadence_days']} days, stalled after "
             f"{changes['stall_days']} days, summaries in #mentoring-admins",
         )
-        status, body = await self.bot.submit_view(
+        _status, body = await self.bot.submit_view(
             filled(view, settings_state(view, changes)), user=ADMIN
         )
         if not isinstance(body, dict) or body.get("response_action") != "update":
@@ -642,7 +642,7 @@ class Demo:
         change = LEADER_CHANGES[int(user[2:]) % len(LEADER_CHANGES)]
         state = {"change": {"value": {"type": "plain_text_input", "value": change}}}
         self.log.person(self.clock.now, user, "shared one thing they now do differently")
-        status, body = await self.bot.submit_view(filled(view, state), user=user)
+        _status, body = await self.bot.submit_view(filled(view, state), user=user)
         self.log.reply(self.clock.now, user, body)
         self.log.flush(self.clock.now, actor=user)
 
