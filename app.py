@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import handlers.core
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings
+from handlers.core.bolt import TrackedApp
 from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
 from handlers.core.logging_setup import configure_logging
@@ -103,7 +104,7 @@ def build(
         clock=clock,
         prompts=load_library(),
     )
-    bolt = AsyncApp(client=client, signing_secret=settings.signing_secret or "")
+    bolt = TrackedApp(deps=deps, client=client, signing_secret=settings.signing_secret or "")
     for feature in FEATURES:
         feature.register(bolt, deps)
     return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))

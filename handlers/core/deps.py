@@ -33,6 +33,7 @@ class Deps:
     _user_cache: dict[tuple[str, str], tuple[float, dict]] = field(default_factory=dict)
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)
+    listener_runs: int = 0  # listeners Bolt has started (handlers/core/bolt.py)
     outbox_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What listener packages add at register(): outbox kinds (handlers.delivery.Kind) and
     # steps each tick runs before sending (async callables taking these Deps).

@@ -55,11 +55,23 @@ class Driver:
         self.slack = slack
         self._responses = 0
 
-    async def post(self, body: str, *, content_type: str, headers: dict | None = None):
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str,
+        headers: dict | None = None,
+        expect_listener: bool = False,
+    ):
+        """POST a signed request, then wait for the work it started. `expect_listener`: a
+        request Slack would send to a listener (a command, an interaction) must reach one."""
         signed = signed_headers(SIGNING_SECRET, body, content_type=content_type)
         signed.update(headers or {})
+        runs = self.runtime.deps.listener_runs
         response = await self.client.post("/slack/events", data=body, headers=signed)
         await self.settle()
+        if expect_listener and response.status == 200 and self.runtime.deps.listener_runs == runs:
+            raise AssertionError("answered 200, but no listener ran: nothing was tracked")
         return response
 
     async def command(self, text: str, *, user: str = "U1", trigger_id: str = "trig-1"):
@@ -72,7 +84,9 @@ class Driver:
             trigger_id=trigger_id,
             response_url=self.slack.response_url(f"cmd{self._responses}"),
         )
-        response = await self.post(body, content_type="application/x-www-form-urlencoded")
+        response = await self.post(
+            body, content_type="application/x-www-form-urlencoded", expect_listener=True
+        )
         return response.status, await _json_or_none(response)
 
     async def interact(self, payload: dict):
@@ -80,7 +94,9 @@ class Driver:
         payload.setdefault("api_app_id", "A1")
         payload.setdefault("token", "legacy-verification-token")
         response = await self.post(
-            interactive_body(payload), content_type="application/x-www-form-urlencoded"
+            interactive_body(payload),
+            content_type="application/x-www-form-urlencoded",
+            expect_listener=True,
         )
         return response.status, await _json_or_none(response)
 
@@ -136,18 +152,15 @@ class Driver:
         return response.status
 
     async def settle(self) -> None:
-        """Wait for listener work Bolt started after acknowledging (it runs in its own tasks)."""
+        """Wait for the work the app started: the listeners Bolt runs after an ack and what
+        they spawned, all tracked on Deps.background (handlers/core/bolt.py)."""
         for _ in range(50):
-            pending = [
-                task
-                for task in asyncio.all_tasks()
-                if not task.done()
-                and "run_ack_function_asynchronously" in task.get_coro().__qualname__
-            ]
-            pending += [t for t in self.runtime.deps.background if not t.done()]
+            await asyncio.sleep(0)  # a listener Bolt has just scheduled gets to start
+            pending = [task for task in self.runtime.deps.background if not task.done()]
             if not pending:
                 return
             await asyncio.wait(pending, timeout=10)
+        raise AssertionError("work the app started was still going after 50 rounds")
 
 
 async def _json_or_none(response):

@@ -1,0 +1,54 @@
+"""Bolt's AsyncApp, with every listener it runs counted as work in flight on Deps.
+
+Bolt runs a listener in a task of its own after the ack. Registered through this app, each
+listener's task is added to `Deps.background` while it runs, and counted in
+`Deps.listener_runs`: a shutdown lets them finish, and tests (handlers/devkit/driver.py) know
+when the work a request started is done, and that a request reached a listener at all."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers.core.deps import Deps
+
+Listener = Callable[..., Awaitable[Any]]
+
+
+class TrackedApp(AsyncApp):
+    def __init__(self, *, deps: Deps, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._deps = deps
+
+    def _tracked(self, listener: Listener) -> Listener:
+        deps = self._deps
+
+        @functools.wraps(listener)  # Bolt reads the wrapped listener's argument names
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            deps.listener_runs += 1
+            with deps.working():
+                return await listener(*args, **kwargs)
+
+        return run
+
+    def _registering(self, register: Callable[..., Any]) -> Callable[[Listener], Listener]:
+        def decorator(listener: Listener) -> Listener:
+            register(self._tracked(listener))
+            return listener  # as Bolt does: stacked decorators each register the original
+
+        return decorator
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        return self._registering(super().command(*args, **kwargs))
+
+    def action(self, *args: Any, **kwargs: Any) -> Any:
+        return self._registering(super().action(*args, **kwargs))
+
+    def view(self, *args: Any, **kwargs: Any) -> Any:
+        return self._registering(super().view(*args, **kwargs))
+
+    def event(self, *args: Any, **kwargs: Any) -> Any:
+        return self._registering(super().event(*args, **kwargs))
