@@ -9,6 +9,7 @@ applying fails, the record stays pending and a retry or the next tick applies it
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.sqlite import insert
@@ -23,7 +24,7 @@ def record_event(
     team_id: str,
     event_id: str,
     event_type: str | None,
-    payload: dict | None,
+    payload: dict[str, Any] | None,
     now: datetime,
     done: bool,
 ) -> str:

@@ -3,29 +3,30 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, hands back aware UTC: SQLite keeps no offset of its own."""
 
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("timestamps must be timezone-aware")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _utc_column(*, nullable: bool = False) -> Column:
+def _utc_column(*, nullable: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable)
 
 
@@ -61,7 +62,7 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_utc_column())
     # What the event said (never people's words), kept until it has been applied.
     event_type: str | None = None
-    payload: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     done_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     attempts: int = 0
 
@@ -233,7 +234,7 @@ class OutboxMessage(SQLModel, table=True):
     key: str
     kind: str
     pair_id: int | None = None
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # pending -> sending (claimed) -> sent; or failed, skipped (moot), expired (stale)
     status: str = "pending"
     attempts: int = 0

@@ -31,7 +31,7 @@ def enqueue(
     kind: str,
     now: datetime,
     pair_id: int | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     not_before: datetime | None = None,
 ) -> bool:
     """Decide to send a message (not before `not_before`); False if that key was decided."""
