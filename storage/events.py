@@ -31,7 +31,7 @@ def record_event(
     """Record an arriving event: "new" the first time, else "done" (applied already) or
     "pending" (recorded, not applied: a retry should apply it). `done` records an event
     that has no stored effect (nothing to apply later) as applied at once."""
-    inserted = session.execute(
+    inserted = session.exec(
         insert(ProcessedEvent)
         .values(
             team_id=team_id,
@@ -73,21 +73,21 @@ def mark_applied(*, session: Session, team_id: str, event_id: str, now: datetime
     statement = (
         update(ProcessedEvent)
         .where(
-            ProcessedEvent.team_id == team_id,
-            ProcessedEvent.event_id == event_id,
+            col(ProcessedEvent.team_id) == team_id,
+            col(ProcessedEvent.event_id) == event_id,
             col(ProcessedEvent.done_at).is_(None),
         )
         .values(done_at=now, payload=None)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return session.exec(statement).rowcount == 1
 
 
 def note_failure(*, session: Session, team_id: str, event_id: str) -> int:
     """Applying it failed: count the attempt (it stays pending); returns the attempts so far."""
     session.execute(
         update(ProcessedEvent)
-        .where(ProcessedEvent.team_id == team_id, ProcessedEvent.event_id == event_id)
+        .where(col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.event_id) == event_id)
         .values(attempts=ProcessedEvent.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -126,12 +126,14 @@ def release_event(*, session: Session, team_id: str, event_id: str) -> None:
     """Forget an event entirely, so a retry is taken as new."""
     session.execute(
         delete(ProcessedEvent).where(
-            ProcessedEvent.team_id == team_id, ProcessedEvent.event_id == event_id
+            col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.event_id) == event_id
         )
     )
 
 
 def purge_events(*, session: Session, older_than: datetime) -> int:
     """Slack stops retrying within hours; older records only take space."""
-    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < older_than))
+    result = session.exec(
+        delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < older_than)
+    )
     return result.rowcount

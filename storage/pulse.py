@@ -29,7 +29,7 @@ def create_survey(
 ) -> int | None:
     """A new survey for this pair and period (its message is posted later); None when the
     period had one already."""
-    inserted = session.execute(
+    inserted = session.exec(
         insert(PulseSurvey)
         .values(
             team_id=pair.team_id,
@@ -114,7 +114,7 @@ def set_rating(
 def withdraw_rating(*, session: Session, survey: PulseSurvey, user_id: str) -> None:
     session.execute(
         delete(PulseResponse).where(
-            PulseResponse.survey_id == survey.id, PulseResponse.user_id == user_id
+            col(PulseResponse.survey_id) == survey.id, col(PulseResponse.user_id) == user_id
         )
     )
 

@@ -104,7 +104,7 @@ def insert_held_session(
 ) -> bool:
     """Record a session the pair held on `held_on`; False if that date was logged already."""
     return bool(
-        session.execute(
+        session.exec(
             insert(HeldSession)
             .values(
                 team_id=pair.team_id,
@@ -167,7 +167,7 @@ def record_fit(
 ) -> bool:
     """Store someone's private answer; the first answer counts, a second press changes nothing."""
     return bool(
-        session.execute(
+        session.exec(
             insert(FitAnswer)
             .values(
                 team_id=pair.team_id,
