@@ -116,7 +116,7 @@ def pending_events(
                 col(ProcessedEvent.done_at).is_(None),
                 col(ProcessedEvent.received_at) <= received_before,
             )
-            .order_by(ProcessedEvent.received_at)
+            .order_by(col(ProcessedEvent.received_at))
             .limit(limit)
         ).all()
     )

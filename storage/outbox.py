@@ -64,7 +64,7 @@ def due_messages(*, session: Session, now: datetime, limit: int = 100) -> list[O
         session.exec(
             select(OutboxMessage)
             .where(OutboxMessage.status == "pending", col(OutboxMessage.not_before) <= now)
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
     )
@@ -246,7 +246,7 @@ def in_doubt(
         session.exec(
             select(OutboxMessage)
             .where(OutboxMessage.status == "sending", condition)
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
     )

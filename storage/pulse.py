@@ -157,7 +157,7 @@ def ratings_in_period(
             col(PulseResponse.updated_at) >= start,
             col(PulseResponse.updated_at) < end,
         )
-        .order_by(PulseResponse.updated_at, PulseResponse.id)
+        .order_by(col(PulseResponse.updated_at), col(PulseResponse.id))
     ).all()
     return [(pair_id, user_id, rating) for pair_id, user_id, rating in rows]
 
@@ -168,7 +168,7 @@ def ratings_of_user(*, session: Session, team_id: str, user_id: str) -> list[tup
     rows = session.exec(
         select(PulseResponse.updated_at, PulseResponse.rating)
         .where(PulseResponse.team_id == team_id, PulseResponse.user_id == user_id)
-        .order_by(PulseResponse.updated_at, PulseResponse.id)
+        .order_by(col(PulseResponse.updated_at), col(PulseResponse.id))
     ).all()
     return [(updated_at, rating) for updated_at, rating in rows]
 
@@ -179,7 +179,7 @@ def response_counts_by_pair(*, session: Session, team_id: str) -> dict[int, list
         select(PulseSurvey.pair_id, PulseResponse.rating)
         .join(PulseSurvey, col(PulseSurvey.id) == col(PulseResponse.survey_id))
         .where(PulseResponse.team_id == team_id)
-        .order_by(PulseSurvey.pair_id, PulseResponse.id)
+        .order_by(col(PulseSurvey.pair_id), col(PulseResponse.id))
     ).all()
     counts: dict[int, list[int]] = defaultdict(list)
     for pair_id, rating in rows:

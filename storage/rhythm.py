@@ -153,7 +153,7 @@ def prompt_history(*, session: Session, pair_id: int) -> list[str]:
         session.exec(
             select(PromptSent.prompt_id)
             .where(PromptSent.pair_id == pair_id)
-            .order_by(PromptSent.id)
+            .order_by(col(PromptSent.id))
         ).all()
     )
 
@@ -188,7 +188,7 @@ def due_pairs(*, session: Session, column: str, now: datetime, limit: int = 200)
         session.exec(
             select(Pair)
             .where(col(due) <= now, Pair.status == "active")
-            .order_by(due, Pair.id)
+            .order_by(due, col(Pair.id))
             .limit(limit)
         ).all()
     )
@@ -232,7 +232,7 @@ def retime_pairs(
         session.exec(
             select(Pair)
             .where(Pair.team_id == team_id, Pair.status == "active", col(Pair.id) > after_id)
-            .order_by(Pair.id)
+            .order_by(col(Pair.id))
             .limit(limit)
         ).all()
     )
