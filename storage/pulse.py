@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
-from storage.models import Pair, PulseResponse, PulseSurvey
+from storage.models import Pair, PulseResponse, PulseSurvey, saved_id
 
 
 def create_survey(
@@ -130,7 +130,7 @@ def apply_reaction(
 ) -> bool:
     """Add or remove the reaction for `rating` (see bot.pulse.after_reaction); True if
     the person's stored rating changed."""
-    current = current_rating(session=session, survey_id=survey.id, user_id=user_id)
+    current = current_rating(session=session, survey_id=saved_id(survey), user_id=user_id)
     after = pulse.after_reaction(current, rating, added=added)
     if after is None:
         if current is None:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot import cadence
 from bot.cadence import ProgramSettings
 from storage import participants, pulse
-from storage.models import FitAnswer, HeldSession, Pair, PromptSent
+from storage.models import FitAnswer, HeldSession, Pair, PromptSent, saved_id
 
 DUE_COLUMNS = (
     "prompt_due_at",
@@ -159,7 +159,9 @@ def prompt_history(*, session: Session, pair_id: int) -> list[str]:
 
 
 def remember_prompt(*, session: Session, pair: Pair, prompt_id: str, now: datetime) -> None:
-    session.add(PromptSent(team_id=pair.team_id, pair_id=pair.id, prompt_id=prompt_id, sent_at=now))
+    session.add(
+        PromptSent(team_id=pair.team_id, pair_id=saved_id(pair), prompt_id=prompt_id, sent_at=now)
+    )
 
 
 def record_fit(
