@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -119,7 +120,7 @@ async def decide_checkpoints(deps: Deps) -> int:
     decided = 0
     for team_id in teams:
         now = deps.clock()
-        checkpoint = await deps.db.run(lambda s, t=team_id, n=now: _decide(s, t, n))
+        checkpoint = await deps.db.run(partial(_decide, team_id=team_id, now=now))
         if checkpoint is None:
             continue
         decided += 1

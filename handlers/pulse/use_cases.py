@@ -4,6 +4,7 @@ applying the answers, by reaction or button. Ratings and who gave them are never
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -59,7 +60,7 @@ async def decide_cadence_pulses(deps: Deps) -> int:
     decided = 0
     while True:
         now = deps.clock()
-        count = await deps.db.run(lambda s, now=now: _decide_cadence_batch(s, now))
+        count = await deps.db.run(partial(_decide_cadence_batch, now=now))
         decided += count
         if count < BATCH:
             return decided

@@ -9,7 +9,9 @@ restart decide nothing twice. Sending is the outbox's job, outside any transacti
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -39,9 +41,7 @@ async def decide_due(deps: Deps) -> int:
         while True:
             now = deps.clock()
             count = await deps.db.run(
-                lambda s, column=column, decide=decide, now=now: _decide_batch(
-                    s, deps, column, decide, now
-                )
+                partial(_decide_batch, deps=deps, column=column, decide=decide, now=now)
             )
             decided += count
             if count < BATCH:
@@ -49,7 +49,10 @@ async def decide_due(deps: Deps) -> int:
     return decided
 
 
-def _decide_batch(session: Session, deps: Deps, column: str, decide, now: datetime) -> int:
+Decide = Callable[[Session, Deps, Pair, datetime], None]
+
+
+def _decide_batch(session: Session, deps: Deps, column: str, decide: Decide, now: datetime) -> int:
     due = rhythm.due_pairs(session=session, column=column, now=now, limit=BATCH)
     for pair in due:
         setattr(pair, column, None)  # this period is decided, whatever happens below
