@@ -22,7 +22,7 @@ from handlers.core import outbox
 from handlers.core.deps import Deps
 from storage import outbox as rows
 from storage import participants, program, rhythm
-from storage.models import Pair
+from storage.models import Pair, saved_id
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _pick_prompt(session: Session, deps: Deps, pair: Pair):
     return choose_prompt(
         deps.prompts,
         topics=topics,
-        history=rhythm.prompt_history(session=session, pair_id=pair.id),
+        history=rhythm.prompt_history(session=session, pair_id=saved_id(pair)),
         salt=pair.id or 0,
     )
 
