@@ -15,7 +15,9 @@ from storage.models import OutboxMessage
 
 async def draft_intro(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     def load(session: Session):
-        pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
+        pair = pairs.get_pair(
+            session=session, team_id=message.team_id, pair_id=message.pair_id or 0
+        )
         if pair is None:
             return None, None, None
         mentor = participants.get_participant(
@@ -83,7 +85,7 @@ def intro_failed(
 
 async def draft_goodbye(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     pair = await deps.db.run(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
+        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.dm_channel_id is None:
         return None

@@ -19,7 +19,9 @@ from storage.models import OutboxMessage
 
 async def draft_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     def load(session):
-        pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
+        pair = pairs.get_pair(
+            session=session, team_id=message.team_id, pair_id=message.pair_id or 0
+        )
         survey = surveys.get_survey(
             session=session, team_id=message.team_id, survey_id=message.payload["survey"]
         )
