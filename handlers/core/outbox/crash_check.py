@@ -30,7 +30,7 @@ HISTORY_MAX_PAGES = 100
 async def settle_in_doubt(deps: Deps) -> None:
     now = deps.clock()
 
-    def load(session):
+    def load(session: Session) -> tuple[list[str], list[OutboxMessage]]:
         holders = outbox.sending_claimants(session=session)
         dead = [holder for holder in holders if deps.claimant_is_dead(holder)]
         return dead, outbox.in_doubt(session=session, now=now, dead_claimants=dead)
