@@ -79,7 +79,7 @@ def _decide_cadence_batch(session: Session, now: datetime) -> int:
     return len(due)
 
 
-def apply_reaction(session, deps: Deps, team_id: str, event: dict, now) -> None:
+def apply_reaction(session: Session, deps: Deps, team_id: str, event: dict, now: datetime) -> None:
     """A reaction added to or removed from a message: a rating if it is a pair member's,
     on an open survey, with an emoji of the scale. Anything else changes nothing."""
     item = event.get("item") or {}

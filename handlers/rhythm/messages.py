@@ -131,7 +131,12 @@ def session_set_stale(session: Session, message: OutboxMessage, now: datetime) -
 
 
 def pause_unreachable_pair(
-    session: Session, deps: Deps, message: OutboxMessage, error: str, content: bool, now
+    session: Session,
+    deps: Deps,
+    message: OutboxMessage,
+    error: str,
+    content: bool,
+    now: datetime,
 ) -> bool:
     """Slack will not take messages for this pair (a channel or account is gone): stop its
     rhythm rather than retry forever, and let the admins decide. A message Slack can never

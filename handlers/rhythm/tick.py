@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot import cadence
 from bot.introductions import shared_topics
-from bot.prompts import choose_prompt
+from bot.prompts import Prompt, choose_prompt
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from storage import outbox as rows
@@ -89,7 +89,7 @@ def _decide_prompt(session: Session, deps: Deps, pair: Pair, now: datetime) -> N
         rhythm.remember_prompt(session=session, pair=pair, prompt_id=prompt.id, now=now)
 
 
-def _pick_prompt(session: Session, deps: Deps, pair: Pair):
+def _pick_prompt(session: Session, deps: Deps, pair: Pair) -> Prompt | None:
     mentor = participants.get_participant(
         session=session, team_id=pair.team_id, user_id=pair.mentor_id
     )
