@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from storage.migrations import migrate
@@ -25,7 +27,7 @@ def make_engine(database_url: str) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from pysqlite so that BEGIN below is ours.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -36,7 +38,7 @@ def make_engine(database_url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:
+    def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front, so a busy database makes us wait
         # (busy_timeout) instead of failing when a read turns into a write mid-transaction.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -66,7 +68,8 @@ class Database:
         # A raw connection skips our BEGIN IMMEDIATE: a health probe must not queue for the lock.
         connection = self.engine.raw_connection()
         try:
-            return connection.cursor().execute("SELECT 1").fetchone() == (1,)
+            row: object = connection.cursor().execute("SELECT 1").fetchone()
+            return row == (1,)
         finally:
             connection.close()
 

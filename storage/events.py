@@ -9,6 +9,7 @@ applying fails, the record stays pending and a retry or the next tick applies it
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.sqlite import insert
@@ -23,14 +24,14 @@ def record_event(
     team_id: str,
     event_id: str,
     event_type: str | None,
-    payload: dict | None,
+    payload: dict[str, Any] | None,
     now: datetime,
     done: bool,
 ) -> str:
     """Record an arriving event: "new" the first time, else "done" (applied already) or
     "pending" (recorded, not applied: a retry should apply it). `done` records an event
     that has no stored effect (nothing to apply later) as applied at once."""
-    inserted = session.execute(
+    inserted = session.exec(
         insert(ProcessedEvent)
         .values(
             team_id=team_id,
@@ -72,21 +73,21 @@ def mark_applied(*, session: Session, team_id: str, event_id: str, now: datetime
     statement = (
         update(ProcessedEvent)
         .where(
-            ProcessedEvent.team_id == team_id,
-            ProcessedEvent.event_id == event_id,
+            col(ProcessedEvent.team_id) == team_id,
+            col(ProcessedEvent.event_id) == event_id,
             col(ProcessedEvent.done_at).is_(None),
         )
         .values(done_at=now, payload=None)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return session.exec(statement).rowcount == 1
 
 
 def note_failure(*, session: Session, team_id: str, event_id: str) -> int:
     """Applying it failed: count the attempt (it stays pending); returns the attempts so far."""
     session.execute(
         update(ProcessedEvent)
-        .where(ProcessedEvent.team_id == team_id, ProcessedEvent.event_id == event_id)
+        .where(col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.event_id) == event_id)
         .values(attempts=ProcessedEvent.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -115,7 +116,7 @@ def pending_events(
                 col(ProcessedEvent.done_at).is_(None),
                 col(ProcessedEvent.received_at) <= received_before,
             )
-            .order_by(ProcessedEvent.received_at)
+            .order_by(col(ProcessedEvent.received_at))
             .limit(limit)
         ).all()
     )
@@ -125,12 +126,14 @@ def release_event(*, session: Session, team_id: str, event_id: str) -> None:
     """Forget an event entirely, so a retry is taken as new."""
     session.execute(
         delete(ProcessedEvent).where(
-            ProcessedEvent.team_id == team_id, ProcessedEvent.event_id == event_id
+            col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.event_id) == event_id
         )
     )
 
 
 def purge_events(*, session: Session, older_than: datetime) -> int:
     """Slack stops retrying within hours; older records only take space."""
-    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < older_than))
+    result = session.exec(
+        delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < older_than)
+    )
     return result.rowcount

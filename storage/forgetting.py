@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import FitAnswer, HeldSession, OutcomeAnswer, PulseResponse
 
@@ -21,15 +21,17 @@ from storage.models import FitAnswer, HeldSession, OutcomeAnswer, PulseResponse
 def forget_person(*, session: Session, team_id: str, user_id: str) -> None:
     session.execute(
         delete(PulseResponse).where(
-            PulseResponse.team_id == team_id, PulseResponse.user_id == user_id
+            col(PulseResponse.team_id) == team_id, col(PulseResponse.user_id) == user_id
         )
     )
     session.execute(
-        delete(FitAnswer).where(FitAnswer.team_id == team_id, FitAnswer.user_id == user_id)
+        delete(FitAnswer).where(
+            col(FitAnswer.team_id) == team_id, col(FitAnswer.user_id) == user_id
+        )
     )
     session.execute(
         update(HeldSession)
-        .where(HeldSession.team_id == team_id, HeldSession.logged_by == user_id)
+        .where(col(HeldSession.team_id) == team_id, col(HeldSession.logged_by) == user_id)
         .values(logged_by="")  # the column is NOT NULL: empty means "someone who left"
     )
     anonymise_outcome_answers(session=session, team_id=team_id, user_id=user_id)

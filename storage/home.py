@@ -16,7 +16,7 @@ def latest_prompts(*, session: Session, pair_ids: list[int]) -> dict[int, str]:
     rows = session.exec(
         select(PromptSent.pair_id, PromptSent.prompt_id)
         .where(col(PromptSent.pair_id).in_(pair_ids))
-        .order_by(PromptSent.sent_at, PromptSent.id)
+        .order_by(col(PromptSent.sent_at), col(PromptSent.id))
     ).all()
     return {pair_id: prompt_id for pair_id, prompt_id in rows}  # later rows win
 

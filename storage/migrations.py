@@ -275,7 +275,7 @@ def migrate(
 ) -> int:
     """Bring the database up to the newest step; returns the version it ends at."""
     with engine.connect() as conn:
-        current = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        current: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
     for version, description, statements in migrations:
         if version <= current:
             continue

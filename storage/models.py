@@ -3,30 +3,44 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, hands back aware UTC: SQLite keeps no offset of its own."""
 
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("timestamps must be timezone-aware")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def _utc_column(*, nullable: bool = False) -> Column:
+def _utc_column(*, nullable: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=nullable)
+
+
+class _Row(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def saved_id(row: _Row) -> int:
+    """The id of a row read from the database (or flushed to it). The models say `int | None`
+    because a row built in Python has none until it is saved; a saved one always has one."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id: it was never saved")
+    return row.id
 
 
 class Participant(SQLModel, table=True):
@@ -61,7 +75,7 @@ class ProcessedEvent(SQLModel, table=True):
     received_at: datetime = Field(sa_column=_utc_column())
     # What the event said (never people's words), kept until it has been applied.
     event_type: str | None = None
-    payload: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     done_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     attempts: int = 0
 
@@ -233,7 +247,7 @@ class OutboxMessage(SQLModel, table=True):
     key: str
     kind: str
     pair_id: int | None = None
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # pending -> sending (claimed) -> sent; or failed, skipped (moot), expired (stale)
     status: str = "pending"
     attempts: int = 0

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
@@ -31,11 +31,11 @@ def enqueue(
     kind: str,
     now: datetime,
     pair_id: int | None = None,
-    payload: dict | None = None,
+    payload: dict[str, Any] | None = None,
     not_before: datetime | None = None,
 ) -> bool:
     """Decide to send a message (not before `not_before`); False if that key was decided."""
-    result = session.execute(
+    result = session.exec(
         insert(OutboxMessage)
         .values(
             team_id=team_id,
@@ -64,7 +64,7 @@ def due_messages(*, session: Session, now: datetime, limit: int = 100) -> list[O
         session.exec(
             select(OutboxMessage)
             .where(OutboxMessage.status == "pending", col(OutboxMessage.not_before) <= now)
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
     )
@@ -80,7 +80,9 @@ def pending_count(*, session: Session, team_id: str) -> int:
     )
 
 
-def _update(session: Session, message_id: int, *conditions: Any, **values: Any) -> bool:
+def _update(
+    session: Session, message_id: int, *conditions: ColumnElement[bool], **values: Any
+) -> bool:
     """One conditional UPDATE of one row; True when it changed the row."""
     statement = (
         update(OutboxMessage)
@@ -88,11 +90,11 @@ def _update(session: Session, message_id: int, *conditions: Any, **values: Any) 
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return session.exec(statement).rowcount == 1
 
 
-def _held_by(claimant: str) -> tuple[Any, Any]:
-    return OutboxMessage.status == "sending", OutboxMessage.claimed_by == claimant
+def _held_by(claimant: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_by) == claimant
 
 
 def claim(
@@ -102,7 +104,7 @@ def claim(
     return _update(
         session,
         message_id,
-        OutboxMessage.status == "pending",
+        col(OutboxMessage.status) == "pending",
         col(OutboxMessage.not_before) <= now,
         status="sending",
         claimed_by=claimant,
@@ -216,7 +218,9 @@ def mark_failed(*, session: Session, message_id: int, claimant: str, error: str)
 
 def defer(*, session: Session, message_id: int, not_before: datetime) -> bool:
     """Not yet (quiet hours): later, without counting as an attempt. Pending rows only."""
-    return _update(session, message_id, OutboxMessage.status == "pending", not_before=not_before)
+    return _update(
+        session, message_id, col(OutboxMessage.status) == "pending", not_before=not_before
+    )
 
 
 def expire(*, session: Session, message_id: int, reason: str) -> bool:
@@ -224,7 +228,7 @@ def expire(*, session: Session, message_id: int, reason: str) -> bool:
     return _update(
         session,
         message_id,
-        OutboxMessage.status == "pending",
+        col(OutboxMessage.status) == "pending",
         status="expired",
         last_error=reason,
     )
@@ -242,7 +246,7 @@ def in_doubt(
         session.exec(
             select(OutboxMessage)
             .where(OutboxMessage.status == "sending", condition)
-            .order_by(OutboxMessage.id)
+            .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
     )
@@ -270,11 +274,11 @@ def claim_in_doubt(
     """Take a row in doubt to check it, for exactly one claimant: only while its lease is
     over, or while it is still held by `dead_holder`, a claimant known to have died."""
     over = col(OutboxMessage.lease_until) <= now
-    condition = or_(over, OutboxMessage.claimed_by == dead_holder) if dead_holder else over
+    condition = or_(over, col(OutboxMessage.claimed_by) == dead_holder) if dead_holder else over
     return _update(
         session,
         message_id,
-        OutboxMessage.status == "sending",
+        col(OutboxMessage.status) == "sending",
         condition,
         claimed_by=claimant,
         lease_until=now + lease,
@@ -283,11 +287,11 @@ def claim_in_doubt(
 
 def retry_now(*, session: Session, team_id: str, kinds: Iterable[str], now: datetime) -> int:
     """Pending rows of these kinds waiting for a retry become due now (a fixed channel)."""
-    return session.execute(
+    return session.exec(
         update(OutboxMessage)
         .where(
-            OutboxMessage.team_id == team_id,
-            OutboxMessage.status == "pending",
+            col(OutboxMessage.team_id) == team_id,
+            col(OutboxMessage.status) == "pending",
             col(OutboxMessage.kind).in_(list(kinds)),
             col(OutboxMessage.not_before) > now,
         )
@@ -322,7 +326,7 @@ def skip_pending_for_user(*, session: Session, team_id: str, user_id: str) -> in
     ).all()
     addressed = [m.id for m in pending if (m.payload or {}).get("user") == user_id]
     return sum(
-        _update(session, message_id, OutboxMessage.status == "pending", status="skipped")
+        _update(session, message_id, col(OutboxMessage.status) == "pending", status="skipped")
         for message_id in addressed
         if message_id is not None
     )

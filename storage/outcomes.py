@@ -15,7 +15,9 @@ def answers_for(*, session: Session, team_id: str) -> list[OutcomeAnswer]:
     """Every answer in a workspace (for the figures: read them only in aggregate)."""
     return list(
         session.exec(
-            select(OutcomeAnswer).where(OutcomeAnswer.team_id == team_id).order_by(OutcomeAnswer.id)
+            select(OutcomeAnswer)
+            .where(OutcomeAnswer.team_id == team_id)
+            .order_by(col(OutcomeAnswer.id))
         ).all()
     )
 
@@ -96,7 +98,7 @@ def checkpoint_people(*, session: Session, team_id: str) -> list[tuple[str, bool
             Participant.status == Status.ACTIVE,
             col(Participant.user_id).in_(paired),
         )
-        .order_by(Participant.id)
+        .order_by(col(Participant.id))
     ).all()
     return [(user, is_leader(role, mentee_in_a_pair=user in mentees)) for user, role in people]
 

@@ -17,7 +17,7 @@ def live_pairs(*, session: Session, team_id: str) -> list[Pair]:
         session.exec(
             select(Pair)
             .where(Pair.team_id == team_id, col(Pair.status).in_(LIVE))
-            .order_by(Pair.id)
+            .order_by(col(Pair.id))
         ).all()
     )
 
@@ -31,7 +31,7 @@ def live_pairs_of(*, session: Session, team_id: str, user_id: str) -> list[Pair]
                 col(Pair.status).in_(LIVE),
                 or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
             )
-            .order_by(Pair.id)
+            .order_by(col(Pair.id))
         ).all()
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.profiles import Profile, Status
 from storage.models import Participant
@@ -55,7 +55,7 @@ def save_profile(
 def all_participants(*, session: Session, team_id: str) -> list[Participant]:
     return list(
         session.exec(
-            select(Participant).where(Participant.team_id == team_id).order_by(Participant.id)
+            select(Participant).where(Participant.team_id == team_id).order_by(col(Participant.id))
         ).all()
     )
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
-from storage.models import Pair, PulseResponse, PulseSurvey
+from storage.models import Pair, PulseResponse, PulseSurvey, saved_id
 
 
 def create_survey(
@@ -29,7 +29,7 @@ def create_survey(
 ) -> int | None:
     """A new survey for this pair and period (its message is posted later); None when the
     period had one already."""
-    inserted = session.execute(
+    inserted = session.exec(
         insert(PulseSurvey)
         .values(
             team_id=pair.team_id,
@@ -114,7 +114,7 @@ def set_rating(
 def withdraw_rating(*, session: Session, survey: PulseSurvey, user_id: str) -> None:
     session.execute(
         delete(PulseResponse).where(
-            PulseResponse.survey_id == survey.id, PulseResponse.user_id == user_id
+            col(PulseResponse.survey_id) == survey.id, col(PulseResponse.user_id) == user_id
         )
     )
 
@@ -130,7 +130,7 @@ def apply_reaction(
 ) -> bool:
     """Add or remove the reaction for `rating` (see bot.pulse.after_reaction); True if
     the person's stored rating changed."""
-    current = current_rating(session=session, survey_id=survey.id, user_id=user_id)
+    current = current_rating(session=session, survey_id=saved_id(survey), user_id=user_id)
     after = pulse.after_reaction(current, rating, added=added)
     if after is None:
         if current is None:
@@ -157,7 +157,7 @@ def ratings_in_period(
             col(PulseResponse.updated_at) >= start,
             col(PulseResponse.updated_at) < end,
         )
-        .order_by(PulseResponse.updated_at, PulseResponse.id)
+        .order_by(col(PulseResponse.updated_at), col(PulseResponse.id))
     ).all()
     return [(pair_id, user_id, rating) for pair_id, user_id, rating in rows]
 
@@ -168,7 +168,7 @@ def ratings_of_user(*, session: Session, team_id: str, user_id: str) -> list[tup
     rows = session.exec(
         select(PulseResponse.updated_at, PulseResponse.rating)
         .where(PulseResponse.team_id == team_id, PulseResponse.user_id == user_id)
-        .order_by(PulseResponse.updated_at, PulseResponse.id)
+        .order_by(col(PulseResponse.updated_at), col(PulseResponse.id))
     ).all()
     return [(updated_at, rating) for updated_at, rating in rows]
 
@@ -179,7 +179,7 @@ def response_counts_by_pair(*, session: Session, team_id: str) -> dict[int, list
         select(PulseSurvey.pair_id, PulseResponse.rating)
         .join(PulseSurvey, col(PulseSurvey.id) == col(PulseResponse.survey_id))
         .where(PulseResponse.team_id == team_id)
-        .order_by(PulseSurvey.pair_id, PulseResponse.id)
+        .order_by(col(PulseSurvey.pair_id), col(PulseResponse.id))
     ).all()
     counts: dict[int, list[int]] = defaultdict(list)
     for pair_id, rating in rows:

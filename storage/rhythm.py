@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from bot import cadence
 from bot.cadence import ProgramSettings
 from storage import participants, pulse
-from storage.models import FitAnswer, HeldSession, Pair, PromptSent
+from storage.models import FitAnswer, HeldSession, Pair, PromptSent, saved_id
 
 DUE_COLUMNS = (
     "prompt_due_at",
@@ -104,7 +104,7 @@ def insert_held_session(
 ) -> bool:
     """Record a session the pair held on `held_on`; False if that date was logged already."""
     return bool(
-        session.execute(
+        session.exec(
             insert(HeldSession)
             .values(
                 team_id=pair.team_id,
@@ -153,13 +153,15 @@ def prompt_history(*, session: Session, pair_id: int) -> list[str]:
         session.exec(
             select(PromptSent.prompt_id)
             .where(PromptSent.pair_id == pair_id)
-            .order_by(PromptSent.id)
+            .order_by(col(PromptSent.id))
         ).all()
     )
 
 
 def remember_prompt(*, session: Session, pair: Pair, prompt_id: str, now: datetime) -> None:
-    session.add(PromptSent(team_id=pair.team_id, pair_id=pair.id, prompt_id=prompt_id, sent_at=now))
+    session.add(
+        PromptSent(team_id=pair.team_id, pair_id=saved_id(pair), prompt_id=prompt_id, sent_at=now)
+    )
 
 
 def record_fit(
@@ -167,7 +169,7 @@ def record_fit(
 ) -> bool:
     """Store someone's private answer; the first answer counts, a second press changes nothing."""
     return bool(
-        session.execute(
+        session.exec(
             insert(FitAnswer)
             .values(
                 team_id=pair.team_id,
@@ -188,7 +190,7 @@ def due_pairs(*, session: Session, column: str, now: datetime, limit: int = 200)
         session.exec(
             select(Pair)
             .where(col(due) <= now, Pair.status == "active")
-            .order_by(due, Pair.id)
+            .order_by(due, col(Pair.id))
             .limit(limit)
         ).all()
     )
@@ -232,7 +234,7 @@ def retime_pairs(
         session.exec(
             select(Pair)
             .where(Pair.team_id == team_id, Pair.status == "active", col(Pair.id) > after_id)
-            .order_by(Pair.id)
+            .order_by(col(Pair.id))
             .limit(limit)
         ).all()
     )

@@ -26,19 +26,23 @@ def people(*, session: Session, team_id: str) -> list[tuple[str, str, str]]:
             Participant.team_id == team_id
         )
     ).all()
-    return [tuple(row) for row in rows]
+    return [(user_id, role, status) for user_id, role, status in rows]
 
 
 def all_pairs(*, session: Session, team_id: str) -> list[Pair]:
-    return list(session.exec(select(Pair).where(Pair.team_id == team_id).order_by(Pair.id)).all())
+    return list(
+        session.exec(select(Pair).where(Pair.team_id == team_id).order_by(col(Pair.id))).all()
+    )
 
 
 def held_sessions(*, session: Session, team_id: str) -> list[tuple[int, date]]:
     """(pair_id, held_on) of every session logged in the workspace."""
     rows = session.exec(
-        select(HeldSession.pair_id, HeldSession.held_on).where(HeldSession.team_id == team_id)
+        select(col(HeldSession.pair_id), col(HeldSession.held_on)).where(
+            HeldSession.team_id == team_id
+        )
     ).all()
-    return [tuple(row) for row in rows]
+    return [(pair_id, held_on) for pair_id, held_on in rows]
 
 
 def prompts_sent_between(
@@ -68,7 +72,9 @@ def outcome_answers(
             OutcomeAnswer.change,
         ).where(OutcomeAnswer.team_id == team_id)
     ).all()
-    return [tuple(row) for row in rows]
+    return [
+        (user_id, checkpoint, progress, change) for user_id, checkpoint, progress, change in rows
+    ]
 
 
 def set_summary_due(*, session: Session, team_id: str, due_at: datetime) -> None:

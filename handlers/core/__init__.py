@@ -3,7 +3,10 @@ Slack calls, the outbox that sends, the record of Slack events, the tick, HTTP a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from sqlmodel import Session
 
 from handlers.core import inbox, outbox
 from handlers.core.deps import Deps
@@ -23,7 +26,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             outbox.kick(deps)
 
 
-def _apply_joined(session, deps: Deps, team_id: str, event: dict, now) -> None:
+def _apply_joined(session: Session, deps: Deps, team_id: str, event: dict, now: datetime) -> None:
     """The bot joined the admin channel: the problem is fixed, what waited is due now."""
     settings = program.get_program_settings(session=session, team_id=team_id)
     channel = settings.admin_channel or deps.settings.admin_channel

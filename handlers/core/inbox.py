@@ -11,7 +11,7 @@ acknowledged it before the handler ran).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,7 +107,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     deps.tick_steps.append(replay_pending)
 
     @app.middleware
-    async def record_events(req: AsyncBoltRequest, body: dict, next) -> BoltResponse | None:
+    async def record_events(
+        req: AsyncBoltRequest, body: dict, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
         event_id, team_id = body.get("event_id"), body.get("team_id")
         if body.get("type") != "event_callback" or not event_id or not team_id:
             return await next()

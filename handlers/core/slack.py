@@ -6,8 +6,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackObjectFormationError
@@ -15,6 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Every Web API method the bot calls, with the bot scopes it needs. The gateway refuses any
 # other method, and tests/test_manifest_scopes.py keeps manifest.yml equal to what is used here.
@@ -125,7 +127,9 @@ class SlackGateway:
             method, attempt, budget, repeatable=method not in _NOT_REPEATABLE
         )
 
-    async def respond(self, response_url: str, *, budget: float | None = None, **payload: Any):
+    async def respond(
+        self, response_url: str, *, budget: float | None = None, **payload: Any
+    ) -> None:
         """Post to an interaction's response_url (ephemeral replies, replacing a message).
         Only a replacement is repeated after a timeout or a 5xx: a new reply could show twice."""
         webhook = AsyncWebhookClient(response_url, timeout=10)
@@ -167,8 +171,13 @@ class SlackGateway:
         await self._with_retries("upload", attempt, budget)
 
     async def _with_retries(
-        self, method: str, attempt, budget: float | None, *, repeatable: bool = True
-    ):
+        self,
+        method: str,
+        attempt: Callable[[], Awaitable[T]],
+        budget: float | None,
+        *,
+        repeatable: bool = True,
+    ) -> T:
         deadline = None if budget is None else self._monotonic() + budget
         last_error = "unknown_error"
         for number in range(1, self._max_attempts + 1):
@@ -206,7 +215,7 @@ class _Retry(Exception):
         self.error = error
 
 
-def _check_http(method: str, status: int, headers, detail: str) -> None:
+def _check_http(method: str, status: int, headers: Mapping[str, Any], detail: str) -> None:
     """Plain HTTP answers (response_url, file upload): 429 waits, 5xx retries, else fails."""
     retry_after = _retry_after(headers, status)
     if retry_after is not None:
@@ -217,7 +226,7 @@ def _check_http(method: str, status: int, headers, detail: str) -> None:
         raise SlackCallError(method, detail, transient=False)
 
 
-def _retry_after(headers, status_code: int) -> float | None:
+def _retry_after(headers: Mapping[str, Any] | None, status_code: int) -> float | None:
     if status_code != 429:
         return None
     for key, value in (headers or {}).items():

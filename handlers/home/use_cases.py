@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from sqlmodel import Session
 
 from handlers.core import outbox
 from handlers.core.deps import Deps
@@ -22,6 +25,7 @@ from handlers.pairing.blocks import match_preview_blocks, pairs_status_blocks
 from handlers.reports import use_cases as reports
 from handlers.settings.use_cases import open_settings_form
 from storage import home, program, pulse
+from storage.models import Pair, Participant
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,15 @@ _REFUSED = "These buttons are for the program's admins, so nothing was done."
 async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
     admin = await deps.is_admin(team_id=team_id, user_id=user_id)
 
-    def load(session):
+    def load(
+        session: Session,
+    ) -> tuple[
+        Participant | None,
+        list[Pair],
+        dict[str, Participant],
+        dict[int, str],
+        list[tuple[datetime, int]],
+    ]:
         me, live, partners = pairing.pair_view(session, team_id=team_id, user_id=user_id)
         prompt_ids = home.latest_prompts(session=session, pair_ids=[p.id for p in live if p.id])
         ratings = pulse.ratings_of_user(session=session, team_id=team_id, user_id=user_id)
@@ -82,7 +94,7 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
 async def _admin_channel_warning(deps: Deps, *, team_id: str) -> str | None:
     """How to fix the admin channel, while the bot cannot post there."""
 
-    def load(session):
+    def load(session: Session) -> tuple[str | None, str | None]:
         settings = program.get_program_settings(session=session, team_id=team_id)
         problem = program.admin_channel_problem(session=session, team_id=team_id)
         return settings.admin_channel or deps.settings.admin_channel, problem
@@ -143,7 +155,7 @@ async def admin_action(deps: Deps, body: dict, action_id: str) -> None:
         log.warning("admin result modal not updated: %s", exc.error)
 
 
-async def _open(deps: Deps, trigger_id: str, view) -> str | None:
+async def _open(deps: Deps, trigger_id: str, view: View) -> str | None:
     try:
         # The trigger expires 3 s after the click: spend well under that.
         opened = await deps.slack.call("views.open", trigger_id=trigger_id, view=view, budget=2.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
@@ -91,7 +92,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         channel_id, thread_ts = event.get("channel"), event.get("thread_ts")
         if not all(isinstance(v, str) and v for v in (event.get("user"), channel_id)):
             return
-        thread = {"thread_ts": thread_ts} if isinstance(thread_ts, str) and thread_ts else {}
+        # Extra Web API arguments, typed like SlackGateway.call's **params (a dict[str, str]
+        # could, to mypy, be filling its `budget: float | None`).
+        thread: dict[str, Any] = (
+            {"thread_ts": thread_ts} if isinstance(thread_ts, str) and thread_ts else {}
+        )
         try:
             await deps.slack.call(
                 "chat.postMessage",

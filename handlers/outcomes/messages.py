@@ -11,14 +11,14 @@ from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.outcomes import blocks
 from storage import outcomes, participants
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, OutcomeAnswer, Participant
 
 
 async def draft_question(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     user_id = message.payload["user"]
     checkpoint = message.payload["checkpoint"]
 
-    def load(session: Session):
+    def load(session: Session) -> tuple[Participant | None, OutcomeAnswer | None]:
         person = participants.get_participant(
             session=session, team_id=message.team_id, user_id=user_id
         )

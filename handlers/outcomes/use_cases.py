@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -22,13 +23,16 @@ from handlers.pairing.use_cases import end_pair
 from handlers.reports.use_cases import KIND as SUMMARY_KIND
 from storage import outbox as rows
 from storage import outcomes, pairs, participants, program
+from storage.models import Participant
 
 log = logging.getLogger(__name__)
 
 QUESTION_KIND = "outcome_question"
 
 
-def _asked_person(session: Session, *, team_id: str, user_id: str, checkpoint: str):
+def _asked_person(
+    session: Session, *, team_id: str, user_id: str, checkpoint: str
+) -> Participant | None:
     """The participant, if this checkpoint has been decided and they are still in the program."""
     if checkpoint not in CHECKPOINTS:
         return None
@@ -54,7 +58,7 @@ async def record_progress(
     """Someone's answer about their own goal (a later press replaces it): returns (their goal,
     whether they are a leader) to show the question again, or None if they were not asked."""
 
-    def record(session: Session):
+    def record(session: Session) -> tuple[str | None, bool] | None:
         person = _asked_person(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
         if person is None:
             return None
@@ -78,7 +82,7 @@ async def record_progress(
 async def current_change(deps: Deps, *, team_id: str, user_id: str, checkpoint: str) -> str | None:
     """The change a leader shared so far ("" if none), or None if they may not share one."""
 
-    def current(session: Session):
+    def current(session: Session) -> str | None:
         if not _may_share_change(session, team_id, user_id, checkpoint):
             return None
         row = outcomes.answer_of(
@@ -119,7 +123,7 @@ async def decide_checkpoints(deps: Deps) -> int:
     decided = 0
     for team_id in teams:
         now = deps.clock()
-        checkpoint = await deps.db.run(lambda s, t=team_id, n=now: _decide(s, t, n))
+        checkpoint = await deps.db.run(partial(_decide, team_id=team_id, now=now))
         if checkpoint is None:
             continue
         decided += 1

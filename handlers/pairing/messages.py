@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -10,12 +10,14 @@ from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.pairing import blocks
 from storage import pairs, participants, program, rhythm
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Pair, Participant, saved_id
 
 
 async def draft_intro(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    def load(session: Session):
-        pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
+    def load(session: Session) -> tuple[Pair | None, Participant | None, Participant | None]:
+        pair = pairs.get_pair(
+            session=session, team_id=message.team_id, pair_id=message.pair_id or 0
+        )
         if pair is None:
             return None, None, None
         mentor = participants.get_participant(
@@ -39,7 +41,7 @@ async def draft_intro(deps: Deps, message: OutboxMessage) -> outbox.Draft | None
         channel_id = opened["channel"]["id"]
         await deps.db.run(
             lambda s: pairs.remember_channel(
-                session=s, pair_id=pair.id, channel_id=channel_id, now=deps.clock()
+                session=s, pair_id=saved_id(pair), channel_id=channel_id, now=deps.clock()
             )
         )
     return outbox.Draft(
@@ -49,7 +51,9 @@ async def draft_intro(deps: Deps, message: OutboxMessage) -> outbox.Draft | None
     )
 
 
-def intro_sent(session: Session, message: OutboxMessage, channel: str, ts: str, now) -> None:
+def intro_sent(
+    session: Session, message: OutboxMessage, channel: str, ts: str, now: datetime
+) -> None:
     """The pair is live in Slack: its rhythm starts (a first date, prompts, pulses)."""
     live = pairs.mark_introduced(
         session=session, pair_id=message.pair_id or 0, channel_id=channel, ts=ts, now=now
@@ -60,7 +64,12 @@ def intro_sent(session: Session, message: OutboxMessage, channel: str, ts: str, 
 
 
 def intro_failed(
-    session: Session, deps: Deps, message: OutboxMessage, error: str, content: bool, now
+    session: Session,
+    deps: Deps,
+    message: OutboxMessage,
+    error: str,
+    content: bool,
+    now: datetime,
 ) -> bool:
     """Slack will not take the introduction: the pair waits on hold, the admins decide."""
     pair = pairs.mark_intro_failed(session=session, pair_id=message.pair_id or 0, now=now)
@@ -83,7 +92,7 @@ def intro_failed(
 
 async def draft_goodbye(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     pair = await deps.db.run(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
+        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.dm_channel_id is None:
         return None
@@ -92,7 +101,12 @@ async def draft_goodbye(deps: Deps, message: OutboxMessage) -> outbox.Draft | No
 
 
 def goodbye_failed(
-    session: Session, deps: Deps, message: OutboxMessage, error: str, content: bool, now
+    session: Session,
+    deps: Deps,
+    message: OutboxMessage,
+    error: str,
+    content: bool,
+    now: datetime,
 ) -> bool:
     return not content  # the pair is over: only a message Slack can never take is reported
 

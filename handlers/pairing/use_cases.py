@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -41,7 +42,9 @@ def _person(p: Participant) -> Person:
 async def propose(deps: Deps, *, team_id: str) -> MatchResult:
     """The optimal assignment for everyone waiting now. Pure computation runs off the loop."""
 
-    def load(session: Session):
+    def load(
+        session: Session,
+    ) -> tuple[list[Person], list[tuple[str, str]], set[frozenset[str]]]:
         people = [
             _person(p) for p in participants.all_participants(session=session, team_id=team_id)
         ]
@@ -69,7 +72,7 @@ async def propose(deps: Deps, *, team_id: str) -> MatchResult:
 
 
 def commit_pairs(
-    session: Session, *, team_id: str, proposals: list[ProposedPair], now
+    session: Session, *, team_id: str, proposals: list[ProposedPair], now: datetime
 ) -> list[Pair]:
     """Store proposals that are still valid. Re-checked inside the write transaction, so two
     admins matching at once (or one matching twice) never pair anyone twice."""
@@ -114,7 +117,7 @@ def new_pair(
     mentee_id: str,
     score: float,
     explanation: str,
-    now,
+    now: datetime,
 ) -> Pair:
     """Store a pair and, with it, the decision to introduce it: never left unannounced."""
     pair = pairs.create_pair(
@@ -137,7 +140,7 @@ def new_pair(
     return pair
 
 
-def end_pair(session: Session, *, pair: Pair, reason: str, now) -> bool:
+def end_pair(session: Session, *, pair: Pair, reason: str, now: datetime) -> bool:
     """End a live pair and, if it was ever introduced, decide to tell both people; False if
     it had already ended. Both go back to the pool (unless they left)."""
     introduced = pair.dm_channel_id is not None
@@ -156,9 +159,11 @@ def end_pair(session: Session, *, pair: Pair, reason: str, now) -> bool:
     return True
 
 
-def end_pairs_of(session: Session, *, team_id: str, user_id: str, reason: str, now) -> list[Pair]:
+def end_pairs_of(
+    session: Session, *, team_id: str, user_id: str, reason: str, now: datetime
+) -> list[Pair]:
     """End every live pair someone is in; their partners go back to the pool."""
-    ended = []
+    ended: list[Pair] = []
     for pair in pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id):
         if end_pair(session, pair=pair, reason=reason, now=now):
             ended.append(pair)
@@ -217,7 +222,9 @@ async def request_rematch(deps: Deps, *, team_id: str, user_id: str, channel: st
     return ended
 
 
-def pair_in_channel(session: Session, *, team_id: str, user_id: str, channel: str | None):
+def pair_in_channel(
+    session: Session, *, team_id: str, user_id: str, channel: str | None
+) -> Pair | None:
     """The live pair whose group DM this is, if `user_id` belongs to it."""
     if channel is None:
         return None
@@ -225,7 +232,10 @@ def pair_in_channel(session: Session, *, team_id: str, user_id: str, channel: st
     return pair if pair is not None and user_id in (pair.mentor_id, pair.mentee_id) else None
 
 
-def pair_view(session: Session, *, team_id: str, user_id: str):
+PairView = tuple[Participant | None, list[Pair], dict[str, Participant]]
+
+
+def pair_view(session: Session, *, team_id: str, user_id: str) -> PairView:
     """Someone's profile, live pairs and their partners' profiles, for status and Home."""
     me = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
     live = pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id)
@@ -238,6 +248,6 @@ def pair_view(session: Session, *, team_id: str, user_id: str):
     return me, live, {k: v for k, v in partners.items() if v is not None}
 
 
-async def view_of(deps: Deps, *, team_id: str, user_id: str):
+async def view_of(deps: Deps, *, team_id: str, user_id: str) -> PairView:
     """(participant, live pairs, partners' profiles) of someone, for status and Home."""
     return await deps.db.run(lambda s: pair_view(s, team_id=team_id, user_id=user_id))

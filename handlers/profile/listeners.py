@@ -96,10 +96,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 def parse_signup(values: dict, user_id: str) -> SignupForm:
     """Read the modal's state into plain strings; anything missing (or malformed) becomes None."""
 
-    def dict_or_empty(value) -> dict:
+    def dict_or_empty(value: object) -> dict:
         return value if isinstance(value, dict) else {}
 
-    def text(value) -> str | None:
+    def text(value: object) -> str | None:
         return value if isinstance(value, str) else None
 
     def field(name: str) -> dict:

@@ -10,12 +10,17 @@ import dataclasses
 from pathlib import Path
 from typing import TextIO
 
+from sqlmodel import Session
+
 from bot.cadence import zone
-from bot.profiles import Status
-from bot.roster import ParsedRoster, RosterProblem, parse_roster
+from bot.profiles import Profile, Status
+from bot.roster import ParsedRoster, RosterProblem, RosterRow, parse_roster
 from handlers.core.deps import Deps
 from handlers.core.slack import SlackCallError
 from storage import participants, program
+
+# A row that passed every check: the row, the person's Slack profile, the profile to save.
+_Ready = tuple[RosterRow, dict, Profile]
 
 
 async def _lookup(deps: Deps, reference: str) -> dict:
@@ -51,7 +56,7 @@ async def import_roster(
             if user.get("deleted"):
                 problems.append(RosterProblem(row.line, f"{reference} is deactivated in Slack"))
             resolved[reference] = user
-    ready = []
+    ready: list[_Ready] = []
     for row, profile in parsed.rows:
         user = resolved.get(row.user) or {}
         manager_id = (resolved.get(row.manager) or {}).get("id") if row.manager else None
@@ -66,7 +71,7 @@ async def import_roster(
     if problems:
         return 0, sorted(problems, key=lambda p: p.line)
 
-    def store(session) -> tuple[int, list[RosterProblem]]:
+    def store(session: Session) -> tuple[int, list[RosterProblem]]:
         # Again in the transaction that saves: someone may have left in the meantime.
         if not rejoin:
             refused = _left_the_program(session, team_id=team_id, ready=ready)
@@ -88,10 +93,12 @@ async def import_roster(
     return await deps.db.run(store)
 
 
-def _left_the_program(session, *, team_id: str, ready: list) -> list[RosterProblem]:
+def _left_the_program(
+    session: Session, *, team_id: str, ready: list[_Ready]
+) -> list[RosterProblem]:
     """A problem for each row whose person has left, dated in the workspace's time zone."""
     place = zone(program.get_program_settings(session=session, team_id=team_id).timezone)
-    refused = []
+    refused: list[RosterProblem] = []
     for row, user, _ in ready:
         person = participants.get_participant(session=session, team_id=team_id, user_id=user["id"])
         if person is None or person.status != Status.LEFT:

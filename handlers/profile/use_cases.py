@@ -7,6 +7,7 @@ for admins who pick a cohort up front, is in roster.py.)"""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -70,7 +71,9 @@ async def set_paused(
     return await deps.db.run(change)
 
 
-def _set_participation(session: Session, *, team_id: str, user_id: str, paused: bool, now):
+def _set_participation(
+    session: Session, *, team_id: str, user_id: str, paused: bool, now: datetime
+) -> Participant | None:
     me = participants.set_status(
         session=session,
         team_id=team_id,

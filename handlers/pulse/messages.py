@@ -8,18 +8,21 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot import pulse
+from bot.cadence import ProgramSettings
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.core.slack import SlackCallError
 from handlers.pulse.blocks import survey_blocks
 from storage import pairs, program
 from storage import pulse as surveys
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Pair, PulseSurvey, saved_id
 
 
 async def draft_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    def load(session):
-        pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
+    def load(session: Session) -> tuple[Pair | None, PulseSurvey | None, ProgramSettings]:
+        pair = pairs.get_pair(
+            session=session, team_id=message.team_id, pair_id=message.pair_id or 0
+        )
         survey = surveys.get_survey(
             session=session, team_id=message.team_id, survey_id=message.payload["survey"]
         )
@@ -29,11 +32,13 @@ async def draft_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | Non
     pair, survey, settings = await deps.db.run(load)
     if pair is None or survey is None or pair.status != "active" or pair.dm_channel_id is None:
         return None  # paused or ended since it was decided: a paused pair gets nothing
-    text, content = survey_blocks(survey.id, settings=settings)
+    text, content = survey_blocks(saved_id(survey), settings=settings)
     return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
 
 
-def survey_posted(session, message: OutboxMessage, channel: str, ts: str, now) -> None:
+def survey_posted(
+    session: Session, message: OutboxMessage, channel: str, ts: str, now: datetime
+) -> None:
     """In the transaction that records the send: reactions on (channel, ts) now count."""
     settings = program.get_program_settings(session=session, team_id=message.team_id)
     surveys.mark_posted(

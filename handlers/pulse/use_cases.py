@@ -4,6 +4,7 @@ applying the answers, by reaction or button. Ratings and who gave them are never
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 
 from sqlmodel import Session
 
@@ -59,7 +60,7 @@ async def decide_cadence_pulses(deps: Deps) -> int:
     decided = 0
     while True:
         now = deps.clock()
-        count = await deps.db.run(lambda s, now=now: _decide_cadence_batch(s, now))
+        count = await deps.db.run(partial(_decide_cadence_batch, now=now))
         decided += count
         if count < BATCH:
             return decided
@@ -78,7 +79,7 @@ def _decide_cadence_batch(session: Session, now: datetime) -> int:
     return len(due)
 
 
-def apply_reaction(session, deps: Deps, team_id: str, event: dict, now) -> None:
+def apply_reaction(session: Session, deps: Deps, team_id: str, event: dict, now: datetime) -> None:
     """A reaction added to or removed from a message: a rating if it is a pair member's,
     on an open survey, with an emoji of the scale. Anything else changes nothing."""
     item = event.get("item") or {}

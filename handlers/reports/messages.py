@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from bot import summary as figures
 from bot.cadence import zone
+from bot.summary import PairFact, WeekPoint
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.core.today import today_for
@@ -69,7 +70,9 @@ def _summary_stale(session: Session, message: OutboxMessage, now: datetime) -> s
     return None
 
 
-def _after_sent(session: Session, message: OutboxMessage, channel: str, ts: str, now) -> None:
+def _after_sent(
+    session: Session, message: OutboxMessage, channel: str, ts: str, now: datetime
+) -> None:
     """The summary is out: record it, and decide its chart in the same transaction (so a
     crash can neither lose the chart nor share it twice)."""
     store.record_summary_posted(session=session, team_id=message.team_id, at=now)
@@ -114,10 +117,10 @@ async def _draft_chart(deps: Deps, message: OutboxMessage) -> outbox.Draft | Non
     )
 
 
-def _chart_points(session: Session, *, team_id: str, end: datetime, weeks: int):
+def _chart_points(session: Session, *, team_id: str, end: datetime, weeks: int) -> list[WeekPoint]:
     settings = program.get_program_settings(session=session, team_id=team_id)
     end = end.astimezone(zone(settings.timezone))
-    ratings = []
+    ratings: list[tuple[datetime, str, int]] = []
     for back in range(weeks, 0, -1):  # one read per week, each stamped with its week's start
         first = end - back * WEEK
         ratings += [
@@ -138,7 +141,7 @@ def _chart_points(session: Session, *, team_id: str, end: datetime, weeks: int):
 async def _draft_export(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     team_id, user_id = message.team_id, message.payload["admin"]
 
-    def load(session: Session):
+    def load(session: Session) -> tuple[list[PairFact], dict[int, int], dict[int, int]]:
         pairs = [pair_fact(p) for p in store.all_pairs(session=session, team_id=team_id)]
         held: dict[int, int] = {}
         for pair_id, _ in store.held_sessions(session=session, team_id=team_id):

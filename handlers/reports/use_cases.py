@@ -116,7 +116,9 @@ def pair_fact(pair: Pair) -> PairFact:
     )
 
 
-def _period_start(settings: ProgramSettings, pairs: list[PairFact], end: datetime, final: bool):
+def _period_start(
+    settings: ProgramSettings, pairs: list[PairFact], end: datetime, final: bool
+) -> datetime:
     place = zone(settings.timezone)
     if not final:
         return end - WEEK

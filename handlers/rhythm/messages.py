@@ -22,7 +22,7 @@ async def _active_pair(deps: Deps, message: OutboxMessage) -> Pair | None:
     """The pair a rhythm message is for, while it is introduced and active: a paused or
     ended pair gets nothing."""
     pair = await deps.db.run(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
+        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.dm_channel_id is None or pair.status != "active":
         return None
@@ -68,7 +68,7 @@ async def draft_session_set(deps: Deps, message: OutboxMessage) -> outbox.Draft 
 
 async def draft_fit_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     pair = await deps.db.run(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id)
+        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.status == "ended":
         return None
@@ -131,7 +131,12 @@ def session_set_stale(session: Session, message: OutboxMessage, now: datetime) -
 
 
 def pause_unreachable_pair(
-    session: Session, deps: Deps, message: OutboxMessage, error: str, content: bool, now
+    session: Session,
+    deps: Deps,
+    message: OutboxMessage,
+    error: str,
+    content: bool,
+    now: datetime,
 ) -> bool:
     """Slack will not take messages for this pair (a channel or account is gone): stop its
     rhythm rather than retry forever, and let the admins decide. A message Slack can never

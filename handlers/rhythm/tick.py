@@ -9,18 +9,20 @@ restart decide nothing twice. Sending is the outbox's job, outside any transacti
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session
 
 from bot import cadence
 from bot.introductions import shared_topics
-from bot.prompts import choose_prompt
+from bot.prompts import Prompt, choose_prompt
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from storage import outbox as rows
 from storage import participants, program, rhythm
-from storage.models import Pair
+from storage.models import Pair, saved_id
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,7 @@ async def decide_due(deps: Deps) -> int:
         while True:
             now = deps.clock()
             count = await deps.db.run(
-                lambda s, column=column, decide=decide, now=now: _decide_batch(
-                    s, deps, column, decide, now
-                )
+                partial(_decide_batch, deps=deps, column=column, decide=decide, now=now)
             )
             decided += count
             if count < BATCH:
@@ -49,7 +49,10 @@ async def decide_due(deps: Deps) -> int:
     return decided
 
 
-def _decide_batch(session: Session, deps: Deps, column: str, decide, now: datetime) -> int:
+Decide = Callable[[Session, Deps, Pair, datetime], None]
+
+
+def _decide_batch(session: Session, deps: Deps, column: str, decide: Decide, now: datetime) -> int:
     due = rhythm.due_pairs(session=session, column=column, now=now, limit=BATCH)
     for pair in due:
         setattr(pair, column, None)  # this period is decided, whatever happens below
@@ -86,7 +89,7 @@ def _decide_prompt(session: Session, deps: Deps, pair: Pair, now: datetime) -> N
         rhythm.remember_prompt(session=session, pair=pair, prompt_id=prompt.id, now=now)
 
 
-def _pick_prompt(session: Session, deps: Deps, pair: Pair):
+def _pick_prompt(session: Session, deps: Deps, pair: Pair) -> Prompt | None:
     mentor = participants.get_participant(
         session=session, team_id=pair.team_id, user_id=pair.mentor_id
     )
@@ -97,7 +100,7 @@ def _pick_prompt(session: Session, deps: Deps, pair: Pair):
     return choose_prompt(
         deps.prompts,
         topics=topics,
-        history=rhythm.prompt_history(session=session, pair_id=pair.id),
+        history=rhythm.prompt_history(session=session, pair_id=saved_id(pair)),
         salt=pair.id or 0,
     )
 

@@ -5,7 +5,7 @@ outbox."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
@@ -24,7 +24,9 @@ SESSION_SET = "session_set"
 FIT_SURVEY = "fit_survey"
 
 
-def log_session(session: Session, *, pair: Pair, held_on: date, logged_by: str, now) -> bool:
+def log_session(
+    session: Session, *, pair: Pair, held_on: date, logged_by: str, now: datetime
+) -> bool:
     """Log a held session once per meeting, however many times or people press. A log within
     `cadence.same_meeting_days` calendar days of one the pair already has is that meeting,
     logged from the other side of the date line: not a new one. The first session held brings
@@ -84,7 +86,7 @@ async def met(
     """`/mentor met`: a session held `day` (the person's today) with their pair (or the one
     with `partner`). Returns (pair, logged now, why not)."""
 
-    def log(session: Session):
+    def log(session: Session) -> tuple[Pair | None, bool, str | None]:
         pair, problem = active_pair_for(session, team_id=team_id, user_id=user_id, partner=partner)
         if pair is None:
             return None, False, problem
@@ -157,7 +159,7 @@ async def answer_checkin(
     "skipped" plans the next one. Returns (next session, what happened: the answer, or
     "already_met"), or None when the person is not one of this live pair."""
 
-    def apply(session: Session):
+    def apply(session: Session) -> tuple[date | None, str] | None:
         pair = pair_in_channel(session, team_id=team_id, user_id=user_id, channel=channel)
         if pair is None:
             return None
@@ -181,7 +183,9 @@ async def answer_checkin(
     return answered
 
 
-def _prompt_for(session: Session, deps: Deps, *, team_id: str, user_id: str, now) -> Prompt | None:
+def _prompt_for(
+    session: Session, deps: Deps, *, team_id: str, user_id: str, now: datetime
+) -> Prompt | None:
     pair, _ = active_pair_for(session, team_id=team_id, user_id=user_id)
     me = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
     if pair is None:
@@ -214,7 +218,7 @@ async def record_fit(
     answers nothing), or None when it is not their pair. The first "not a good fit" tells
     the admins, never the partner."""
 
-    def record(session: Session):
+    def record(session: Session) -> Pair | str | None:
         pair = pairs.get_pair(session=session, team_id=team_id, pair_id=pair_id)
         if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
             return None
@@ -257,7 +261,7 @@ async def rematch_after_fit(deps: Deps, *, team_id: str, user_id: str, pair_id: 
     return ended
 
 
-def note_activity(session: Session, deps: Deps, team_id: str, event: dict, now) -> None:
+def note_activity(session: Session, deps: Deps, team_id: str, event: dict, now: datetime) -> None:
     """Event applier: a message in a pair's group DM counts as activity. Only that it
     happened, and when: the text is never stored or logged."""
     if event.get("channel_type") != "mpim" or event.get("subtype") not in _PEOPLE_SUBTYPES:

@@ -120,11 +120,13 @@ def _surprise_end(
 
 async def retime_pairs(deps: Deps, *, team_id: str, settings: ProgramSettings) -> None:
     """Recompute the pairs' pending due times in small transactions, off the modal's clock."""
-    after = 0
+    after: int | None = 0
     while after is not None:
         now = deps.clock()
-        after = await deps.db.run(
-            lambda s, after=after, now=now: rhythm.retime_pairs(
-                session=s, team_id=team_id, settings=settings, now=now, after_id=after
+
+        def batch(s: Session, after_id: int = after, now: datetime = now) -> int | None:
+            return rhythm.retime_pairs(
+                session=s, team_id=team_id, settings=settings, now=now, after_id=after_id
             )
-        )
+
+        after = await deps.db.run(batch)

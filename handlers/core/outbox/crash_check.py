@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlmodel import Session
+
 from handlers.core.deps import Deps
 from handlers.core.outbox.kinds import kind_of
 from handlers.core.outbox.recording import LEASE, after_sent, follow_up
 from handlers.core.slack import SlackCallError
 from storage import outbox
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, saved_id
 
 log = logging.getLogger("handlers.core.outbox")
 
@@ -28,7 +30,7 @@ HISTORY_MAX_PAGES = 100
 async def settle_in_doubt(deps: Deps) -> None:
     now = deps.clock()
 
-    def load(session):
+    def load(session: Session) -> tuple[list[str], list[OutboxMessage]]:
         holders = outbox.sending_claimants(session=session)
         dead = [holder for holder in holders if deps.claimant_is_dead(holder)]
         return dead, outbox.in_doubt(session=session, now=now, dead_claimants=dead)
@@ -36,16 +38,18 @@ async def settle_in_doubt(deps: Deps) -> None:
     dead, doubtful = await deps.db.run(load)
     for message in doubtful:
         holder = message.claimed_by if message.claimed_by in dead else None
-        taken = await deps.db.run(
-            lambda s, m=message, h=holder: outbox.claim_in_doubt(
+
+        def claim(s: Session, m: OutboxMessage = message, h: str | None = holder) -> bool:
+            return outbox.claim_in_doubt(
                 session=s,
-                message_id=m.id,
+                message_id=saved_id(m),
                 claimant=deps.instance_id,
                 now=deps.clock(),
                 lease=LEASE,
                 dead_holder=h,
             )
-        )
+
+        taken = await deps.db.run(claim)
         if taken:
             await _settle(deps, message)
         # else: another process is checking it
