@@ -38,6 +38,7 @@ from sqlmodel import func, select  # noqa: E402
 import app  # noqa: E402
 from bench.bench_tick import ZONES, _leader, _mentor, _participant_row, machine  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
+from bot.matching import ProposedPair  # noqa: E402
 from handlers.core import outbox  # noqa: E402
 from handlers.devkit.driver import BOT_TOKEN, TEAM_ID, FakeTimer, make_settings  # noqa: E402
 from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
@@ -89,15 +90,14 @@ def _people(db_path: Path, fake: FakeSlack, pairs: int) -> None:
 def _new_pairs(session, pairs: int, now: datetime) -> None:
     """As `/mentor admin match` commits them: each pair and its intro decided together."""
     for i in range(pairs):
-        new_pair(
-            session,
-            team_id=TEAM_ID,
+        proposal = ProposedPair(
             mentor_id=_mentor(i),
             mentee_id=_leader(i),
             score=12.0,
+            reasons=(),
             explanation="You both care about Digital trends & AI; different departments.",
-            now=now,
         )
+        new_pair(session, team_id=TEAM_ID, proposal=proposal, now=now)
 
 
 def _intro_rows(session) -> dict[str, int]:

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
 from storage.models import ProcessedEvent
+from storage.sql import insert_new
 
 
 def record_event(
@@ -31,20 +31,17 @@ def record_event(
     """Record an arriving event: "new" the first time, else "done" (applied already) or
     "pending" (recorded, not applied: a retry should apply it). `done` records an event
     that has no stored effect (nothing to apply later) as applied at once."""
-    inserted = session.exec(
-        insert(ProcessedEvent)
-        .values(
-            team_id=team_id,
-            event_id=event_id,
-            received_at=now,
-            event_type=event_type,
-            payload=None if done else payload,
-            done_at=now if done else None,
-            attempts=0,
-        )
-        .on_conflict_do_nothing()
-    ).rowcount
-    if inserted:
+    if insert_new(
+        session,
+        ProcessedEvent,
+        team_id=team_id,
+        event_id=event_id,
+        received_at=now,
+        event_type=event_type,
+        payload=None if done else payload,
+        done_at=now if done else None,
+        attempts=0,
+    ):
         return "new"
     done_at = session.exec(
         select(ProcessedEvent.done_at).where(

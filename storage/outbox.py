@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, update
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
 from storage.models import OutboxMessage
+from storage.sql import insert_new
 
 
 def enqueue(
@@ -35,22 +35,19 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """Decide to send a message (not before `not_before`); False if that key was decided."""
-    result = session.exec(
-        insert(OutboxMessage)
-        .values(
-            team_id=team_id,
-            key=key,
-            kind=kind,
-            pair_id=pair_id,
-            payload=payload or {},
-            status="pending",
-            attempts=0,
-            not_before=not_before or now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
+    return insert_new(
+        session,
+        OutboxMessage,
+        team_id=team_id,
+        key=key,
+        kind=kind,
+        pair_id=pair_id,
+        payload=payload or {},
+        status="pending",
+        attempts=0,
+        not_before=not_before or now,
+        created_at=now,
     )
-    return result.rowcount == 1
 
 
 def get_message(*, session: Session, team_id: str, key: str) -> OutboxMessage | None:

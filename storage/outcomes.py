@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -34,15 +35,20 @@ def answer_of(
     ).first()
 
 
-def _row(
-    session: Session, *, team_id: str, user_id: str, checkpoint: str, now: datetime
+def _save(
+    session: Session, *, team_id: str, user_id: str, checkpoint: str, now: datetime, **fields: Any
 ) -> OutcomeAnswer:
+    """Someone's answer for a checkpoint, created or updated with `fields`."""
     row = answer_of(session=session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
     if row is None:
         row = OutcomeAnswer(
             team_id=team_id, user_id=user_id, checkpoint=checkpoint, answered_at=now
         )
     row.answered_at = now
+    for name, value in fields.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.flush()
     return row
 
 
@@ -50,11 +56,9 @@ def record_progress(
     *, session: Session, team_id: str, user_id: str, checkpoint: str, progress: str, now: datetime
 ) -> OutcomeAnswer:
     """Store someone's progress answer; a later press replaces it (the change text stays)."""
-    row = _row(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now)
-    row.progress = progress
-    session.add(row)
-    session.flush()
-    return row
+    return _save(
+        session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now, progress=progress
+    )
 
 
 def record_change(
@@ -67,11 +71,9 @@ def record_change(
     now: datetime,
 ) -> OutcomeAnswer:
     """Store (or clear, with None) a leader's change; their progress answer stays."""
-    row = _row(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now)
-    row.change = change
-    session.add(row)
-    session.flush()
-    return row
+    return _save(
+        session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now, change=change
+    )
 
 
 def _introduced_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:

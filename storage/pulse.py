@@ -16,12 +16,12 @@ from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
 from storage.models import Pair, PulseResponse, PulseSurvey, saved_id
+from storage.sql import insert_new, upsert
 
 
 def create_survey(
@@ -29,18 +29,15 @@ def create_survey(
 ) -> int | None:
     """A new survey for this pair and period (its message is posted later); None when the
     period had one already."""
-    inserted = session.exec(
-        insert(PulseSurvey)
-        .values(
-            team_id=pair.team_id,
-            pair_id=pair.id,
-            period=period,
-            opened_at=now,  # provisional: set again when the message goes out
-            closes_at=pulse.closes_at(now, settings),
-        )
-        .on_conflict_do_nothing()
-    ).rowcount
-    if not inserted:
+    if not insert_new(
+        session,
+        PulseSurvey,
+        team_id=pair.team_id,
+        pair_id=pair.id,
+        period=period,
+        opened_at=now,  # provisional: set again when the message goes out
+        closes_at=pulse.closes_at(now, settings),
+    ):
         return None
     return session.exec(
         select(PulseSurvey.id).where(PulseSurvey.pair_id == pair.id, PulseSurvey.period == period)
@@ -100,14 +97,16 @@ def set_rating(
     *, session: Session, survey: PulseSurvey, user_id: str, rating: int, now: datetime
 ) -> None:
     """Someone's rating for a survey; a later one replaces it."""
-    statement = insert(PulseResponse).values(
-        team_id=survey.team_id, survey_id=survey.id, user_id=user_id, rating=rating, updated_at=now
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["survey_id", "user_id"],
-            set_={"rating": statement.excluded.rating, "updated_at": statement.excluded.updated_at},
-        )
+    upsert(
+        session,
+        PulseResponse,
+        keys=("survey_id", "user_id"),
+        replace=("rating", "updated_at"),
+        team_id=survey.team_id,
+        survey_id=survey.id,
+        user_id=user_id,
+        rating=rating,
+        updated_at=now,
     )
 
 

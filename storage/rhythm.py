@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
 from bot import cadence
 from bot.cadence import ProgramSettings
 from storage import participants, pulse
 from storage.models import FitAnswer, HeldSession, Pair, PromptSent, saved_id
+from storage.sql import insert_new
 
 DUE_COLUMNS = (
     "prompt_due_at",
@@ -103,18 +103,14 @@ def insert_held_session(
     *, session: Session, pair: Pair, held_on: date, logged_by: str, now: datetime
 ) -> bool:
     """Record a session the pair held on `held_on`; False if that date was logged already."""
-    return bool(
-        session.exec(
-            insert(HeldSession)
-            .values(
-                team_id=pair.team_id,
-                pair_id=pair.id,
-                held_on=held_on,
-                logged_by=logged_by,
-                logged_at=now,
-            )
-            .on_conflict_do_nothing()
-        ).rowcount
+    return insert_new(
+        session,
+        HeldSession,
+        team_id=pair.team_id,
+        pair_id=pair.id,
+        held_on=held_on,
+        logged_by=logged_by,
+        logged_at=now,
     )
 
 
@@ -168,18 +164,14 @@ def record_fit(
     *, session: Session, pair: Pair, user_id: str, good_fit: bool, now: datetime
 ) -> bool:
     """Store someone's private answer; the first answer counts, a second press changes nothing."""
-    return bool(
-        session.exec(
-            insert(FitAnswer)
-            .values(
-                team_id=pair.team_id,
-                pair_id=pair.id,
-                user_id=user_id,
-                good_fit=good_fit,
-                answered_at=now,
-            )
-            .on_conflict_do_nothing()
-        ).rowcount
+    return insert_new(
+        session,
+        FitAnswer,
+        team_id=pair.team_id,
+        pair_id=pair.id,
+        user_id=user_id,
+        good_fit=good_fit,
+        answered_at=now,
     )
 
 

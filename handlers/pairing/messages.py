@@ -63,20 +63,14 @@ def intro_sent(
         rhythm.start_rhythm(session=session, pair=live, settings=settings, now=now)
 
 
-def intro_failed(
-    session: Session,
-    deps: Deps,
-    message: OutboxMessage,
-    error: str,
-    content: bool,
-    now: datetime,
-) -> bool:
+def intro_failed(failure: outbox.Failure) -> bool:
     """Slack will not take the introduction: the pair waits on hold, the admins decide."""
+    session, message, error, now = failure.session, failure.message, failure.error, failure.now
     pair = pairs.mark_intro_failed(session=session, pair_id=message.pair_id or 0, now=now)
     if pair is not None:
         outbox.alert_admins(
             session,
-            deps,
+            failure.deps,
             team_id=message.team_id,
             key=f"intro_failed:{pair.id}",
             text=(
@@ -100,15 +94,8 @@ async def draft_goodbye(deps: Deps, message: OutboxMessage) -> outbox.Draft | No
     return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
 
 
-def goodbye_failed(
-    session: Session,
-    deps: Deps,
-    message: OutboxMessage,
-    error: str,
-    content: bool,
-    now: datetime,
-) -> bool:
-    return not content  # the pair is over: only a message Slack can never take is reported
+def goodbye_failed(failure: outbox.Failure) -> bool:
+    return not failure.content  # the pair is over: only a message Slack can never take is reported
 
 
 INTRO = outbox.Kind(

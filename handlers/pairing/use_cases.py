@@ -94,39 +94,23 @@ def commit_pairs(
             continue
         if frozenset((proposal.mentor_id, proposal.mentee_id)) in past:
             continue
-        pair = new_pair(
-            session,
-            team_id=team_id,
-            mentor_id=proposal.mentor_id,
-            mentee_id=proposal.mentee_id,
-            score=proposal.score,
-            explanation=proposal.explanation,
-            now=now,
-        )
+        pair = new_pair(session, team_id=team_id, proposal=proposal, now=now)
         created.append(pair)
         mentoring[proposal.mentor_id] += 1
         mentored.add(proposal.mentee_id)
     return created
 
 
-def new_pair(
-    session: Session,
-    *,
-    team_id: str,
-    mentor_id: str,
-    mentee_id: str,
-    score: float,
-    explanation: str,
-    now: datetime,
-) -> Pair:
-    """Store a pair and, with it, the decision to introduce it: never left unannounced."""
+def new_pair(session: Session, *, team_id: str, proposal: ProposedPair, now: datetime) -> Pair:
+    """Store a proposed pair and, with it, the decision to introduce it: never left
+    unannounced."""
     pair = pairs.create_pair(
         session=session,
         team_id=team_id,
-        mentor_id=mentor_id,
-        mentee_id=mentee_id,
-        score=score,
-        explanation=explanation,
+        mentor_id=proposal.mentor_id,
+        mentee_id=proposal.mentee_id,
+        score=proposal.score,
+        explanation=proposal.explanation,
         now=now,
     )
     rows.enqueue(

@@ -5,8 +5,10 @@ logged or replaced by a later one, a nudge for a pair active since."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 
+from slack_sdk.models.blocks import Block
 from sqlmodel import Session
 
 from bot import cadence
@@ -17,53 +19,48 @@ from storage import outbox as rows
 from storage import pairs, program, rhythm
 from storage.models import OutboxMessage, Pair
 
+Drafter = Callable[[Deps, OutboxMessage], Awaitable[outbox.Draft | None]]
+Stale = Callable[[Session, OutboxMessage, datetime], str | None]
 
-async def _active_pair(deps: Deps, message: OutboxMessage) -> Pair | None:
-    """The pair a rhythm message is for, while it is introduced and active: a paused or
+
+async def _in_pair_dm(
+    deps: Deps, message: OutboxMessage, render: Callable[[Pair], tuple[str, list[Block]]]
+) -> outbox.Draft | None:
+    """A draft for the pair's group DM, while the pair is introduced and active: a paused or
     ended pair gets nothing."""
     pair = await deps.db.run(
         lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.dm_channel_id is None or pair.status != "active":
         return None
-    return pair
+    text, content = render(pair)
+    return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
 
 
 async def draft_prompt(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await _active_pair(deps, message)
-    if pair is None or pair.dm_channel_id is None:
-        return None
-    prompt = next((p for p in deps.prompts if p.id == message.payload["prompt"]), None)
-    if prompt is None:  # removed from the library since: any other will do
-        prompt = deps.prompts[(pair.id or 0) % len(deps.prompts)]
-    day = date.fromisoformat(message.payload["session"])
-    text, content = blocks.prompt_blocks(prompt, session_day=day)
-    return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
+    def render(pair: Pair) -> tuple[str, list[Block]]:
+        prompt = next((p for p in deps.prompts if p.id == message.payload["prompt"]), None)
+        if prompt is None:  # removed from the library since: any other will do
+            prompt = deps.prompts[(pair.id or 0) % len(deps.prompts)]
+        day = date.fromisoformat(message.payload["session"])
+        return blocks.prompt_blocks(prompt, session_day=day)
+
+    return await _in_pair_dm(deps, message, render)
 
 
 async def draft_checkin(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await _active_pair(deps, message)
-    if pair is None or pair.dm_channel_id is None:
-        return None
     day = date.fromisoformat(message.payload["session"])
-    text, content = blocks.checkin_blocks(pair, session_day=day)
-    return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
+    return await _in_pair_dm(deps, message, lambda p: blocks.checkin_blocks(p, session_day=day))
 
 
 async def draft_nudge(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await _active_pair(deps, message)
-    if pair is None or pair.dm_channel_id is None:
-        return None
-    text, content = blocks.nudge_blocks(pair, days=message.payload["days"])
-    return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
+    days = message.payload["days"]
+    return await _in_pair_dm(deps, message, lambda p: blocks.nudge_blocks(p, days=days))
 
 
 async def draft_session_set(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await _active_pair(deps, message)
-    if pair is None or pair.dm_channel_id is None:
-        return None
-    text, content = blocks.session_set_blocks(date.fromisoformat(message.payload["date"]))
-    return outbox.Draft(channel=pair.dm_channel_id, text=text, blocks=content)
+    day = date.fromisoformat(message.payload["date"])
+    return await _in_pair_dm(deps, message, lambda _: blocks.session_set_blocks(day))
 
 
 async def draft_fit_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
@@ -130,25 +127,19 @@ def session_set_stale(session: Session, message: OutboxMessage, now: datetime) -
 # --- when Slack will not take it ----------------------------------------------------------------
 
 
-def pause_unreachable_pair(
-    session: Session,
-    deps: Deps,
-    message: OutboxMessage,
-    error: str,
-    content: bool,
-    now: datetime,
-) -> bool:
+def pause_unreachable_pair(failure: outbox.Failure) -> bool:
     """Slack will not take messages for this pair (a channel or account is gone): stop its
     rhythm rather than retry forever, and let the admins decide. A message Slack can never
     take as written is not the pair's fault: left to the outbox to report."""
-    if content:
+    if failure.content:
         return False
+    session, message, error, now = failure.session, failure.message, failure.error, failure.now
     pair = _pair_of(session, message)
     if pair is not None and pair.status == "active":
         rhythm.pause_pair(session=session, pair=pair, reason="delivery_failed", now=now)
         outbox.alert_admins(
             session,
-            deps,
+            failure.deps,
             team_id=message.team_id,
             key=f"delivery_failed:{pair.id}",
             text=(
@@ -162,31 +153,23 @@ def pause_unreachable_pair(
     return True
 
 
+def _to_pair(draft: Drafter, stale: Stale, valid_for: timedelta | None = None) -> outbox.Kind:
+    """A message in the pair's group DM: in both people's working hours (else the leader's);
+    a pair Slack cannot reach is paused."""
+    return outbox.Kind(
+        draft=draft,
+        stale=stale,
+        valid_for=valid_for,
+        to_pair=True,
+        on_failed=pause_unreachable_pair,
+    )
+
+
 KINDS: dict[str, outbox.Kind] = {
-    "prompt": outbox.Kind(
-        draft=draft_prompt, stale=prompt_stale, to_pair=True, on_failed=pause_unreachable_pair
-    ),
-    "checkin": outbox.Kind(
-        draft=draft_checkin,
-        stale=checkin_stale,
-        valid_for=timedelta(days=14),
-        to_pair=True,
-        on_failed=pause_unreachable_pair,
-    ),
-    "nudge": outbox.Kind(
-        draft=draft_nudge,
-        stale=nudge_stale,
-        valid_for=timedelta(days=7),
-        to_pair=True,
-        on_failed=pause_unreachable_pair,
-    ),
-    "session_set": outbox.Kind(
-        draft=draft_session_set,
-        stale=session_set_stale,
-        valid_for=timedelta(days=7),
-        to_pair=True,
-        on_failed=pause_unreachable_pair,
-    ),
+    "prompt": _to_pair(draft_prompt, prompt_stale),  # stale once its session's day is over
+    "checkin": _to_pair(draft_checkin, checkin_stale, timedelta(days=14)),
+    "nudge": _to_pair(draft_nudge, nudge_stale, timedelta(days=7)),
+    "session_set": _to_pair(draft_session_set, session_set_stale, timedelta(days=7)),
     "fit_survey": outbox.Kind(
         draft=draft_fit_survey,
         valid_for=timedelta(days=14),

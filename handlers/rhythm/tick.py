@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from sqlmodel import Session
 
@@ -61,6 +62,23 @@ def _decide_batch(session: Session, deps: Deps, column: str, decide: Decide, now
     return len(due)
 
 
+def _decide(
+    session: Session, pair: Pair, kind: str, period: str, payload: dict[str, Any], now: datetime
+) -> bool:
+    """Decide this pair's `kind` message for `period` (once: the key is unique), due at the
+    pair's next shared working moment."""
+    return rows.enqueue(
+        session=session,
+        team_id=pair.team_id,
+        key=f"{kind}:{pair.id}:{period}",
+        kind=kind,
+        pair_id=pair.id,
+        payload=payload,
+        now=now,
+        not_before=_send_after(session, pair, now),
+    )
+
+
 def _send_after(session: Session, pair: Pair, now: datetime) -> datetime:
     mentor_tz, leader_tz = rhythm.pair_timezones(session=session, pair=pair)
     settings = program.get_program_settings(session=session, team_id=pair.team_id)
@@ -72,20 +90,11 @@ def _send_after(session: Session, pair: Pair, now: datetime) -> datetime:
 def _decide_prompt(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:
     if pair.next_session_on is None:
         return
-    key = f"prompt:{pair.id}:{pair.next_session_on.isoformat()}"
+    day = pair.next_session_on.isoformat()
     prompt = _pick_prompt(session, deps, pair)
     if prompt is None:
         return
-    if rows.enqueue(
-        session=session,
-        team_id=pair.team_id,
-        key=key,
-        kind="prompt",
-        pair_id=pair.id,
-        payload={"prompt": prompt.id, "session": pair.next_session_on.isoformat()},
-        now=now,
-        not_before=_send_after(session, pair, now),
-    ):
+    if _decide(session, pair, "prompt", day, {"prompt": prompt.id, "session": day}, now):
         rhythm.remember_prompt(session=session, pair=pair, prompt_id=prompt.id, now=now)
 
 
@@ -109,16 +118,7 @@ def _decide_checkin(session: Session, deps: Deps, pair: Pair, now: datetime) -> 
     day = pair.next_session_on
     if day is None:
         return
-    rows.enqueue(
-        session=session,
-        team_id=pair.team_id,
-        key=f"checkin:{pair.id}:{day.isoformat()}",
-        kind="checkin",
-        pair_id=pair.id,
-        payload={"session": day.isoformat()},
-        now=now,
-        not_before=_send_after(session, pair, now),
-    )
+    _decide(session, pair, "checkin", day.isoformat(), {"session": day.isoformat()}, now)
     # Keep the rhythm going even if nobody answers: the cadence proposes the next date,
     # and the check-in's buttons can still log, move or skip it.
     settings = program.get_program_settings(session=session, team_id=pair.team_id)
@@ -127,16 +127,8 @@ def _decide_checkin(session: Session, deps: Deps, pair: Pair, now: datetime) -> 
 
 def _decide_nudge(session: Session, deps: Deps, pair: Pair, now: datetime) -> None:
     since = pair.last_activity_at or pair.created_at
-    rows.enqueue(
-        session=session,
-        team_id=pair.team_id,
-        key=f"nudge:{pair.id}:{since.date().isoformat()}",
-        kind="nudge",
-        pair_id=pair.id,
-        payload={"days": cadence.days_between(since, now)},
-        now=now,
-        not_before=_send_after(session, pair, now),
-    )
+    days = cadence.days_between(since, now)
+    _decide(session, pair, "nudge", since.date().isoformat(), {"days": days}, now)
     settings = program.get_program_settings(session=session, team_id=pair.team_id)
     pair.nudged_at = now
     pair.escalate_due_at = cadence.escalate_due_at(now, settings)

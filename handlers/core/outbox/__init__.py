@@ -13,7 +13,7 @@ from handlers.core.outbox.failures import (
     alert_admins,
     open_if_person,
 )
-from handlers.core.outbox.kinds import Draft, Kind, register_kind, to_person
+from handlers.core.outbox.kinds import Draft, Failure, Kind, register_kind, to_person
 from handlers.core.outbox.recording import CALL_BUDGET_SECONDS, LEASE, metadata_for
 from handlers.core.outbox.sending import deliver_due, deliver_now, kick, send_now
 
@@ -28,6 +28,7 @@ __all__ = [
     "CALL_BUDGET_SECONDS",
     "LEASE",
     "Draft",
+    "Failure",
     "Kind",
     "admin_channel_fix",
     "admin_people",

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from handlers.core.deps import Deps
+from handlers.core.outbox.failures import retry_later
 from handlers.core.outbox.kinds import kind_of
 from handlers.core.outbox.recording import LEASE, after_sent, follow_up
 from handlers.core.slack import SlackCallError
@@ -64,16 +65,9 @@ async def _settle(deps: Deps, message: OutboxMessage) -> None:
         except SlackCallError as exc:
             error = exc.error
             log.warning("could not check a %s message after a crash: %s", message.kind, error)
-            await deps.db.run(
-                lambda s: outbox.mark_retry(
-                    session=s,
-                    message_id=message.id or 0,
-                    claimant=deps.instance_id,
-                    error=error,
-                    not_before=deps.clock() + timedelta(minutes=1),
-                    in_doubt=True,
-                    count_attempt=False,
-                )
+            later = deps.clock() + timedelta(minutes=1)
+            await retry_later(
+                deps, message, error=error, at=later, in_doubt=True, count_attempt=False
             )
             return  # still in doubt; a later drain asks again
     if found is None:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.admin_channel import INVITE
 from handlers.core.deps import Deps
-from handlers.core.outbox.kinds import Draft, Kind, kind_of
+from handlers.core.outbox.kinds import Draft, Failure, Kind, kind_of
 from handlers.core.slack import SlackCallError
 from storage import outbox, program
 from storage.models import OutboxMessage
@@ -73,17 +73,32 @@ async def failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
     # A timeout or a 5xx may still have posted it: such a row stays "sending" and is
     # checked against the channel before any resend. A 429 or a refusal did not post.
     doubt = error in _MAYBE_POSTED or error.startswith("http_5")
+    await retry_later(deps, message, error=error, at=now + delay, in_doubt=doubt)
+    log.warning("%s message will be retried: %s", message.kind, error)
+
+
+async def retry_later(
+    deps: Deps,
+    message: OutboxMessage,
+    *,
+    error: str,
+    at: datetime,
+    in_doubt: bool,
+    count_attempt: bool = True,
+) -> None:
+    """Give up this process's claim and try again `at`; `in_doubt`: it may have gone out,
+    so the channel is checked first."""
     await deps.db.run(
         lambda s: outbox.mark_retry(
             session=s,
             message_id=message.id or 0,
             claimant=deps.instance_id,
             error=error,
-            not_before=now + delay,
-            in_doubt=doubt,
+            not_before=at,
+            in_doubt=in_doubt,
+            count_attempt=count_attempt,
         )
     )
-    log.warning("%s message will be retried: %s", message.kind, error)
 
 
 def _hold_for_admin_channel(
@@ -166,7 +181,8 @@ def _fail_permanently(
         return
     if not kind.alert_on_failure:
         return
-    if kind.on_failed is not None and kind.on_failed(session, deps, message, error, content, now):
+    failure = Failure(session, deps, message, error, content, now)
+    if kind.on_failed is not None and kind.on_failed(failure):
         return
     if content:
         alert_admins(

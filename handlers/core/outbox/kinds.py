@@ -28,9 +28,20 @@ class Draft:
     title: str = ""
 
 
-# (session, deps, message, error, content, now) -> True when the kind dealt with the failure
-# itself; `content`: Slack can never take the message as written (else the destination is gone)
-OnFailed = Callable[[Session, "Deps", OutboxMessage, str, bool, datetime], bool]
+@dataclass(frozen=True)
+class Failure:
+    """A message that failed for good, in the transaction that records it."""
+
+    session: Session
+    deps: Deps
+    message: OutboxMessage
+    error: str  # Slack's error code (or ours)
+    content: bool  # Slack can never take the message as written; else its destination is gone
+    now: datetime
+
+
+# -> True when the kind dealt with the failure itself
+OnFailed = Callable[[Failure], bool]
 
 
 @dataclass(frozen=True)
