@@ -35,7 +35,7 @@ class Deps:
     background: set[asyncio.Task] = field(default_factory=set)
     listener_runs: int = 0  # listeners Bolt has started (handlers/core/bolt.py)
     outbox_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # What listener packages add at register(): outbox kinds (handlers.delivery.Kind) and
+    # What features add at register(): outbox kinds (handlers.core.outbox.Kind) and
     # steps each tick runs before sending (async callables taking these Deps).
     outbox_kinds: dict[str, Any] = field(default_factory=dict)
     tick_steps: list[Callable[[Deps], Awaitable[Any]]] = field(default_factory=list)
