@@ -39,7 +39,7 @@ class Settings:
     def __repr__(self) -> str:  # secrets must never reach a log line or a traceback
         return (
             f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, port={self.port}, "
-            f"database_url={self.database_url!r}, admins={len(self.admins)}, "
+            f"database={redact_url(self.database_url)!r}, admins={len(self.admins)}, "
             f"admin_channel={self.admin_channel!r}, tick_seconds={self.tick_seconds}, "
             f"log_level={self.log_level!r})"
         )
@@ -99,10 +99,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     )
 
     database_url = get("DATABASE_URL") or "sqlite:///mentor.db"
-    if not database_url.startswith("sqlite:///"):
+    if not database_url.startswith(("sqlite:///", "postgresql+psycopg://")):
         raise ConfigError(
-            "DATABASE_URL must be a SQLite URL such as sqlite:///mentor.db "
-            "(three slashes, then a file path)."
+            "DATABASE_URL must be a SQLite URL such as sqlite:///mentor.db (three slashes, "
+            "then a file path) or a PostgreSQL one such as "
+            "postgresql+psycopg://user@host:5432/mentor (psycopg 3)."
         )
 
     admins = frozenset(a.strip() for a in (get("MENTOR_ADMINS") or "").split(",") if a.strip())
@@ -161,3 +162,8 @@ def _int_setting(raw: str | None, name: str, *, default: int, low: int, high: in
     if not low <= value <= high:
         raise ConfigError(f"{name} must be a whole number from {low} to {high}.")
     return value
+
+
+def redact_url(url: str) -> str:
+    """A database URL fit for a log line: no password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)

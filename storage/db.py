@@ -1,4 +1,6 @@
-"""Engine and sessions: SQLite in WAL mode, with a busy timeout on every connection."""
+"""Engine and sessions. SQLite (the default): WAL mode, a busy timeout on every connection,
+and writers that take the lock up front. PostgreSQL (`postgresql+psycopg://`, psycopg 3):
+its own locking, a pool checked before use. Everything else is the same on both."""
 
 from __future__ import annotations
 
@@ -18,10 +20,18 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 
 
+def is_sqlite(database_url: str) -> bool:
+    return database_url.startswith("sqlite")
+
+
 def make_engine(database_url: str) -> Engine:
     # hide_parameters: a database error (its message, its traceback, SQL logging if anyone
     # turns it on) must never print the values bound to a statement: people's goals, ratings
     # and answers.
+    if not is_sqlite(database_url):
+        return create_engine(
+            database_url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+        )
     engine = create_engine(
         database_url, connect_args={"check_same_thread": False}, hide_parameters=True
     )

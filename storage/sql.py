@@ -1,20 +1,31 @@
 """The statements whose SQL differs between database dialects, written once: inserting a row
-unless its unique key exists, and inserting or replacing one."""
+unless its unique key exists, and inserting or replacing one (SQLite and PostgreSQL both say
+INSERT ... ON CONFLICT, through their own SQLAlchemy constructs)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _insert(session: Session, model: type[SQLModel]) -> Any:
+    module = postgresql if dialect(session) == "postgresql" else sqlite
+    return module.insert(model)
 
 
 def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same unique key exists; True when it was inserted
     (so a decision made twice, or a retried event, is recorded once)."""
-    statement = insert(model).values(**values).on_conflict_do_nothing()
-    return session.exec(statement).rowcount == 1
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing()
+    inserted: int = session.exec(statement).rowcount
+    return inserted == 1
 
 
 def upsert(
@@ -26,7 +37,7 @@ def upsert(
     **values: Any,
 ) -> None:
     """Insert a row, or (when one with the same `keys` exists) replace its `replace` fields."""
-    statement = insert(model).values(**values)
+    statement = _insert(session, model).values(**values)
     session.exec(
         statement.on_conflict_do_update(
             index_elements=list(keys),
