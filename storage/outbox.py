@@ -3,11 +3,13 @@
 A unique (team_id, key) makes each decision happen once however often it is re-made, and a
 row stays pending until Slack has accepted it, so a crash or an outage loses nothing.
 
-Sending is claimed: `claim` moves a row from pending to sending for exactly one claimant
-(an UPDATE that checks the row count), with a lease. Every later step names the claimant
-and checks the row count again, so a sender whose lease ran out (and whose row another
-process has since taken over) changes nothing. A row still "sending" after its lease is in
-doubt: only the channel's history can say whether it went out.
+Sending is claimed: `claim` and `claim_due` move rows from pending to claimed for exactly
+one claimant (a conditional UPDATE; on PostgreSQL `claim_due` picks rows FOR UPDATE SKIP
+LOCKED), with a lease. Every later step names the claimant and checks the row count again,
+so a sender whose lease ran out (and whose row another process has since taken over)
+changes nothing. A row becomes "sending" when its channel is recorded, just before the post:
+one still held after its lease is in doubt, and only the channel's history can say whether
+it went out (a "claimed" one never got that far).
 """
 
 from __future__ import annotations
@@ -90,8 +92,17 @@ def _update(
     return session.exec(statement).rowcount == 1
 
 
+# A claimed row is about to be sent; "sending" once its channel is recorded (so from then on
+# it may have gone out, and only the channel can tell).
+HELD = ("claimed", "sending")
+
+
+def _held() -> ColumnElement[bool]:
+    return col(OutboxMessage.status).in_(HELD)
+
+
 def _held_by(claimant: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return col(OutboxMessage.status) == "sending", col(OutboxMessage.claimed_by) == claimant
+    return _held(), col(OutboxMessage.claimed_by) == claimant
 
 
 def claim(
@@ -103,13 +114,45 @@ def claim(
         message_id,
         col(OutboxMessage.status) == "pending",
         col(OutboxMessage.not_before) <= now,
-        status="sending",
+        status="claimed",
         claimed_by=claimant,
         lease_until=now + lease,
         sending_since=None,
         channel_id=None,
         file_id=None,
     )
+
+
+def claim_due(
+    *, session: Session, claimant: str, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
+    """Take up to `limit` due pending rows for sending, oldest first, in one statement. On
+    PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so instances claiming at once get
+    different rows and never wait for each other; on SQLite the write lock is already held
+    (BEGIN IMMEDIATE). Either way each row goes to exactly one claimant."""
+    due = (
+        select(OutboxMessage.id)
+        .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now)
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+        .values(
+            status="claimed",
+            claimed_by=claimant,
+            lease_until=now + lease,
+            sending_since=None,
+            channel_id=None,
+            file_id=None,
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list(session.execute(statement).scalars().all())
+    return sorted(claimed, key=lambda message: message.id or 0)
 
 
 def start_sending(
@@ -129,6 +172,7 @@ def start_sending(
         message_id,
         *_held_by(claimant),
         col(OutboxMessage.lease_until) > now,
+        status="sending",
         channel_id=channel_id,
         file_id=file_id,
         sending_since=now,
@@ -213,21 +257,31 @@ def mark_failed(*, session: Session, message_id: int, claimant: str, error: str)
     )
 
 
-def defer(*, session: Session, message_id: int, not_before: datetime) -> bool:
-    """Not yet (quiet hours): later, without counting as an attempt. Pending rows only."""
+def defer(
+    *, session: Session, message_id: int, claimant: str, not_before: datetime
+) -> bool:
+    """Not yet (quiet hours): back to pending for later, without counting as an attempt."""
     return _update(
-        session, message_id, col(OutboxMessage.status) == "pending", not_before=not_before
+        session,
+        message_id,
+        *_held_by(claimant),
+        status="pending",
+        not_before=not_before,
+        claimed_by=None,
+        lease_until=None,
     )
 
 
-def expire(*, session: Session, message_id: int, reason: str) -> bool:
+def expire(*, session: Session, message_id: int, claimant: str, reason: str) -> bool:
     """Too late to be true any more (a prompt for a session that has passed): dropped."""
     return _update(
         session,
         message_id,
-        col(OutboxMessage.status) == "pending",
+        *_held_by(claimant),
         status="expired",
         last_error=reason,
+        claimed_by=None,
+        lease_until=None,
     )
 
 
@@ -242,7 +296,7 @@ def in_doubt(
     return list(
         session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.status == "sending", condition)
+            .where(_held(), condition)
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
@@ -253,7 +307,7 @@ def sending_claimants(*, session: Session) -> list[str]:
     """Who holds rows that are being sent now (to spot claimants that have died)."""
     rows = session.exec(
         select(OutboxMessage.claimed_by)
-        .where(OutboxMessage.status == "sending", col(OutboxMessage.claimed_by).is_not(None))
+        .where(_held(), col(OutboxMessage.claimed_by).is_not(None))
         .distinct()
     ).all()
     return [row for row in rows if row]
@@ -275,7 +329,7 @@ def claim_in_doubt(
     return _update(
         session,
         message_id,
-        col(OutboxMessage.status) == "sending",
+        _held(),
         condition,
         claimed_by=claimant,
         lease_until=now + lease,

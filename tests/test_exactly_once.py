@@ -91,7 +91,7 @@ def test_a_row_is_claimed_by_exactly_one_of_many_senders_at_once(db):
         thread.join()
     assert len(won) == 1
     [row] = db.run_sync(lambda s: list(s.exec(select(OutboxMessage)).all()))
-    assert (row.status, row.claimed_by) == ("sending", won[0])
+    assert (row.status, row.claimed_by) == ("claimed", won[0])
 
 
 def test_a_claim_holds_until_its_lease_ends_and_a_lost_claim_changes_nothing(db):

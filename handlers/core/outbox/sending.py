@@ -26,7 +26,7 @@ from handlers.core.outbox.recording import (
 from handlers.core.outbox.timing import allowed_at, recipient_zone, stale_reason
 from handlers.core.slack import SlackCallError
 from storage import outbox
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, saved_id
 
 log = logging.getLogger("handlers.core.outbox")
 
@@ -40,15 +40,16 @@ def kick(deps: Deps) -> None:
 
 async def deliver_due(deps: Deps) -> int:
     """Send every due message once; returns how many were sent. One drain at a time per
-    process (an optimisation: the claim is what makes each row go out once)."""
+    process (an optimisation: the claim is what makes each row go out once, however many
+    processes drain at once)."""
     sent = 0
     dropped: Counter[str] = Counter()
     async with deps.outbox_lock:
         await settle_in_doubt(deps)
         # Sending can decide new messages (an admin alert for a failed intro): drain until empty.
         # Anything that failed was pushed into the future, so this ends.
-        while batch := await _due_batch(deps):
-            for message in batch:
+        while claimed := await _claim_batch(deps):
+            for message in claimed:
                 sent += await _deliver(deps, message, dropped)
     if dropped:
         shown = ", ".join(f"{n} {kind}" for kind, n in sorted(dropped.items()))
@@ -72,35 +73,52 @@ async def send_now(deps: Deps, *, team_id: str, key: str, kind: str, payload: di
 
 async def deliver_now(deps: Deps, *, team_id: str, key: str) -> str:
     """Send one decided message at once (an admin waiting for it); returns its status."""
-    message = await deps.db.run(lambda s: outbox.get_message(session=s, team_id=team_id, key=key))
-    if message is None:
-        return "missing"
-    if message.status == "pending":
-        await _deliver(deps, message, Counter())
+
+    def take(session: Session) -> OutboxMessage | None:
+        message = outbox.get_message(session=session, team_id=team_id, key=key)
+        if message is None or not outbox.claim(
+            session=session,
+            message_id=saved_id(message),
+            claimant=deps.instance_id,
+            now=deps.clock(),
+            lease=LEASE,
+        ):
+            return None
+        return outbox.get_message(session=session, team_id=team_id, key=key)
+
+    claimed = await deps.db.run(take)
+    if claimed is not None:
+        await _deliver(deps, claimed, Counter())
     after = await deps.db.run(lambda s: outbox.get_message(session=s, team_id=team_id, key=key))
     return after.status if after is not None else "missing"
 
 
-async def _due_batch(deps: Deps) -> list[OutboxMessage]:
+async def _claim_batch(deps: Deps) -> list[OutboxMessage]:
     now = deps.clock()
-    return await deps.db.run(lambda s: outbox.due_messages(session=s, now=now, limit=BATCH))
+    return await deps.db.run(
+        lambda s: outbox.claim_due(
+            session=s, claimant=deps.instance_id, now=now, lease=LEASE, limit=BATCH
+        )
+    )
 
 
 async def _deliver(deps: Deps, message: OutboxMessage, dropped: Counter[str]) -> int:
+    """Send one row this process has claimed (or drop it as stale, or put it back for the
+    working hours of the people it is for)."""
     kind = kind_of(deps, message)
     person_tz = await recipient_zone(deps, message, kind)
     now = deps.clock()
-    verdict = await deps.db.run(lambda s: _claim(s, deps, message, kind, now, person_tz))
+    verdict = await deps.db.run(lambda s: _check(s, deps, message, kind, now, person_tz))
     if verdict == "expired":
         dropped[message.kind] += 1
-    if verdict != "claimed":
+    if verdict != "go":
         return 0
     try:
         draft = await kind.draft(deps, message)
         if draft is None:
             await deps.db.run(
                 lambda s: outbox.mark_skipped(
-                    session=s, message_id=message.id or 0, claimant=deps.instance_id
+                    session=s, message_id=saved_id(message), claimant=deps.instance_id
                 )
             )
             return 0
@@ -119,7 +137,7 @@ async def _deliver(deps: Deps, message: OutboxMessage, dropped: Counter[str]) ->
     return 1
 
 
-def _claim(
+def _check(
     session: Session,
     deps: Deps,
     message: OutboxMessage,
@@ -127,26 +145,27 @@ def _claim(
     now: datetime,
     person_tz: str | None,
 ) -> str:
-    """In one transaction: drop it if stale, defer it to working hours, or claim it."""
+    """In one transaction, for a claimed row: drop it if stale, put it back until the
+    working hours it must wait for, or let it go."""
     reason = stale_reason(session, message, kind, now)
     if reason is not None:
-        if outbox.expire(session=session, message_id=message.id or 0, reason=reason):
+        if outbox.expire(
+            session=session, message_id=saved_id(message), claimant=deps.instance_id, reason=reason
+        ):
             if kind.on_expired is not None:
                 kind.on_expired(session, message)
             return "expired"
-        return "taken"
+        return "lost"
     later = allowed_at(session, message, kind, now, person_tz)
     if later > now:
-        outbox.defer(session=session, message_id=message.id or 0, not_before=later)
+        outbox.defer(
+            session=session,
+            message_id=saved_id(message),
+            claimant=deps.instance_id,
+            not_before=later,
+        )
         return "later"
-    claimed = outbox.claim(
-        session=session,
-        message_id=message.id or 0,
-        claimant=deps.instance_id,
-        now=now,
-        lease=LEASE,
-    )
-    return "claimed" if claimed else "taken"
+    return "go"
 
 
 async def _start_sending(
