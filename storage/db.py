@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import zlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
@@ -56,6 +57,23 @@ def make_engine(database_url: str) -> Engine:
     return engine
 
 
+class HeldLock:
+    """An exclusive lock between processes sharing the database; `release()` when done."""
+
+    def __init__(self, connection: Connection | None, key: int) -> None:
+        self._connection = connection
+        self._key = key
+
+    def release(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+        finally:
+            self._connection.close()
+            self._connection = None
+
+
 class Database:
     """Runs repository functions in a worker thread so SQLite waits never block the event loop."""
 
@@ -73,6 +91,29 @@ class Database:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self.run_sync, work)
+
+    def try_lock(self, name: str) -> HeldLock | None:
+        """Take the lock called `name` if no other process holds it (None if one does).
+
+        PostgreSQL: a session-level advisory lock, held by a connection of its own until
+        released, so the work done under it may use any other connection. SQLite: every
+        writer already waits for the one write lock, so this lock is always granted."""
+        if self.engine.dialect.name != "postgresql":
+            return HeldLock(None, 0)
+        key = zlib.crc32(name.encode())
+        connection = self.engine.connect()
+        try:
+            taken = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+            ).scalar_one()
+            connection.commit()
+        except Exception:
+            connection.close()
+            raise
+        if not taken:
+            connection.close()
+            return None
+        return HeldLock(connection, key)
 
     def ping(self) -> bool:
         # A raw connection skips our BEGIN IMMEDIATE: a health probe must not queue for the lock.

@@ -257,9 +257,7 @@ def mark_failed(*, session: Session, message_id: int, claimant: str, error: str)
     )
 
 
-def defer(
-    *, session: Session, message_id: int, claimant: str, not_before: datetime
-) -> bool:
+def defer(*, session: Session, message_id: int, claimant: str, not_before: datetime) -> bool:
     """Not yet (quiet hours): back to pending for later, without counting as an attempt."""
     return _update(
         session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -16,23 +17,38 @@ log = logging.getLogger(__name__)
 
 # Slack retries an event for about an hour at most; keep IDs well past that.
 EVENT_ID_RETENTION = timedelta(days=2)
+DECISIONS_LOCK = "reverse-mentor:tick-decisions"
 
 
 async def tick(deps: Deps) -> None:
     with deps.working():  # a shutdown lets a tick in flight finish
+        await _decide(deps)
+        await outbox.deliver_due(deps)  # every instance sends: claims share the rows out
+
+
+async def _decide(deps: Deps) -> None:
+    """The features' decisions (prompts, pulses, summaries, ...), made by one instance at a
+    time: the decisions' unique keys already make them happen once, and the lock spares the
+    other instances the work."""
+    lock = await asyncio.to_thread(deps.db.try_lock, DECISIONS_LOCK)
+    if lock is None:
+        log.debug("another instance is making this tick's decisions")
+        return
+    try:
         now = deps.clock()
         purged = await deps.db.run(
             lambda s: events.purge_events(session=s, older_than=now - EVENT_ID_RETENTION)
         )
         if purged:
             log.info("forgot %d processed event IDs", purged)
-        for step in deps.tick_steps:  # the features' decisions: prompts, pulses, summaries, ...
+        for step in deps.tick_steps:
             try:
                 await step(deps)
             except Exception:
-                # One feature's fault must not stop the others or the sending below.
+                # One feature's fault must not stop the others or the sending after them.
                 log.exception("tick step %s failed", getattr(step, "__qualname__", step))
-        await outbox.deliver_due(deps)
+    finally:
+        await asyncio.to_thread(lock.release)
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
