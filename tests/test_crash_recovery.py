@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core import outbox
 from handlers.core.outbox import sending
@@ -31,7 +31,7 @@ async def _pair_up(bot) -> None:
 def _rows(bot) -> list[tuple[str, str]]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
-            (m.key, m.status) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))
+            (m.key, m.status) for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
         ]
     )
 

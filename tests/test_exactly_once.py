@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from slack_sdk.models.blocks import SectionBlock
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core import outbox as sender
 from handlers.core.scheduler import tick
@@ -45,7 +45,7 @@ def rows(bot, kind: str | None = None) -> list[OutboxMessage]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
             m
-            for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
             if kind is None or m.kind == kind
         ]
     )

@@ -12,7 +12,7 @@ import asyncio
 
 import pytest
 from aiohttp import web
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
@@ -98,7 +98,7 @@ def _posts_by_channel(bot, marker: str) -> dict[str, int]:
 
 
 def _pairs(bot) -> list[Pair]:
-    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(Pair.id))))
+    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(col(Pair.id)))))
 
 
 def _statuses(bot, kind: str) -> list[str]:

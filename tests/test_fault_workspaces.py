@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.forms import filled, signup_state
@@ -69,7 +69,7 @@ def pairs_of(bot, team: str) -> list[tuple[str, str]]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
             (p.mentor_id, p.mentee_id)
-            for p in s.exec(select(Pair).where(Pair.team_id == team).order_by(Pair.id))
+            for p in s.exec(select(Pair).where(Pair.team_id == team).order_by(col(Pair.id)))
         ]
     )
 

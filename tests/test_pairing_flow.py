@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.forms import filled, signup_state
@@ -78,7 +78,7 @@ async def sign_up(bot, user: str) -> None:
 
 def pairs_in_db(bot) -> list[Pair]:
     return bot.runtime.deps.db.run_sync(
-        lambda s: list(s.exec(select(Pair).order_by(Pair.id)).all())
+        lambda s: list(s.exec(select(Pair).order_by(col(Pair.id))).all())
     )
 
 

@@ -10,7 +10,7 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
@@ -47,7 +47,7 @@ def run(bot, work):
 
 
 def all_surveys(bot) -> list[PulseSurvey]:
-    return run(bot, lambda s: list(s.exec(select(PulseSurvey).order_by(PulseSurvey.id)).all()))
+    return run(bot, lambda s: list(s.exec(select(PulseSurvey).order_by(col(PulseSurvey.id))).all()))
 
 
 def ratings(bot, survey: PulseSurvey) -> dict[str, int]:
@@ -64,7 +64,9 @@ def ratings(bot, survey: PulseSurvey) -> dict[str, int]:
 
 def pulse_keys(bot) -> list[str]:
     query = (
-        select(OutboxMessage.key).where(OutboxMessage.kind == "pulse").order_by(OutboxMessage.id)
+        select(OutboxMessage.key)
+        .where(OutboxMessage.kind == "pulse")
+        .order_by(col(OutboxMessage.id))
     )
     return run(bot, lambda s: list(s.exec(query).all()))
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
@@ -48,7 +48,9 @@ def posts(bot, channel: str | None = None):
 
 def outbox_keys(bot) -> list[str]:
     return bot.runtime.deps.db.run_sync(
-        lambda s: [m.key for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()]
+        lambda s: [
+            m.key for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        ]
     )
 
 

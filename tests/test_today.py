@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import cadence
 from handlers.devkit.driver import TEAM_ID
@@ -32,7 +32,7 @@ from tests.kit.zones import (
 
 def held(bot) -> list[tuple[int, date, str]]:
     rows = bot.runtime.deps.db.run_sync(
-        lambda s: list(s.exec(select(HeldSession).order_by(HeldSession.id)))
+        lambda s: list(s.exec(select(HeldSession).order_by(col(HeldSession.id))))
     )
     return [(h.pair_id, h.held_on, h.logged_by) for h in rows]
 

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import cohort
 from handlers.core.scheduler import tick
@@ -84,7 +84,7 @@ async def sign_up(bot, user: str, tz: str | None, **answers) -> None:
 
 
 def all_pairs(bot) -> list[Pair]:
-    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(Pair.id))))
+    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(col(Pair.id)))))
 
 
 def pair_of(bot, mentor: str) -> Pair:
