@@ -9,7 +9,7 @@ from handlers.core import outbox
 from handlers.core.outbox import sending
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import OutboxMessage, Pair
 
 
@@ -19,8 +19,8 @@ class ProcessDied(BaseException):
 
 async def _pair_up(bot) -> None:
     for user, answers in (
-        ("UJ1", dict(role="junior", level="1", topics=("ai",))),
-        ("UL1", dict(role="leader", level="6", topics=("ai",))),
+        ("UJ1", SignupAnswers(role="junior", level="1", topics=("ai",))),
+        ("UL1", SignupAnswers(role="leader", level="6", topics=("ai",))),
     ):
         bot.slack.add_user(user, tz="Europe/London")
         await bot.command("signup", user=user)

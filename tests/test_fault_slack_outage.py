@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 from handlers.devkit.fake_slack import FakeSlack
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.devkit.signing import command_body, signed_headers
 from storage.models import OutboxMessage, Pair
 
@@ -25,10 +25,10 @@ CLIENT_TIMEOUT = 0.2
 SLOW_ANSWER = 0.4  # longer than the client waits: the call "times out" after Slack took it
 
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 
 

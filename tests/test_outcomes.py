@@ -16,7 +16,7 @@ from bot.cadence import ProgramSettings
 from bot.outcomes import NOT_ENOUGH, leader_changes, outcome_figures, validate_change
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID, make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import outcomes, program
 from storage.models import OutboxMessage, OutcomeAnswer, Pair, WorkspaceSchedule
 
@@ -28,10 +28,10 @@ GOALS = {
     "UL2": "Learn what younger colleagues expect from hybrid work",
 }
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 QUESTION_BUTTONS = ["outcome_not_yet", "outcome_some", "outcome_achieved"]
 
@@ -40,11 +40,11 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-async def sign_up(bot, user: str, answers: dict) -> None:
+async def sign_up(bot, user: str, answers: SignupAnswers) -> None:
     bot.slack.add_user(user, tz=LONDON, title=f"Title of {user}")
     await bot.command("signup", user=user)
     view = bot.slack.calls_to("views.open")[-1].params["view"]
-    state = signup_state(goals=GOALS[user], **answers)
+    state = signup_state(**(answers | {"goals": GOALS[user]}))
     status, body = await bot.submit_view(filled(view, state), user=user)
     assert body["response_action"] == "update", body
 

@@ -16,7 +16,7 @@ from bot import pulse
 from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.pulse.listeners import on_reaction
 from handlers.pulse.messages import seed_reactions
 from storage import pulse as surveys
@@ -26,8 +26,8 @@ from tests.test_query_plans import assert_searches_by_index, captured_select, qu
 
 LONDON = "Europe/London"
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
 }
 SCALE_NAMES = ["one", "two", "three", "four", "five"]
 _event_ids = itertools.count(1)

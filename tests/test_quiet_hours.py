@@ -11,21 +11,21 @@ from sqlmodel import select
 from bot.cadence import ProgramSettings, is_working_time
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import Pair
 
 TOKYO, LONDON, LA = "Asia/Tokyo", "Europe/London", "America/Los_Angeles"
 # Same-zone pairs share a topic only with each other; the Tokyo-LA pair shares two
 # working hours (00:00-02:00 UTC, before LA moves its clocks on 8 March).
 PEOPLE = {
-    "UTK1": (TOKYO, dict(role="junior", level="1", department="A", topics=("ai",))),
-    "UTK2": (TOKYO, dict(role="leader", level="5", department="B", topics=("ai",))),
-    "ULN1": (LONDON, dict(role="junior", level="1", department="A", topics=("hybrid",))),
-    "ULN2": (LONDON, dict(role="leader", level="5", department="B", topics=("hybrid",))),
-    "ULA1": (LA, dict(role="junior", level="1", department="A", topics=("social",))),
-    "ULA2": (LA, dict(role="leader", level="5", department="B", topics=("social",))),
-    "UTK3": (TOKYO, dict(role="junior", level="2", department="C", topics=("career",))),
-    "ULA3": (LA, dict(role="leader", level="6", department="D", topics=("career",))),
+    "UTK1": (TOKYO, SignupAnswers(role="junior", level="1", department="A", topics=("ai",))),
+    "UTK2": (TOKYO, SignupAnswers(role="leader", level="5", department="B", topics=("ai",))),
+    "ULN1": (LONDON, SignupAnswers(role="junior", level="1", department="A", topics=("hybrid",))),
+    "ULN2": (LONDON, SignupAnswers(role="leader", level="5", department="B", topics=("hybrid",))),
+    "ULA1": (LA, SignupAnswers(role="junior", level="1", department="A", topics=("social",))),
+    "ULA2": (LA, SignupAnswers(role="leader", level="5", department="B", topics=("social",))),
+    "UTK3": (TOKYO, SignupAnswers(role="junior", level="2", department="C", topics=("career",))),
+    "ULA3": (LA, SignupAnswers(role="leader", level="6", department="D", topics=("career",))),
 }
 
 

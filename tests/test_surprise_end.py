@@ -18,7 +18,7 @@ from bot.cadence import ProgramSettings
 from bot.cohort import surprise_end
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
 from tests.test_settings_modal import open_settings, settings_state, stored
@@ -106,10 +106,10 @@ def test_no_dates_or_a_future_end_are_fine():
 # --- Through the settings form --------------------------------------------------------------
 
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 
 
