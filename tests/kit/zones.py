@@ -56,7 +56,7 @@ def working(moment: datetime, tz: str, days: frozenset[int] = MONDAY_TO_FRIDAY) 
     return wall.weekday() in days and time(9) <= wall.time() < time(18)
 
 
-def seen_dates(text: str, tz: str, *, now: datetime) -> list[date]:
+def seen_dates(text: str, tz: str, *, now: datetime) -> list[date | None]:
     """Every calendar date a reader in `tz` sees in `text`: Slack's <!date^epoch…> tokens as
     their client renders them (in the reader's zone), and plain "Tuesday 8 December [2026]"
     dates (a missing year is the reader's current year). A plain date whose weekday does not
