@@ -77,7 +77,7 @@ def _outage(slack: SlowSlack) -> None:
     slack.delays["chat.postMessage"] = SLOW_ANSWER
 
 
-async def _command(bot, text: str, *, user: str) -> tuple[int, object]:
+async def _command(bot, text: str, *, user: str) -> tuple[int, dict | None]:
     """A signed `/mentor` (background work is not waited for): its status and body."""
     body = command_body(
         text=text, user_id=user, team_id=TEAM_ID, response_url=bot.slack.response_url("t")
@@ -115,7 +115,8 @@ async def _answered_meanwhile(bot, work) -> int:
     try:
         for text, user in (("help", "UJ1"), ("status", "UL1"), ("status", "UADMIN"), ("x", "UJ2")):
             status, payload = await _command(bot, text, user=user)
-            assert status == 200 and payload["response_type"] == "ephemeral", payload
+            assert status == 200 and payload is not None, payload
+            assert payload["response_type"] == "ephemeral", payload
             answered += 1
     finally:
         await sending
@@ -163,7 +164,10 @@ async def test_an_outage_loses_and_duplicates_nothing_and_commands_are_answered(
         await bot.click_in_message(
             intro[-1], "pick_session_date", user=pair.mentee_id, selected_date="2026-03-11"
         )
-    clock.now = max(p.prompt_due_at for p in _pairs(bot))
+    pairs = _pairs(bot)
+    due = [p.prompt_due_at for p in pairs if p.prompt_due_at is not None]
+    assert len(due) == len(pairs)  # each pair's prompt is due
+    clock.now = max(due)
     assert clock.now.weekday() < 5 and clock.now.hour < 12
     _outage(slack)
     assert await _answered_meanwhile(bot, _tick(bot)) == 4

@@ -489,7 +489,8 @@ def test_rating_for(emoji, rating):
 
 
 def test_point_for():
-    assert pulse.point_for(4).emoji == "four"
+    four = pulse.point_for(4)
+    assert four is not None and four.emoji == "four"
     assert pulse.point_for(0) is None and pulse.point_for(6) is None
 
 

@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot.cadence import ProgramSettings, is_working_time
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
+from handlers.devkit.fake_slack import Call
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import Pair
 
@@ -37,7 +38,7 @@ async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_p
         clock=clock,
         timer=timer,
     )
-    sent_at: list[tuple[datetime, object]] = []
+    sent_at: list[tuple[datetime, Call]] = []
     seen = 0
 
     def stamp() -> None:
@@ -94,6 +95,7 @@ async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_p
             kinds_per_pair.setdefault(channel, set()).add(kind)
         # Not vacuous: every pair was introduced, prompted, checked in on and nudged.
         for channel in members:
+            assert channel is not None  # every pair has its DM
             assert {"Meet your", "prompt", "happen?", "since your last"} <= kinds_per_pair[channel]
         for user in ("UTK1", "ULA1"):
             assert kinds_per_pair[slack.conversation_id(user)] == {"good fit"}

@@ -40,6 +40,7 @@ def settings_state(**changes: str | None) -> dict:
     answers.update(changes)
     state: dict = {}
     for name, value in answers.items():
+        element: dict[str, object]
         if name == "working_days":
             chosen = [{"value": day} for day in (value or "").split(",") if day]
             element = {"type": "checkboxes", "selected_options": chosen}
