@@ -38,10 +38,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from sqlalchemy import func, insert  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 import app  # noqa: E402
-from bench.bench_tick import _leader, _mentor, machine, populate  # noqa: E402
+from bench.bench_tick import _leader, _mentor, machine, populate, table_of  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from bot import pulse  # noqa: E402
 from handlers.devkit.driver import (  # noqa: E402
@@ -86,7 +86,7 @@ def _add_surveys(db_path: Path, fake: FakeSlack, pairs: int) -> None:
     db = Database(make_engine(f"sqlite:///{db_path}"))
     try:
         with db.engine.begin() as conn:
-            conn.execute(insert(PulseSurvey.__table__), rows)
+            conn.execute(insert(table_of(PulseSurvey)), rows)
     finally:
         db.close()
 
@@ -224,8 +224,8 @@ def _check_responses(runtime: app.Runtime, expected: dict) -> dict:
     def load(session):
         rows = session.exec(
             select(PulseSurvey.pair_id, PulseResponse.user_id, PulseResponse.rating)
-            .join(PulseSurvey, PulseSurvey.id == PulseResponse.survey_id)
-            .where(PulseSurvey.pair_id.in_(pair_ids))
+            .join(PulseSurvey, col(PulseSurvey.id) == col(PulseResponse.survey_id))
+            .where(col(PulseSurvey.pair_id).in_(pair_ids))
         ).all()
         return {(pair_id - 1, user): rating for pair_id, user, rating in rows}
 
@@ -246,7 +246,7 @@ def _processed_events(runtime: app.Runtime) -> int:
         lambda s: s.exec(
             select(func.count())
             .select_from(ProcessedEvent)
-            .where(ProcessedEvent.event_id.like("EvBench%"))
+            .where(col(ProcessedEvent.event_id).like("EvBench%"))
         ).one()
     )
 
