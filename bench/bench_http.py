@@ -38,10 +38,10 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from sqlalchemy import func, insert  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 import app  # noqa: E402
-from bench.bench_tick import _leader, _mentor, machine, populate  # noqa: E402
+from bench.bench_tick import _leader, _mentor, machine, populate, table_of  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from bot import pulse  # noqa: E402
 from handlers.devkit.driver import (  # noqa: E402
@@ -86,7 +86,7 @@ def _add_surveys(db_path: Path, fake: FakeSlack, pairs: int) -> None:
     db = Database(make_engine(f"sqlite:///{db_path}"))
     try:
         with db.engine.begin() as conn:
-            conn.execute(insert(PulseSurvey.__table__), rows)
+            conn.execute(insert(table_of(PulseSurvey)), rows)
     finally:
         db.close()
 
@@ -202,15 +202,13 @@ def _percentiles(latencies: list[float]) -> dict:
 
 
 async def _settle(runtime: app.Runtime) -> None:
-    """Wait (bounded) for the listener work Bolt runs after acknowledging."""
+    """Wait (bounded) for the work the app started: the listeners Bolt runs after an ack and
+    what they spawned, all tracked on Deps.background (handlers/core/bolt.py), as the test
+    driver's settle() does."""
     deadline = time.monotonic() + PHASE_TIMEOUT
     while time.monotonic() < deadline:
-        pending = [
-            task
-            for task in asyncio.all_tasks()
-            if not task.done() and "run_ack_function_asynchronously" in task.get_coro().__qualname__
-        ]
-        pending += [t for t in runtime.deps.background if not t.done()]
+        await asyncio.sleep(0)  # a listener Bolt has just scheduled gets to start
+        pending = [t for t in runtime.deps.background if not t.done()]
         if not pending:
             return
         await asyncio.wait(pending, timeout=1)
@@ -224,8 +222,8 @@ def _check_responses(runtime: app.Runtime, expected: dict) -> dict:
     def load(session):
         rows = session.exec(
             select(PulseSurvey.pair_id, PulseResponse.user_id, PulseResponse.rating)
-            .join(PulseSurvey, PulseSurvey.id == PulseResponse.survey_id)
-            .where(PulseSurvey.pair_id.in_(pair_ids))
+            .join(PulseSurvey, col(PulseSurvey.id) == col(PulseResponse.survey_id))
+            .where(col(PulseSurvey.pair_id).in_(pair_ids))
         ).all()
         return {(pair_id - 1, user): rating for pair_id, user, rating in rows}
 
@@ -246,7 +244,7 @@ def _processed_events(runtime: app.Runtime) -> int:
         lambda s: s.exec(
             select(func.count())
             .select_from(ProcessedEvent)
-            .where(ProcessedEvent.event_id.like("EvBench%"))
+            .where(col(ProcessedEvent.event_id).like("EvBench%"))
         ).one()
     )
 

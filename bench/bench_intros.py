@@ -36,7 +36,14 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
 import app  # noqa: E402
-from bench.bench_tick import ZONES, _leader, _mentor, _participant_row, machine  # noqa: E402
+from bench.bench_tick import (  # noqa: E402
+    ZONES,
+    _leader,
+    _mentor,
+    _participant_row,
+    machine,
+    table_of,
+)
 from bench.results_file import save_results  # noqa: E402
 from bot.matching import ProposedPair  # noqa: E402
 from handlers.core import outbox  # noqa: E402
@@ -82,7 +89,7 @@ def _people(db_path: Path, fake: FakeSlack, pairs: int) -> None:
     db.prepare()
     try:
         with db.engine.begin() as conn:
-            conn.execute(insert(Participant.__table__), rows)
+            conn.execute(insert(table_of(Participant)), rows)
     finally:
         db.close()
 

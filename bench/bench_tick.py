@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, func, insert  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from sqlalchemy import Table, event, func, insert, inspect  # noqa: E402
+from sqlalchemy.pool import PoolProxiedConnection  # noqa: E402
+from sqlmodel import Session, SQLModel, select  # noqa: E402
 
 import app  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
@@ -104,9 +105,10 @@ def _pair_row(i: int, *, due_as: int | None, channel: str, now: datetime) -> dic
     if due_as is None:
         day = _weekday_on_or_after(now.date() + timedelta(days=2 + i % 12))
         if i % 20 == 0:  # nudged yesterday, still quiet: an escalation is pending, not yet due
+            nudged_at = now - timedelta(days=1)
             row["last_activity_at"] = now - timedelta(days=22)
-            row["stall_due_at"], row["nudged_at"] = None, now - timedelta(days=1)
-            row["escalate_due_at"] = cadence.escalate_due_at(row["nudged_at"], SETTINGS)
+            row["stall_due_at"], row["nudged_at"] = None, nudged_at
+            row["escalate_due_at"] = cadence.escalate_due_at(nudged_at, SETTINGS)
     elif due_as % 5 == 4:
         # Their session was yesterday: the check-in is due (its prompt went out before).
         day = now.date() - timedelta(days=1)
@@ -120,12 +122,14 @@ def _pair_row(i: int, *, due_as: int | None, channel: str, now: datetime) -> dic
     row["prompt_due_at"] = None if day < now.date() else dues.prompt_due_at
     row["checkin_due_at"] = dues.checkin_due_at
     if due_as is not None and due_as % 7 == 3:  # and quiet for 22 days: a nudge is due too
-        row["last_activity_at"] = now - timedelta(days=22)
-        row["stall_due_at"] = cadence.stall_due_at(row["last_activity_at"], SETTINGS)
+        quiet_since = now - timedelta(days=22)
+        row["last_activity_at"] = quiet_since
+        row["stall_due_at"] = cadence.stall_due_at(quiet_since, SETTINGS)
     if due_as == 0:  # nudged 8 days ago without effect: the admins are told
+        nudged_at = now - timedelta(days=8)
         row["last_activity_at"] = now - timedelta(days=30)
-        row["stall_due_at"], row["nudged_at"] = None, now - timedelta(days=8)
-        row["escalate_due_at"] = cadence.escalate_due_at(row["nudged_at"], SETTINGS)
+        row["stall_due_at"], row["nudged_at"] = None, nudged_at
+        row["escalate_due_at"] = cadence.escalate_due_at(nudged_at, SETTINGS)
     return row
 
 
@@ -185,14 +189,14 @@ def populate(db_path: Path, fake: FakeSlack, *, pairs: int, due: int, now: datet
     db.prepare()
     # Executemany, not one multi-row VALUES: 20,000 rows would pass SQLite's variable limit.
     with db.engine.begin() as conn:
-        conn.execute(insert(Participant.__table__), people)
-        conn.execute(insert(Pair.__table__), pair_rows)
-        conn.execute(insert(ProcessedEvent.__table__), events)
+        conn.execute(insert(table_of(Participant)), people)
+        conn.execute(insert(table_of(Pair)), pair_rows)
+        conn.execute(insert(table_of(ProcessedEvent)), events)
     # Fold the WAL into the file, so a plain copy of it is the whole database. A raw
     # connection: the engine's own connections start every use with BEGIN IMMEDIATE.
     raw = db.engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _sqlite(raw).execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         raw.close()
     db.close()
@@ -238,6 +242,20 @@ class _Recorder:
         event.remove(self.engine, "before_cursor_execute", self._before)
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Table, for Core bulk inserts: SQLModel does not declare __table__."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
+
+
+def _sqlite(raw: PoolProxiedConnection) -> sqlite3.Connection:
+    """The driver's own connection under a pooled one (typed Optional: None once closed)."""
+    connection = raw.driver_connection
+    assert isinstance(connection, sqlite3.Connection)
+    return connection
+
+
 def _plan(connection: sqlite3.Connection, sql: str, parameters: tuple) -> list[str]:
     rows = connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters).fetchall()
     return [row[3] for row in rows]
@@ -261,12 +279,12 @@ def due_query_plans(db_path: Path, now: datetime) -> list[dict]:
     queries = {}
     try:
         for column in rhythm.DUE_COLUMNS:
+
+            def due(s: Session, column: str = column) -> list[Pair]:
+                return rhythm.due_pairs(session=s, column=column, now=now, limit=200)
+
             with _Recorder(db.engine) as rec:
-                db.run_sync(
-                    lambda s, column=column: rhythm.due_pairs(
-                        session=s, column=column, now=now, limit=200
-                    )
-                )
+                db.run_sync(due)
             queries[f"due_pairs({column})"] = _only_select(rec)
         with _Recorder(db.engine) as rec:
             db.run_sync(lambda s: outbox.due_messages(session=s, now=now, limit=50))
@@ -277,7 +295,7 @@ def due_query_plans(db_path: Path, now: datetime) -> list[dict]:
                 {
                     "query": name,
                     "sql": " ".join(sql.split()),
-                    "plan": (plan := _plan(raw.driver_connection, sql, params)),
+                    "plan": (plan := _plan(_sqlite(raw), sql, params)),
                     "full_scan": _full_scans(plan),
                 }
                 for name, (sql, params) in queries.items()
@@ -301,7 +319,7 @@ def tick_statement_plans(runtime: app.Runtime, statements: dict[str, tuple]) -> 
         for sql, params in statements.items():
             if not re.match(r"\s*(SELECT|UPDATE|DELETE|INSERT)", sql):
                 continue
-            plan = _plan(raw.driver_connection, sql, params)
+            plan = _plan(_sqlite(raw), sql, params)
             out.append({"sql": " ".join(sql.split()), "plan": plan, "full_scan": _full_scans(plan)})
         return out
     finally:

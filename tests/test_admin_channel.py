@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.admin_channel import admin_channel_problem
+from bot.admin_channel import ChannelProblem, admin_channel_problem
 from bot.cadence import ProgramSettings
 from handlers.devkit.forms import filled
 from tests.test_settings_modal import open_settings, settings_state, stored
@@ -45,30 +45,39 @@ def test_what_is_wrong_and_whether_it_is_refused(said, kind, refused):
         assert (problem.kind, problem.refused) == (kind, refused)
 
 
+def _text(problem: ChannelProblem | None) -> str:
+    assert problem is not None, "the channel was found fit"
+    return problem.text
+
+
 def test_the_form_texts_say_why_and_what_to_do():
     public = admin_channel_problem(is_private=False, is_archived=False, is_member=True)
+    assert public is not None
     assert "public" in public.text and "name stalled pairs" in public.text
     assert "must be private" in public.text
     archived = admin_channel_problem(is_private=True, is_archived=True, is_member=True)
+    assert archived is not None
     assert "archived" in archived.text
-    assert admin_channel_problem(error="channel_not_found").text == INVITE_TEXT
-    assert admin_channel_problem(error="timeout", transient=True).text == UNANSWERED_TEXT
-    assert "missing_scope" in admin_channel_problem(error="missing_scope").text
+    assert _text(admin_channel_problem(error="channel_not_found")) == INVITE_TEXT
+    assert _text(admin_channel_problem(error="timeout", transient=True)) == UNANSWERED_TEXT
+    assert "missing_scope" in _text(admin_channel_problem(error="missing_scope"))
 
 
 def test_the_start_up_texts_name_the_setting():
     setting = "MENTOR_ADMIN_CHANNEL (C0ADMIN)"
     public = admin_channel_problem(is_private=False, setting=setting)
+    assert public is not None
     assert public.text.startswith(f"{setting} is a public channel")
     assert "private channel's ID" in public.text
     hidden = admin_channel_problem(error="channel_not_found", setting=setting)
+    assert hidden is not None
     assert setting in hidden.text and "/invite @Reverse Mentor" in hidden.text
 
 
 # --- The settings form ----------------------------------------------------------------------
 
 
-async def _save_channel(bot, channel: str, **changes):
+async def _save_channel(bot, channel: str | None, **changes):
     view = await open_settings(bot)
     status, body = await bot.submit_view(
         filled(view, settings_state(admin_channel=channel, **changes)), user="UADMIN"

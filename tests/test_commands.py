@@ -16,10 +16,13 @@ async def _sign_up(bot, user="U1", **answers):
     assert body["response_action"] == "update"
 
 
-def _participant(bot, user="U1") -> Participant | None:
-    return bot.runtime.deps.db.run_sync(
+def _participant(bot, user="U1") -> Participant:
+    """The person's row, which every caller expects to be there (a leaver's row stays)."""
+    row = bot.runtime.deps.db.run_sync(
         lambda s: s.exec(select(Participant).where(Participant.user_id == user)).first()
     )
+    assert row is not None, f"no participant row for {user}"
+    return row
 
 
 @pytest.mark.parametrize("text", ["", "help", "  HELP  "])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core import outbox
 from handlers.core.outbox import sending
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import OutboxMessage, Pair
 
 
@@ -19,8 +19,8 @@ class ProcessDied(BaseException):
 
 async def _pair_up(bot) -> None:
     for user, answers in (
-        ("UJ1", dict(role="junior", level="1", topics=("ai",))),
-        ("UL1", dict(role="leader", level="6", topics=("ai",))),
+        ("UJ1", SignupAnswers(role="junior", level="1", topics=("ai",))),
+        ("UL1", SignupAnswers(role="leader", level="6", topics=("ai",))),
     ):
         bot.slack.add_user(user, tz="Europe/London")
         await bot.command("signup", user=user)
@@ -31,7 +31,7 @@ async def _pair_up(bot) -> None:
 def _rows(bot) -> list[tuple[str, str]]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
-            (m.key, m.status) for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))
+            (m.key, m.status) for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
         ]
     )
 

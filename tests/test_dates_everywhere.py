@@ -88,6 +88,7 @@ async def test_a_session_date_reads_the_same_from_kiritimati_to_pago_pago(bot, c
     await bot.click_in_message(checkin, "checkin_met", user=MENTOR, value=value)
     answered = bot.slack.calls_to("response_url")[-1].params["text"]
     next_session = pair_of(bot, MENTOR).next_session_on
+    assert next_session is not None
     assert "logged your session" in answered
     assert_read_as(answered, [SESSION, next_session], now=clock.now)
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from slack_sdk.models.blocks import SectionBlock
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core import outbox as sender
 from handlers.core.scheduler import tick
@@ -26,7 +27,7 @@ from handlers.rhythm import tick as rhythm
 from storage import outbox
 from storage import pulse as surveys
 from storage.db import Database, make_engine
-from storage.models import OutboxMessage, Pair, ProcessedEvent
+from storage.models import OutboxMessage, Pair, ProcessedEvent, saved_id
 from tests.test_pulse import pair, ratings, react, survey  # noqa: F401  (fixtures)
 from tests.test_rhythm_flow import (
     at,
@@ -45,7 +46,7 @@ def rows(bot, kind: str | None = None) -> list[OutboxMessage]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
             m
-            for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
             if kind is None or m.kind == kind
         ]
     )
@@ -67,7 +68,9 @@ def db(tmp_path):
 
 def _enqueue(db: Database, key: str = "intro:1") -> int:
     db.run_sync(lambda s: outbox.enqueue(session=s, team_id="T1", key=key, kind="intro", now=NOW))
-    return db.run_sync(lambda s: outbox.get_message(session=s, team_id="T1", key=key)).id
+    message = db.run_sync(lambda s: outbox.get_message(session=s, team_id="T1", key=key))
+    assert message is not None
+    return saved_id(message)
 
 
 def test_a_row_is_claimed_by_exactly_one_of_many_senders_at_once(db):
@@ -104,9 +107,9 @@ def test_a_claim_holds_until_its_lease_ends_and_a_lost_claim_changes_nothing(db)
         lambda s: outbox.claim(session=s, message_id=message_id, claimant="A", now=NOW, lease=LEASE)
     )
     # Only the holder may go on, and only while its lease lasts.
-    start = dict(message_id=message_id, channel_id="C1", lease=LEASE)
-    assert not run(lambda s: outbox.start_sending(session=s, claimant="B", now=NOW, **start))
-    assert run(lambda s: outbox.start_sending(session=s, claimant="A", now=NOW, **start))
+    start = partial(outbox.start_sending, message_id=message_id, channel_id="C1", lease=LEASE)
+    assert not run(lambda s: start(session=s, claimant="B", now=NOW))
+    assert run(lambda s: start(session=s, claimant="A", now=NOW))
     # Nobody else sees it in doubt while the lease lasts...
     assert run(lambda s: outbox.in_doubt(session=s, now=NOW + LEASE - timedelta(seconds=1))) == []
     later = NOW + LEASE + timedelta(seconds=1)
@@ -114,14 +117,14 @@ def test_a_claim_holds_until_its_lease_ends_and_a_lost_claim_changes_nothing(db)
     # record anything.
     [doubtful] = run(lambda s: outbox.in_doubt(session=s, now=later))
     assert doubtful.id == message_id
-    assert not run(lambda s: outbox.start_sending(session=s, claimant="A", now=later, **start))
-    take = dict(message_id=message_id, now=later, lease=LEASE)
-    assert run(lambda s: outbox.claim_in_doubt(session=s, claimant="B", **take))
-    assert not run(lambda s: outbox.claim_in_doubt(session=s, claimant="C", **take))
-    assert not run(lambda s: outbox.start_sending(session=s, claimant="A", now=later, **start))
-    sent = dict(message_id=message_id, channel_id="C1", ts="1.2", now=later)
-    assert not run(lambda s: outbox.mark_sent(session=s, claimant="A", **sent))
-    assert run(lambda s: outbox.mark_sent(session=s, claimant="B", **sent))
+    assert not run(lambda s: start(session=s, claimant="A", now=later))
+    take = partial(outbox.claim_in_doubt, message_id=message_id, now=later, lease=LEASE)
+    assert run(lambda s: take(session=s, claimant="B"))
+    assert not run(lambda s: take(session=s, claimant="C"))
+    assert not run(lambda s: start(session=s, claimant="A", now=later))
+    sent = partial(outbox.mark_sent, message_id=message_id, channel_id="C1", ts="1.2", now=later)
+    assert not run(lambda s: sent(session=s, claimant="A"))
+    assert run(lambda s: sent(session=s, claimant="B"))
 
 
 # --- the crash check reads every page -------------------------------------------------------------
@@ -154,6 +157,7 @@ async def test_the_crash_check_follows_every_page_of_history(program, clock, sla
     assert len(history) >= 3 and all(int(c.params["limit"]) <= 15 for c in history)
     assert any(c.params.get("cursor") for c in history)
     # It looked from when sending began, not from when the message was decided.
+    assert row.sending_since is not None
     assert float(history[0].params["oldest"]) >= row.sending_since.timestamp() - 61
 
 

@@ -352,7 +352,7 @@ def test_validate_blocks_limits():
 
 def test_validate_blocks_checks_initial_option_is_offered():
     option = {"text": {"type": "plain_text", "text": "One"}, "value": "1"}
-    select = {"type": "static_select", "action_id": "s", "options": [option]}
+    select: dict[str, object] = {"type": "static_select", "action_id": "s", "options": [option]}
     block = {"type": "input", "label": {"type": "plain_text", "text": "Pick"}, "element": select}
     assert validate_blocks([block], surface="modal") == []
     select["initial_option"] = {"text": {"type": "plain_text", "text": "Two"}, "value": "2"}

@@ -101,13 +101,13 @@ _SHIM = textwrap.dedent(
 class TimePlan:
     def __init__(self, tmp_path: Path) -> None:
         real = datetime.now(UTC)
-        self.tz = _working_zone(real)
+        zone = _working_zone(real)
         self.offset = timedelta(0)
         self.env: dict[str, str] = {}
-        if self.tz is None:
+        if zone is None:
             monday = (real + timedelta(days=7 - real.weekday())).date()
             target = datetime(monday.year, monday.month, monday.day, 11, tzinfo=UTC)
-            self.offset, self.tz = target - real, "UTC"
+            self.offset, zone = target - real, "UTC"
             shim_dir = tmp_path / "shim"
             shim_dir.mkdir()
             (shim_dir / "sitecustomize.py").write_text(_SHIM)
@@ -115,6 +115,7 @@ class TimePlan:
                 "PYTHONPATH": f"{shim_dir}{os.pathsep}{ROOT}",
                 "FAULT_CLOCK_OFFSET": str(self.offset.total_seconds()),
             }
+        self.tz = zone
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -222,11 +223,17 @@ async def _until(app: AppProcess, what: str, predicate, seconds: float = DEADLIN
         await asyncio.sleep(0.02)
 
 
-async def _start(slack, db_path, plan) -> AppProcess:
+class ServedApp(AppProcess):
+    """The app's process, and the HTTP port it was started on."""
+
+    port: int
+
+
+async def _start(slack, db_path, plan) -> ServedApp:
     port = _free_port()
-    app = await AppProcess.start(db_path.parent, _env(slack, db_path, port, plan))
+    app = await ServedApp.start(db_path.parent, _env(slack, db_path, port, plan))
     await app.wait_for_stderr(f"listening on port {port}")
-    app.port = port  # type: ignore[attr-defined]
+    app.port = port
     return app
 
 

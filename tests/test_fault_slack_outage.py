@@ -12,12 +12,12 @@ import asyncio
 
 import pytest
 from aiohttp import web
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 from handlers.devkit.fake_slack import FakeSlack
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.devkit.signing import command_body, signed_headers
 from storage.models import OutboxMessage, Pair
 
@@ -25,10 +25,10 @@ CLIENT_TIMEOUT = 0.2
 SLOW_ANSWER = 0.4  # longer than the client waits: the call "times out" after Slack took it
 
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 
 
@@ -77,7 +77,7 @@ def _outage(slack: SlowSlack) -> None:
     slack.delays["chat.postMessage"] = SLOW_ANSWER
 
 
-async def _command(bot, text: str, *, user: str) -> tuple[int, object]:
+async def _command(bot, text: str, *, user: str) -> tuple[int, dict | None]:
     """A signed `/mentor` (background work is not waited for): its status and body."""
     body = command_body(
         text=text, user_id=user, team_id=TEAM_ID, response_url=bot.slack.response_url("t")
@@ -98,7 +98,7 @@ def _posts_by_channel(bot, marker: str) -> dict[str, int]:
 
 
 def _pairs(bot) -> list[Pair]:
-    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(Pair.id))))
+    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(col(Pair.id)))))
 
 
 def _statuses(bot, kind: str) -> list[str]:
@@ -115,7 +115,8 @@ async def _answered_meanwhile(bot, work) -> int:
     try:
         for text, user in (("help", "UJ1"), ("status", "UL1"), ("status", "UADMIN"), ("x", "UJ2")):
             status, payload = await _command(bot, text, user=user)
-            assert status == 200 and payload["response_type"] == "ephemeral", payload
+            assert status == 200 and payload is not None, payload
+            assert payload["response_type"] == "ephemeral", payload
             answered += 1
     finally:
         await sending
@@ -163,7 +164,10 @@ async def test_an_outage_loses_and_duplicates_nothing_and_commands_are_answered(
         await bot.click_in_message(
             intro[-1], "pick_session_date", user=pair.mentee_id, selected_date="2026-03-11"
         )
-    clock.now = max(p.prompt_due_at for p in _pairs(bot))
+    pairs = _pairs(bot)
+    due = [p.prompt_due_at for p in pairs if p.prompt_due_at is not None]
+    assert len(due) == len(pairs)  # each pair's prompt is due
+    clock.now = max(due)
     assert clock.now.weekday() < 5 and clock.now.hour < 12
     _outage(slack)
     assert await _answered_meanwhile(bot, _tick(bot)) == 4

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.devkit.signing import command_body, interactive_body
 from storage.models import OutboxMessage, Pair
 from tests.test_summary import uploaded
@@ -13,13 +13,13 @@ from tests.test_summary import uploaded
 T1, T2 = "T0001", "T0002"
 PEOPLE = {
     T1: {
-        "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai",)),
-        "UL1": dict(role="leader", level="6", department="Ops", topics=("ai",)),
+        "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai",)),
+        "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai",)),
     },
     T2: {
-        "UJ9": dict(role="junior", level="2", department="Sales", topics=("ai",)),
-        "UL9": dict(role="leader", level="5", department="Legal", topics=("ai",)),
-        "UL8": dict(role="leader", level="4", department="Risk", topics=("ai",)),
+        "UJ9": SignupAnswers(role="junior", level="2", department="Sales", topics=("ai",)),
+        "UL9": SignupAnswers(role="leader", level="5", department="Legal", topics=("ai",)),
+        "UL8": SignupAnswers(role="leader", level="4", department="Risk", topics=("ai",)),
     },
 }
 
@@ -69,7 +69,7 @@ def pairs_of(bot, team: str) -> list[tuple[str, str]]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
             (p.mentor_id, p.mentee_id)
-            for p in s.exec(select(Pair).where(Pair.team_id == team).order_by(Pair.id))
+            for p in s.exec(select(Pair).where(Pair.team_id == team).order_by(col(Pair.id)))
         ]
     )
 

@@ -9,7 +9,7 @@ import io
 import itertools
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.cadence import ProgramSettings
 from bot.summary import NOT_ENOUGH, OutcomeFact, compute_summary
@@ -34,7 +34,7 @@ async def survey_after_session(bot, clock, *, logged_by: str, when: str) -> Puls
     await bot.command("met", user=logged_by)
     await run_tick(bot)
     survey = bot.runtime.deps.db.run_sync(
-        lambda s: s.exec(select(PulseSurvey).order_by(PulseSurvey.id.desc())).first()
+        lambda s: s.exec(select(PulseSurvey).order_by(col(PulseSurvey.id).desc())).first()
     )
     assert survey is not None and survey.ts is not None and survey.opened_at == clock.now
     return survey

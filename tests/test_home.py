@@ -25,7 +25,7 @@ from handlers.home.use_cases import ADMIN_ACTIONS
 from handlers.pairing import blocks as pairing_blocks
 from handlers.reports import use_cases as summary
 from storage import program
-from storage.models import Pair, Participant, PromptSent, PulseResponse, PulseSurvey
+from storage.models import Pair, Participant, PromptSent, PulseResponse, PulseSurvey, saved_id
 
 LONDON = "Europe/London"
 _events = itertools.count(1)
@@ -118,7 +118,7 @@ async def mentor_of_three(bot, clock):
             session.add(
                 PulseResponse(
                     team_id=TEAM_ID,
-                    survey_id=survey.id,
+                    survey_id=saved_id(survey),
                     user_id=user,
                     rating=rating,
                     updated_at=opened + timedelta(hours=n + 1),
@@ -268,6 +268,7 @@ async def test_preview_button_shows_the_proposal_in_a_modal_and_changes_nothing(
     opened, result = modal_after(bot, before)
     assert opened["trigger_id"].startswith("trig-")
     assert "Working out the best pairs" in str(opened["view"])
+    assert result is not None
     assert validate_view(result) == [] and result["title"]["text"] == "Match preview"
     shown = str(result["blocks"])
     assert "Proposed 1 pair" in shown and "<@UJ1> mentors <@UL1>" in shown
@@ -374,7 +375,7 @@ def test_home_stays_within_100_blocks_however_much_there_is():
         pairs_section=home_blocks.pairs_with_prompts(
             live,
             pairing_blocks.pairs_status_blocks("UJ1", live, {}),
-            {p.id: prompt for p in live},
+            {saved_id(p): prompt for p in live},
         ),
         extra_section=home_blocks.ratings_blocks(
             [(datetime(2026, 3, 2, tzinfo=UTC) + timedelta(days=n), 3) for n in range(50)]

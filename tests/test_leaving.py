@@ -17,7 +17,7 @@ from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
 from handlers.devkit.fake_slack import validate_blocks
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import program
 from storage.models import (
     FitAnswer,
@@ -35,8 +35,8 @@ LEAVER = "UL1"
 GOAL = "Understand how my teams use AI day to day"
 CHANGE = "I now ask my team which AI tools they use before I decide on any budget."
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    LEAVER: dict(
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    LEAVER: SignupAnswers(
         role="leader",
         level="6",
         department="Operations",
@@ -44,8 +44,8 @@ PEOPLE = {
         goals=GOAL,
         manager="UBOSS",
     ),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 _events = itertools.count(1)
 
@@ -63,7 +63,7 @@ async def run_tick(bot) -> None:
     await bot.settle()
 
 
-async def sign_up(bot, user: str, answers: dict) -> None:
+async def sign_up(bot, user: str, answers: SignupAnswers) -> None:
     bot.slack.add_user(user, tz=LONDON, title=f"Title of {user}")
     await bot.command("signup", user=user)
     view = bot.slack.calls_to("views.open")[-1].params["view"]
@@ -156,7 +156,9 @@ async def leaver_with_history(bot, clock):
     # Thursday 5 March: the admins end that pair; UL1 is matched with a new junior, UJ3.
     clock.now = at("2026-03-05 10:00")
     await bot.command(f"admin unpair <@UJ1> <@{LEAVER}>", user="UADMIN")
-    await sign_up(bot, "UJ3", dict(role="junior", level="1", department="Data", topics=("ai",)))
+    await sign_up(
+        bot, "UJ3", SignupAnswers(role="junior", level="1", department="Data", topics=("ai",))
+    )
     await bot.command("admin match", user="UADMIN")
     second = pair_of(bot, "UJ3", LEAVER)
     assert second.status == "active"

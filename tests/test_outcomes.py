@@ -16,7 +16,7 @@ from bot.cadence import ProgramSettings
 from bot.outcomes import NOT_ENOUGH, leader_changes, outcome_figures, validate_change
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID, make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import outcomes, program
 from storage.models import OutboxMessage, OutcomeAnswer, Pair, WorkspaceSchedule
 
@@ -28,10 +28,10 @@ GOALS = {
     "UL2": "Learn what younger colleagues expect from hybrid work",
 }
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 QUESTION_BUTTONS = ["outcome_not_yet", "outcome_some", "outcome_achieved"]
 
@@ -40,11 +40,11 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-async def sign_up(bot, user: str, answers: dict) -> None:
+async def sign_up(bot, user: str, answers: SignupAnswers) -> None:
     bot.slack.add_user(user, tz=LONDON, title=f"Title of {user}")
     await bot.command("signup", user=user)
     view = bot.slack.calls_to("views.open")[-1].params["view"]
-    state = signup_state(goals=GOALS[user], **answers)
+    state = signup_state(**(answers | {"goals": GOALS[user]}))
     status, body = await bot.submit_view(filled(view, state), user=user)
     assert body["response_action"] == "update", body
 
@@ -140,7 +140,8 @@ async def test_midpoint_asks_each_person_once_about_their_own_goal(
     clock.now = at("2026-06-02 08:59")
     await run_tick(bot)
     assert questions(bot) == []
-    assert schedule(bot) is None or schedule(bot).midpoint_decided_at is None
+    before = schedule(bot)
+    assert before is None or before.midpoint_decided_at is None
 
     clock.now = at("2026-06-02 09:00")
     # Two ticks at once (a slow one overlapping the next): one decision.
@@ -149,8 +150,10 @@ async def test_midpoint_asks_each_person_once_about_their_own_goal(
     await run_tick(bot)
     asked = sorted(c.params["channel"] for c in questions(bot))
     assert asked == sorted(dm(bot, u) for u in PEOPLE)  # each once, in their own DM
-    assert schedule(bot).midpoint_decided_at == at("2026-06-02 09:00")
-    assert schedule(bot).end_decided_at is None
+    stamps = schedule(bot)
+    assert stamps is not None
+    assert stamps.midpoint_decided_at == at("2026-06-02 09:00")
+    assert stamps.end_decided_at is None
 
     # Each question shows the person's own goal, escaped, and nobody else's.
     mine = question_for(bot, "UJ1")
@@ -288,7 +291,9 @@ async def test_a_leader_shares_one_change_and_too_long_gets_a_field_error(
 async def test_the_end_thanks_and_closes_every_pair_once(cohort_bot, clock, monkeypatch, caplog):
     bot = cohort_bot
     set_cohort(bot, start=date(2026, 3, 2), end=date(2026, 4, 1))
-    channels = [p.dm_channel_id for p in all_pairs(bot)]
+    pairs = all_pairs(bot)
+    channels = [p.dm_channel_id for p in pairs if p.dm_channel_id is not None]
+    assert len(channels) == len(pairs)  # every pair has its DM
 
     def thanks(channel: str) -> list:
         return [c for c in posts(bot, channel) if "come to its end" in c.params["text"]]
@@ -314,7 +319,8 @@ async def test_the_end_thanks_and_closes_every_pair_once(cohort_bot, clock, monk
     last = questions(bot)[len(PEOPLE) :]
     assert sorted(c.params["channel"] for c in last) == sorted(dm(bot, u) for u in PEOPLE)
     assert all("come to an end" in c.params["text"] for c in last)
-    assert schedule(bot).end_decided_at == at("2026-04-01 09:00")
+    stamps = schedule(bot)
+    assert stamps is not None and stamps.end_decided_at == at("2026-04-01 09:00")
 
     clock.advance(days=1)
     await run_tick(bot)
@@ -348,6 +354,7 @@ async def test_the_end_posts_the_final_summary_once_and_skips_a_missed_midpoint(
     assert len(questions(bot)) == len(PEOPLE)
     assert all("come to an end" in c.params["text"] for c in questions(bot))
     stamps = schedule(bot)
+    assert stamps is not None
     assert stamps.end_decided_at == stamps.midpoint_decided_at == at("2026-04-01 09:30")
 
 
@@ -398,7 +405,7 @@ def test_checkpoints_fall_at_the_start_of_the_working_day_in_the_workspace_zone(
 
 
 def test_outcome_figures_count_and_share_each_answer():
-    answers_ = [
+    answers_: list[tuple[str, str, str | None]] = [
         ("UA", "midpoint", "not_yet"),
         ("UB", "midpoint", "some"),
         ("UC", "midpoint", "some"),
@@ -425,13 +432,18 @@ def test_outcome_figures_count_and_share_each_answer():
 
 
 def test_outcome_figures_below_the_minimum_say_so():
-    answers_ = [("UA", "midpoint", "some"), ("UB", "midpoint", "achieved"), ("UA", "end", "some")]
+    answers_: list[tuple[str, str, str | None]] = [
+        ("UA", "midpoint", "some"),
+        ("UB", "midpoint", "achieved"),
+        ("UA", "end", "some"),
+    ]
     assert outcome_figures(answers_, min_responses=3) == {
         "midpoint": NOT_ENOUGH,
         "end": NOT_ENOUGH,
     }
     assert outcome_figures([], min_responses=0) == {"midpoint": NOT_ENOUGH, "end": NOT_ENOUGH}
-    assert outcome_figures(answers_, min_responses=2)["midpoint"]["responses"] == 2
+    midpoint = outcome_figures(answers_, min_responses=2)["midpoint"]
+    assert not isinstance(midpoint, str) and midpoint["responses"] == 2
 
 
 def test_leader_changes_are_anonymous_and_need_the_minimum():
@@ -444,6 +456,7 @@ def test_leader_changes_are_anonymous_and_need_the_minimum():
     assert leader_changes(changes[:2], min_responses=3) is None
     assert leader_changes(changes, min_responses=4) is None  # the blank one does not count
     shown = leader_changes(changes, min_responses=3)
+    assert shown is not None
     assert sorted(shown) == sorted(c for _, c in changes if c.strip())
     # The order depends on the texts alone: whoever answered first is not first.
     for order in itertools.permutations(changes):
@@ -456,7 +469,7 @@ def test_a_change_is_optional_and_at_most_500_characters():
     assert validate_change("   ") == (None, None)
     assert validate_change(" a " + "b" * 497) == ("a " + "b" * 497, None)
     text, error = validate_change("c" * 501)
-    assert text is None and "500 characters" in error
+    assert text is None and error is not None and "500 characters" in error
 
 
 async def test_leaving_takes_a_leaders_own_words_with_them(cohort_bot, clock):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import OutboxMessage, Pair
 
 PEOPLE = {
@@ -16,7 +16,7 @@ PEOPLE = {
     "UJ1": (
         "Europe/London",
         "Graduate analyst",
-        dict(
+        SignupAnswers(
             role="junior",
             level="1",
             department="Finance",
@@ -27,7 +27,7 @@ PEOPLE = {
     "UJ2": (
         "Europe/Paris",
         "Marketing associate",
-        dict(
+        SignupAnswers(
             role="junior",
             level="2",
             department="Marketing",
@@ -38,7 +38,7 @@ PEOPLE = {
     "UL1": (
         "Europe/London",
         "Chief Operating Officer",
-        dict(
+        SignupAnswers(
             role="leader",
             level="6",
             department="Operations",
@@ -49,7 +49,7 @@ PEOPLE = {
     "UL2": (
         "Europe/Berlin",
         "Sales Director",
-        dict(
+        SignupAnswers(
             role="leader",
             level="4",
             department="Sales",
@@ -62,7 +62,9 @@ LATECOMERS = {
     "UL3": (
         "Europe/Dublin",
         "Head of HR",
-        dict(role="leader", level="5", department="People", topics=("ai",), goals="AI in hiring"),
+        SignupAnswers(
+            role="leader", level="5", department="People", topics=("ai",), goals="AI in hiring"
+        ),
     ),
 }
 
@@ -78,7 +80,7 @@ async def sign_up(bot, user: str) -> None:
 
 def pairs_in_db(bot) -> list[Pair]:
     return bot.runtime.deps.db.run_sync(
-        lambda s: list(s.exec(select(Pair).order_by(Pair.id)).all())
+        lambda s: list(s.exec(select(Pair).order_by(col(Pair.id))).all())
     )
 
 

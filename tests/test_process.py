@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -41,7 +41,7 @@ class AppProcess:
         ]
 
     @classmethod
-    async def start(cls, cwd: Path, env: dict[str, str]) -> AppProcess:
+    async def start(cls, cwd: Path, env: dict[str, str]) -> Self:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(ROOT / "app.py"),

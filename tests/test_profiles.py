@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
 from bot.profiles import GOALS_MAX, Role, SignupForm, describe_topics, validate_signup
 
 
 def _form(**overrides) -> SignupForm:
-    values = dict(
+    form = SignupForm(
         user_id="U1",
         role="leader",
         level="5",
@@ -14,14 +16,14 @@ def _form(**overrides) -> SignupForm:
         goals="  Learn how Gen Z uses social media at work. ",
         capacity=None,
     )
-    values.update(overrides)
-    return SignupForm(**values)
+    return dataclasses.replace(form, **overrides)
 
 
 def test_valid_form_is_normalised():
     result = validate_signup(_form())
     assert result.errors == {}
     profile = result.profile
+    assert profile is not None
     assert profile.role is Role.LEADER and profile.level == 5
     assert profile.department == "Operations and Supply"
     assert profile.topics == ("ai", "hybrid")

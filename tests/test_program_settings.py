@@ -83,7 +83,7 @@ def test_spaces_around_a_number_are_forgiven():
 def test_minimum_responses_is_at_least_two():
     assert "min_responses" in validate_settings(raw(min_responses="1"))[1]
     settings, errors = validate_settings(raw(min_responses="2"))
-    assert errors == {} and settings.min_responses == 2
+    assert errors == {} and settings is not None and settings.min_responses == 2
 
 
 def test_weekday_and_hour_errors_ask_to_choose():
@@ -98,7 +98,8 @@ def test_a_pair_stalls_only_after_more_than_one_cadence():
     _, errors = validate_settings(raw(cadence_days="14", stall_days="14"))
     assert set(errors) == {"stall_days"} and "14 days" in errors["stall_days"]
     settings, errors = validate_settings(raw(cadence_days="14", stall_days="15"))
-    assert errors == {} and (settings.cadence_days, settings.stall_days) == (14, 15)
+    assert errors == {} and settings is not None
+    assert (settings.cadence_days, settings.stall_days) == (14, 15)
 
 
 def test_a_pulse_survey_closes_before_the_next_one_opens():
@@ -128,7 +129,7 @@ def test_relations_are_not_reported_when_one_side_is_already_wrong():
 def test_program_dates_are_optional_and_end_after_the_start(start, end, problem):
     settings, errors = validate_settings(raw(program_start=start, program_end=end))
     if problem is None:
-        assert errors == {}
+        assert errors == {} and settings is not None
         assert settings.program_start == (date.fromisoformat(start) if start else None)
         assert settings.program_end == (date.fromisoformat(end) if end else None)
     else:
@@ -143,7 +144,7 @@ def test_a_malformed_start_date_is_reported_on_the_start():
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London", "Asia/Kathmandu", "America/New_York"])
 def test_iana_time_zones_are_accepted(zone):
     settings, errors = validate_settings(raw(timezone=zone))
-    assert errors == {} and settings.timezone == zone
+    assert errors == {} and settings is not None and settings.timezone == zone
 
 
 @pytest.mark.parametrize(
@@ -163,7 +164,8 @@ def test_every_zone_offered_in_the_menu_is_valid_and_fits_a_menu():
 @pytest.mark.parametrize("channel", [None, "", "C0123ABCD", "G0123ABCD"])
 def test_admin_channel_is_optional_and_a_channel_id(channel):
     settings, errors = validate_settings(raw(admin_channel=channel))
-    assert errors == {} and settings.admin_channel == (channel or None)
+    assert errors == {} and settings is not None
+    assert settings.admin_channel == (channel or None)
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,9 @@ def _library(*overrides: dict[str, object] | None, extra: str = "") -> str:
     entries = []
     for i, topic in enumerate(TOPIC_KEYS):
         fields = _valid(topic)
-        if i < len(overrides) and overrides[i]:
-            fields.update(overrides[i])
+        override = overrides[i] if i < len(overrides) else None
+        if override:
+            fields.update(override)
         entries.append({k: v for k, v in fields.items() if v is not None})
     return extra + "\n".join(_entry(**f) for f in entries)
 
@@ -293,7 +294,9 @@ def test_choice_is_deterministic_and_pure():
 
 @pytest.mark.parametrize("topics", [[], ["ai"], ["genz", "hybrid"]])
 def test_different_salts_start_pairs_in_different_places(topics):
-    firsts = {choose_prompt(LIBRARY, topics=topics, history=[], salt=s).id for s in range(20)}
+    chosen = [choose_prompt(LIBRARY, topics=topics, history=[], salt=s) for s in range(20)]
+    assert None not in chosen
+    firsts = {prompt.id for prompt in chosen if prompt is not None}
     assert len(firsts) > 1
 
 

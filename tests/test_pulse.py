@@ -10,13 +10,13 @@ import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.pulse.listeners import on_reaction
 from handlers.pulse.messages import seed_reactions
 from storage import pulse as surveys
@@ -26,8 +26,8 @@ from tests.test_query_plans import assert_searches_by_index, captured_select, qu
 
 LONDON = "Europe/London"
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
 }
 SCALE_NAMES = ["one", "two", "three", "four", "five"]
 _event_ids = itertools.count(1)
@@ -47,7 +47,7 @@ def run(bot, work):
 
 
 def all_surveys(bot) -> list[PulseSurvey]:
-    return run(bot, lambda s: list(s.exec(select(PulseSurvey).order_by(PulseSurvey.id)).all()))
+    return run(bot, lambda s: list(s.exec(select(PulseSurvey).order_by(col(PulseSurvey.id))).all()))
 
 
 def ratings(bot, survey: PulseSurvey) -> dict[str, int]:
@@ -64,7 +64,9 @@ def ratings(bot, survey: PulseSurvey) -> dict[str, int]:
 
 def pulse_keys(bot) -> list[str]:
     query = (
-        select(OutboxMessage.key).where(OutboxMessage.kind == "pulse").order_by(OutboxMessage.id)
+        select(OutboxMessage.key)
+        .where(OutboxMessage.kind == "pulse")
+        .order_by(col(OutboxMessage.id))
     )
     return run(bot, lambda s: list(s.exec(query).all()))
 
@@ -487,7 +489,8 @@ def test_rating_for(emoji, rating):
 
 
 def test_point_for():
-    assert pulse.point_for(4).emoji == "four"
+    four = pulse.point_for(4)
+    assert four is not None and four.emoji == "four"
     assert pulse.point_for(0) is None and pulse.point_for(6) is None
 
 

@@ -48,7 +48,9 @@ def captured_select(db: Database, work) -> tuple[str, tuple]:
 def query_plan(db: Database, statement: str, parameters: tuple) -> list[str]:
     raw = db.engine.raw_connection()
     try:
-        rows = raw.driver_connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        sqlite = raw.driver_connection  # Optional: None once closed or invalidated
+        assert sqlite is not None
+        rows = sqlite.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
         return [row[3] for row in rows.fetchall()]
     finally:
         raw.close()

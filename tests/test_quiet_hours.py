@@ -11,21 +11,22 @@ from sqlmodel import select
 from bot.cadence import ProgramSettings, is_working_time
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.fake_slack import Call
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import Pair
 
 TOKYO, LONDON, LA = "Asia/Tokyo", "Europe/London", "America/Los_Angeles"
 # Same-zone pairs share a topic only with each other; the Tokyo-LA pair shares two
 # working hours (00:00-02:00 UTC, before LA moves its clocks on 8 March).
 PEOPLE = {
-    "UTK1": (TOKYO, dict(role="junior", level="1", department="A", topics=("ai",))),
-    "UTK2": (TOKYO, dict(role="leader", level="5", department="B", topics=("ai",))),
-    "ULN1": (LONDON, dict(role="junior", level="1", department="A", topics=("hybrid",))),
-    "ULN2": (LONDON, dict(role="leader", level="5", department="B", topics=("hybrid",))),
-    "ULA1": (LA, dict(role="junior", level="1", department="A", topics=("social",))),
-    "ULA2": (LA, dict(role="leader", level="5", department="B", topics=("social",))),
-    "UTK3": (TOKYO, dict(role="junior", level="2", department="C", topics=("career",))),
-    "ULA3": (LA, dict(role="leader", level="6", department="D", topics=("career",))),
+    "UTK1": (TOKYO, SignupAnswers(role="junior", level="1", department="A", topics=("ai",))),
+    "UTK2": (TOKYO, SignupAnswers(role="leader", level="5", department="B", topics=("ai",))),
+    "ULN1": (LONDON, SignupAnswers(role="junior", level="1", department="A", topics=("hybrid",))),
+    "ULN2": (LONDON, SignupAnswers(role="leader", level="5", department="B", topics=("hybrid",))),
+    "ULA1": (LA, SignupAnswers(role="junior", level="1", department="A", topics=("social",))),
+    "ULA2": (LA, SignupAnswers(role="leader", level="5", department="B", topics=("social",))),
+    "UTK3": (TOKYO, SignupAnswers(role="junior", level="2", department="C", topics=("career",))),
+    "ULA3": (LA, SignupAnswers(role="leader", level="6", department="D", topics=("career",))),
 }
 
 
@@ -37,7 +38,7 @@ async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_p
         clock=clock,
         timer=timer,
     )
-    sent_at: list[tuple[datetime, object]] = []
+    sent_at: list[tuple[datetime, Call]] = []
     seen = 0
 
     def stamp() -> None:
@@ -94,6 +95,7 @@ async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_p
             kinds_per_pair.setdefault(channel, set()).add(kind)
         # Not vacuous: every pair was introduced, prompted, checked in on and nudged.
         for channel in members:
+            assert channel is not None  # every pair has its DM
             assert {"Meet your", "prompt", "happen?", "since your last"} <= kinds_per_pair[channel]
         for user in ("UTK1", "ULA1"):
             assert kinds_per_pair[slack.conversation_id(user)] == {"good fit"}

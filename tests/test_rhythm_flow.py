@@ -7,19 +7,31 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import HeldSession, OutboxMessage, Pair, PromptSent
 
 LONDON = "Europe/London"
 PEOPLE = {
-    "UJ1": (LONDON, dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid"))),
-    "UL1": (LONDON, dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid"))),
-    "UJ2": (LONDON, dict(role="junior", level="2", department="Sales", topics=("social",))),
-    "UL2": (LONDON, dict(role="leader", level="5", department="Legal", topics=("social",))),
+    "UJ1": (
+        LONDON,
+        SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    ),
+    "UL1": (
+        LONDON,
+        SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    ),
+    "UJ2": (
+        LONDON,
+        SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    ),
+    "UL2": (
+        LONDON,
+        SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
+    ),
 }
 
 
@@ -27,7 +39,7 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-async def sign_up(bot, user: str, tz: str, answers: dict) -> None:
+async def sign_up(bot, user: str, tz: str, answers: SignupAnswers) -> None:
     bot.slack.add_user(user, tz=tz, title=f"Title of {user}")
     await bot.command("signup", user=user)
     view = bot.slack.calls_to("views.open")[-1].params["view"]
@@ -48,7 +60,9 @@ def posts(bot, channel: str | None = None):
 
 def outbox_keys(bot) -> list[str]:
     return bot.runtime.deps.db.run_sync(
-        lambda s: [m.key for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()]
+        lambda s: [
+            m.key for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all()
+        ]
     )
 
 

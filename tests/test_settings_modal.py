@@ -12,7 +12,7 @@ from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
 from handlers.devkit.fake_slack import validate_view
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
 
@@ -40,6 +40,7 @@ def settings_state(**changes: str | None) -> dict:
     answers.update(changes)
     state: dict = {}
     for name, value in answers.items():
+        element: dict[str, object]
         if name == "working_days":
             chosen = [{"value": day} for day in (value or "").split(",") if day]
             element = {"type": "checkboxes", "selected_options": chosen}
@@ -245,7 +246,7 @@ async def test_when_slack_is_too_slow_the_admin_is_told(bot):
 # --- The next tick decides by the new settings ------------------------------------------------
 
 
-async def _sign_up(bot, user: str, answers: dict) -> None:
+async def _sign_up(bot, user: str, answers: SignupAnswers) -> None:
     bot.slack.add_user(user, tz=LONDON, title=f"Title of {user}")
     await bot.command("signup", user=user)
     view = bot.slack.calls_to("views.open")[-1].params["view"]
@@ -254,8 +255,8 @@ async def _sign_up(bot, user: str, answers: dict) -> None:
 
 
 async def _paired(bot) -> Pair:
-    await _sign_up(bot, "UJ1", dict(role="junior", level="1", department="Finance"))
-    await _sign_up(bot, "UL1", dict(role="leader", level="6", department="Ops"))
+    await _sign_up(bot, "UJ1", SignupAnswers(role="junior", level="1", department="Finance"))
+    await _sign_up(bot, "UL1", SignupAnswers(role="leader", level="6", department="Ops"))
     await bot.command("admin match", user="UADMIN")  # introduced on Monday 2 March, 09:00
     [pair] = bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair)).all()))
     assert pair.status == "active"

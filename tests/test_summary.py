@@ -16,7 +16,7 @@ from bot.cadence import ProgramSettings
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
 from handlers.devkit.fake_slack import validate_blocks
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.reports import blocks as report_blocks
 from handlers.reports import use_cases as summary
 from storage import program
@@ -28,16 +28,17 @@ from storage.models import (
     PulseResponse,
     PulseSurvey,
     WorkspaceSchedule,
+    saved_id,
 )
 
 ADMIN_CHANNEL = "CADMIN01"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LONDON = "Europe/London"
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 
 
@@ -96,10 +97,10 @@ def uploaded(bot) -> list[bytes]:
     return found
 
 
-def add_ratings(bot, pair_id: int, period: str, ratings: dict[str, int], when: datetime) -> None:
+def add_ratings(bot, pair: Pair, period: str, ratings: dict[str, int], when: datetime) -> None:
     def add(session):
         survey = PulseSurvey(
-            team_id=TEAM_ID, pair_id=pair_id, period=period, opened_at=when, closes_at=when
+            team_id=TEAM_ID, pair_id=saved_id(pair), period=period, opened_at=when, closes_at=when
         )
         session.add(survey)
         session.flush()
@@ -107,7 +108,7 @@ def add_ratings(bot, pair_id: int, period: str, ratings: dict[str, int], when: d
             session.add(
                 PulseResponse(
                     team_id=TEAM_ID,
-                    survey_id=survey.id,
+                    survey_id=saved_id(survey),
                     user_id=user_id,
                     rating=rating,
                     updated_at=when,
@@ -117,8 +118,9 @@ def add_ratings(bot, pair_id: int, period: str, ratings: dict[str, int], when: d
     bot.runtime.deps.db.run_sync(add)
 
 
-def add_prompt(bot, pair_id: int, topic: str, when: datetime) -> None:
+def add_prompt(bot, pair: Pair, topic: str, when: datetime) -> None:
     prompt = next(p for p in bot.runtime.deps.prompts if p.topic == topic)
+    pair_id = saved_id(pair)
     bot.runtime.deps.db.run_sync(
         lambda s: s.add(
             PromptSent(team_id=TEAM_ID, pair_id=pair_id, prompt_id=prompt.id, sent_at=when)
@@ -153,12 +155,12 @@ async def test_weekly_summary_posts_once_at_the_configured_time(program_bot, clo
     for day in ("2026-03-04 10:00", "2026-03-05 10:00"):
         clock.now = at(day)
         await bot.command("met", user="UJ1")
-    add_prompt(bot, first.id, "ai", at("2026-03-03 10:00"))
-    add_prompt(bot, first.id, "hybrid", at("2026-03-04 10:00"))
-    add_prompt(bot, second.id, "ai", at("2026-03-04 11:00"))
-    add_prompt(bot, second.id, "social", at("2026-02-28 11:00"))  # before the week
+    add_prompt(bot, first, "ai", at("2026-03-03 10:00"))
+    add_prompt(bot, first, "hybrid", at("2026-03-04 10:00"))
+    add_prompt(bot, second, "ai", at("2026-03-04 11:00"))
+    add_prompt(bot, second, "social", at("2026-02-28 11:00"))  # before the week
     # Two ratings only: their average (4.5) would say what each of two people gave.
-    add_ratings(bot, first.id, "test:w1", {"UJ1": 4, "UL1": 5}, at("2026-03-05 12:00"))
+    add_ratings(bot, first, "test:w1", {"UJ1": 4, "UL1": 5}, at("2026-03-05 12:00"))
 
     clock.now = at("2026-03-09 08:59")
     await run_tick(bot)
@@ -204,8 +206,8 @@ async def test_weekly_summary_posts_once_at_the_configured_time(program_bot, clo
     assert int(get_url.params["length"]) == len(png)
 
     # Week two: a third response makes the average a number.
-    add_ratings(bot, second.id, "test:w2", {"UJ2": 3, "UL2": 4}, at("2026-03-10 12:00"))
-    add_ratings(bot, first.id, "test:w2", {"UJ1": 5}, at("2026-03-11 12:00"))
+    add_ratings(bot, second, "test:w2", {"UJ2": 3, "UL2": 4}, at("2026-03-10 12:00"))
+    add_ratings(bot, first, "test:w2", {"UJ1": 5}, at("2026-03-11 12:00"))
     clock.now = at("2026-03-16 09:00")
     await run_tick(bot)
     _, week_two = summaries(bot)
@@ -309,9 +311,9 @@ async def test_admin_export_sends_a_csv_to_the_admins_dm(program_bot, clock, sla
     first, second = pairs_by_mentor(bot)["UJ1"], pairs_by_mentor(bot)["UJ2"]
     clock.now = at("2026-03-04 10:00")
     await bot.command("met", user="UJ1")
-    add_ratings(bot, first.id, "test:a", {"UJ1": 4, "UL1": 5}, at("2026-03-05 12:00"))
-    add_ratings(bot, first.id, "test:b", {"UJ1": 2}, at("2026-03-12 12:00"))
-    add_ratings(bot, second.id, "test:a", {"UJ2": 1, "UL2": 2}, at("2026-03-05 12:00"))
+    add_ratings(bot, first, "test:a", {"UJ1": 4, "UL1": 5}, at("2026-03-05 12:00"))
+    add_ratings(bot, first, "test:b", {"UJ1": 2}, at("2026-03-12 12:00"))
+    add_ratings(bot, second, "test:a", {"UJ2": 1, "UL2": 2}, at("2026-03-05 12:00"))
     await bot.command("admin unpair <@UJ2> <@UL2>", user="UADMIN")
 
     status, body = await bot.command("admin export", user="UADMIN")
@@ -372,7 +374,7 @@ async def test_headline_numbers_for_the_app_home(program_bot, clock):
     first = pairs_by_mentor(bot)["UJ1"]
     clock.now = at("2026-03-04 10:00")
     await bot.command("met", user="UJ1")
-    add_ratings(bot, first.id, "test:a", {"UJ1": 4, "UL1": 5}, at("2026-03-05 12:00"))
+    add_ratings(bot, first, "test:a", {"UJ1": 4, "UL1": 5}, at("2026-03-05 12:00"))
     numbers = await summary.headline_numbers(
         bot.runtime.deps, team_id=TEAM_ID, now=at("2026-03-20 12:00")
     )
@@ -382,13 +384,13 @@ async def test_headline_numbers_for_the_app_home(program_bot, clock):
         "Sessions this month": "1",
         "Pulse this month": "not enough responses",
     }
-    add_ratings(bot, first.id, "test:b", {"UJ1": 3}, at("2026-03-06 12:00"))
+    add_ratings(bot, first, "test:b", {"UJ1": 3}, at("2026-03-06 12:00"))
     numbers = await summary.headline_numbers(
         bot.runtime.deps, team_id=TEAM_ID, now=at("2026-03-20 12:00")
     )
     assert numbers["Pulse this month"] == "not enough responses"  # 3 responses, 2 people
     second = pairs_by_mentor(bot)["UJ2"]
-    add_ratings(bot, second.id, "test:b", {"UJ2": 4}, at("2026-03-06 12:00"))
+    add_ratings(bot, second, "test:b", {"UJ2": 4}, at("2026-03-06 12:00"))
     numbers = await summary.headline_numbers(
         bot.runtime.deps, team_id=TEAM_ID, now=at("2026-03-20 12:00")
     )

@@ -18,7 +18,7 @@ from bot.cadence import ProgramSettings
 from bot.cohort import surprise_end
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
-from handlers.devkit.forms import filled, signup_state
+from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import program
 from storage.models import OutboxMessage, Pair, WorkspaceSchedule
 from tests.test_settings_modal import open_settings, settings_state, stored
@@ -33,9 +33,16 @@ def cohort(start: date | None, end: date | None = None, tz: str = "UTC") -> Prog
 # --- The rule -------------------------------------------------------------------------------
 
 
+def refusal(new: ProgramSettings, live_pairs: int) -> tuple[str, str]:
+    """(field, why) for a change from the defaults, which the test expects to be refused."""
+    found = surprise_end(new, ProgramSettings(), now=NOW, end_decided=False, live_pairs=live_pairs)
+    assert found is not None, "the change was not refused"
+    return found
+
+
 def test_an_end_that_has_passed_is_refused_on_the_end_date():
     new = cohort(date(2026, 1, 5), date(2026, 3, 1))
-    field, why = surprise_end(new, ProgramSettings(), now=NOW, end_decided=False, live_pairs=7)
+    field, why = refusal(new, live_pairs=7)
     assert field == "program_end"
     assert "2026-03-01" in why
     assert why.endswith("would end the program now and close all 7 live pairs; pick a later date.")
@@ -44,7 +51,7 @@ def test_an_end_that_has_passed_is_refused_on_the_end_date():
 def test_without_an_end_the_six_months_after_the_start_count_and_the_start_is_blamed():
     # Seven months ago, no end: the default end (2 February) has passed.
     new = cohort(date(2025, 8, 2))
-    field, why = surprise_end(new, ProgramSettings(), now=NOW, end_decided=False, live_pairs=3)
+    field, why = refusal(new, live_pairs=3)
     assert field == "program_start"
     assert "2026-02-02" in why and "close all 3 live pairs" in why
     # Five months ago: the end is still a month away.
@@ -71,10 +78,7 @@ def test_the_end_comes_at_09_00_on_the_end_date_in_the_workspace_zone_compared_a
 
 def test_the_words_fit_the_number_of_pairs():
     new = cohort(date(2026, 1, 5), date(2026, 3, 1))
-    texts = {
-        n: surprise_end(new, ProgramSettings(), now=NOW, end_decided=False, live_pairs=n)[1]
-        for n in (0, 1, 2)
-    }
+    texts = {n: refusal(new, live_pairs=n)[1] for n in (0, 1, 2)}
     assert "would end the program now; pick a later date." in texts[0]
     assert "would end the program now and close its 1 live pair;" in texts[1]
     assert "close all 2 live pairs;" in texts[2]
@@ -106,10 +110,10 @@ def test_no_dates_or_a_future_end_are_fine():
 # --- Through the settings form --------------------------------------------------------------
 
 PEOPLE = {
-    "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
-    "UL1": dict(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
-    "UJ2": dict(role="junior", level="2", department="Sales", topics=("social",)),
-    "UL2": dict(role="leader", level="5", department="Legal", topics=("social",)),
+    "UJ1": SignupAnswers(role="junior", level="1", department="Finance", topics=("ai", "hybrid")),
+    "UL1": SignupAnswers(role="leader", level="6", department="Ops", topics=("ai", "hybrid")),
+    "UJ2": SignupAnswers(role="junior", level="2", department="Sales", topics=("social",)),
+    "UL2": SignupAnswers(role="leader", level="5", department="Legal", topics=("social",)),
 }
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import cadence
 from handlers.devkit.driver import TEAM_ID
-from storage.models import HeldSession, Participant
+from storage.models import HeldSession, Participant, saved_id
 from tests.kit.zones import (
     AUCKLAND,
     KATHMANDU,
@@ -32,7 +32,7 @@ from tests.kit.zones import (
 
 def held(bot) -> list[tuple[int, date, str]]:
     rows = bot.runtime.deps.db.run_sync(
-        lambda s: list(s.exec(select(HeldSession).order_by(HeldSession.id)))
+        lambda s: list(s.exec(select(HeldSession).order_by(col(HeldSession.id))))
     )
     return [(h.pair_id, h.held_on, h.logged_by) for h in rows]
 
@@ -212,7 +212,7 @@ async def test_each_person_logs_their_own_today_and_a_pair_one_meeting(bot, cloc
         (utc("2026-03-30 10:30"), "leader"),  # London on summer time, Auckland still too
         (utc("2026-04-20 22:30"), "mentor"),  # Auckland on winter time (+12)
     )
-    expected: dict[int, list[tuple[date, str]]] = {p.id: [] for p in pairs.values()}
+    expected: dict[int, list[tuple[date, str]]] = {saved_id(p): [] for p in pairs.values()}
     for moment, first in rounds:
         clock.now = moment
         for mentor, leader in PAIRS:
@@ -220,7 +220,7 @@ async def test_each_person_logs_their_own_today_and_a_pair_one_meeting(bot, cloc
             order = (mentor, leader) if first == "mentor" else (leader, mentor)
             status, body = await bot.command("met", user=order[0])
             assert "Logged today's session" in body["text"], (order[0], body["text"])
-            expected[pair.id].append((today_in(PEOPLE[order[0]][0], moment), order[0]))
+            expected[saved_id(pair)].append((today_in(PEOPLE[order[0]][0], moment), order[0]))
             status, body = await bot.command("met", user=order[1])
             assert "already logged" in body["text"], (order[1], moment, body["text"])
     for pair_id, logs in expected.items():

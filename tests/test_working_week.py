@@ -79,6 +79,7 @@ def test_a_prompt_due_on_a_day_off_comes_on_the_last_working_day_before():
     dues = cadence.dues_for_session(
         date(2026, 3, 22), now=utc("2026-03-09 06:00"), leader_tz=DUBAI, settings=SUN_THU
     )
+    assert dues.prompt_due_at is not None
     assert local(dues.prompt_due_at, DUBAI) == datetime(2026, 3, 19, 17, 45, tzinfo=ZoneInfo(DUBAI))
 
 
@@ -124,7 +125,7 @@ def test_validation_of_the_working_week():
 
     assert validate_settings(raw())[0] == ProgramSettings()
     settings, errors = validate_settings(raw(working_days="6,0,1,2,3"))
-    assert errors == {} and settings.working_days == (0, 1, 2, 3, 6)
+    assert errors == {} and settings is not None and settings.working_days == (0, 1, 2, 3, 6)
     for nothing in (None, "", " , "):
         assert validate_settings(raw(working_days=nothing)) == (
             None,
@@ -239,7 +240,9 @@ async def test_a_sunday_to_thursday_workspace_end_to_end(bot, clock, slack):
     assert "Sunday 22 March 2026" in message_text(prompt)
     prompted = next(when for when, p in people if p is prompt)
     assert local(prompted, LONDON).date() == date(2026, 3, 19)  # Thursday, before the weekend
-    assert pair_of(bot, "UJ").next_session_on > first  # the cadence went on from there
+    next_session_on = pair_of(bot, "UJ").next_session_on
+    assert next_session_on is not None
+    assert next_session_on > first  # the cadence went on from there
 
     # The midpoint question came on Sunday 22 March at 09:00 London, not on Friday.
     questions = bot.runtime.deps.db.run_sync(

@@ -6,6 +6,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -116,7 +117,7 @@ class Driver:
     ):
         """Press a button (or pick from an element: pass e.g. selected_date=...)."""
         self._responses += 1
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "user": {"id": user, "team_id": TEAM_ID},
             "trigger_id": f"trig-{self._responses}",

@@ -757,8 +757,8 @@ class FakeSlack:
         answer = handler(params)
         after = self._after_failures.get(method)
         if after and answer.get("ok"):
-            failure = after.popleft()
-            return web.Response(status=failure.status, text=f"{failure.status} upstream failure")
+            applied = after.popleft()
+            return web.Response(status=applied.status, text=f"{applied.status} upstream failure")
         return web.json_response(answer)
 
     async def _response_url(self, request: web.Request) -> web.StreamResponse:
@@ -1161,7 +1161,8 @@ class FakeSlack:
                 return refused
         answered = []
         for entry in listed:
-            stored = self.files.get(entry.get("id") if isinstance(entry, dict) else None)
+            file_id = entry.get("id") if isinstance(entry, dict) else None
+            stored = self.files.get(file_id) if isinstance(file_id, str) else None
             if stored is None or stored["content"] is None:
                 return _error("file_not_found")
         for entry in listed:
@@ -1219,10 +1220,10 @@ async def _read_params(request: web.Request) -> dict:
                 else:
                     params[key] = value
     for key in (*_JSON_KEYS, "users"):
-        value = params.get(key)
-        if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        raw = params.get(key)
+        if isinstance(raw, str) and raw.lstrip()[:1] in ("[", "{"):
             try:
-                params[key] = json.loads(value)
+                params[key] = json.loads(raw)
             except ValueError:
                 pass  # left as a string, so validation reports it the way Slack would
     return params

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import copy
+from typing import TypedDict
 
 
 def _selected(value: str | None) -> dict:
     return {"type": "static_select", "selected_option": {"value": value} if value else None}
+
+
+class SignupAnswers(TypedDict, total=False):
+    """Some of signup_state's keyword arguments, kept for later: `signup_state(**answers)`."""
+
+    role: str | None
+    level: str | None
+    department: str | None
+    manager: str | None
+    topics: tuple[str, ...]
+    goals: str | None
+    capacity: str | None
 
 
 def signup_state(

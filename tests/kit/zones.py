@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import cohort
 from handlers.core.scheduler import tick
@@ -56,7 +56,7 @@ def working(moment: datetime, tz: str, days: frozenset[int] = MONDAY_TO_FRIDAY) 
     return wall.weekday() in days and time(9) <= wall.time() < time(18)
 
 
-def seen_dates(text: str, tz: str, *, now: datetime) -> list[date]:
+def seen_dates(text: str, tz: str, *, now: datetime) -> list[date | None]:
     """Every calendar date a reader in `tz` sees in `text`: Slack's <!date^epoch…> tokens as
     their client renders them (in the reader's zone), and plain "Tuesday 8 December [2026]"
     dates (a missing year is the reader's current year). A plain date whose weekday does not
@@ -84,7 +84,7 @@ async def sign_up(bot, user: str, tz: str | None, **answers) -> None:
 
 
 def all_pairs(bot) -> list[Pair]:
-    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(Pair.id))))
+    return bot.runtime.deps.db.run_sync(lambda s: list(s.exec(select(Pair).order_by(col(Pair.id)))))
 
 
 def pair_of(bot, mentor: str) -> Pair:
