@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.bench_tick import table_of  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID  # noqa: E402
 from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
@@ -106,7 +106,7 @@ def _seed(url: str, messages: int) -> None:
         for n in range(messages)
     ]
     with db.engine.begin() as conn:
-        conn.execute(insert(OutboxMessage.__table__), rows)
+        conn.execute(insert(table_of(OutboxMessage)), rows)
     db.close()
 
 
