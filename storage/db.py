@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
-from storage.migrations import migrate
+from storage.legacy_migrations import migrate
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from bot.profiles import Profile, Role, Status
 from storage import events, participants
 from storage.db import Database, make_engine
-from storage.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from storage.legacy_migrations import LATEST_VERSION, MIGRATIONS, migrate
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PROFILE = Profile(

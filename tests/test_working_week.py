@@ -17,7 +17,7 @@ from bot.program_settings import describe_settings, describe_weekdays, validate_
 from handlers.devkit.fake_slack import validate_view
 from handlers.devkit.forms import filled
 from storage.db import make_engine
-from storage.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from storage.legacy_migrations import LATEST_VERSION, MIGRATIONS, migrate
 from storage.models import OutboxMessage, ProgramSettingsRow
 from tests.kit.zones import (
     LONDON,

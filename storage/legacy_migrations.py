@@ -1,19 +1,24 @@
-"""Schema migrations: numbered SQL steps, tracked with SQLite's `PRAGMA user_version`.
+"""The schema's first history, frozen: numbered SQL steps 1-6 tracked with SQLite's
+`PRAGMA user_version`, as the bot ran them before Alembic (storage/migrations.py) took over.
 
-Each step runs once, inside one transaction with the version bump, so a crash leaves the
-file at the previous version. Steps only ever append: never edit a step that has shipped;
-add the next number instead. tests/test_storage.py checks the result matches storage/models.py.
+Never edit or add a step here: a new change to the schema is an Alembic revision in
+storage/alembic/versions. These steps stay only to bring a SQLite file made by an older
+version of the bot up to step 6, the schema Alembic's first revision starts from
+(storage.migrations adopts such a file), and to build such files in tests. Their SQL is
+SQLite's own (DATETIME, strftime); no PostgreSQL database was ever made by them.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+Steps = tuple[tuple[int, str, tuple[str, ...]], ...]
+
+MIGRATIONS: Steps = (
     (
         1,
         "participants and processed Slack events",
@@ -270,20 +275,35 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 
-def migrate(
-    engine: Engine, migrations: tuple[tuple[int, str, tuple[str, ...]], ...] = MIGRATIONS
-) -> int:
-    """Bring the database up to the newest step; returns the version it ends at."""
-    with engine.connect() as conn:
-        current: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+def user_version(conn: Connection) -> int:
+    """The last step a SQLite file has had (0: none, or a file these steps never touched)."""
+    version: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+    return version
+
+
+def apply(conn: Connection, current: int, migrations: Steps = MIGRATIONS) -> int:
+    """Run the steps after `current` in the caller's transaction; returns the version reached."""
     for version, description, statements in migrations:
         if version <= current:
             continue
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-            # PRAGMA takes no bound parameters; version is our own integer.
-            conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
-        log.info("database migrated to version %d (%s)", version, description)
+        for statement in statements:
+            conn.execute(text(statement))
+        # PRAGMA takes no bound parameters; version is our own integer.
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+        log.info("database migrated to legacy version %d (%s)", version, description)
         current = version
+    return current
+
+
+def migrate(engine: Engine, migrations: Steps = MIGRATIONS) -> int:
+    """Bring a SQLite file up to the last of `migrations` the way the bot used to, each step
+    in its own transaction with its version bump; returns the version it ends at. Tests use
+    it to make the files an older bot left behind."""
+    with engine.connect() as conn:
+        current = user_version(conn)
+    for step in migrations:
+        if step[0] <= current:
+            continue
+        with engine.begin() as conn:
+            current = apply(conn, current, (step,))
     return current
