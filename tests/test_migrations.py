@@ -411,6 +411,35 @@ def test_two_migrators_at_once_migrate_once(database_url):
             engine.dispose()
 
 
+def test_two_migrators_at_once_adopt_a_legacy_file_once(tmp_path):
+    # Both find step 3 and no Alembic revision; the legacy steps must still run only once.
+    legacy_file(tmp_path, 3).dispose()
+    url = f"sqlite:///{tmp_path / 'v3.db'}"
+    ready = threading.Barrier(2)
+    results: list[Migration | BaseException] = []
+
+    def start() -> None:
+        engine = make_engine(url)
+        try:
+            ready.wait(timeout=10)
+            results.append(migrate(engine))
+        except BaseException as exc:  # the assertion below shows it
+            results.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    expected = [
+        Migration(before=None, after=head_revision(), legacy_version=3),
+        Migration(before=head_revision(), after=head_revision()),
+    ]
+    assert sorted(map(repr, results)) == sorted(map(repr, expected))
+
+
 def test_a_migrator_waits_for_the_one_holding_the_lock(database_url):
     # The second one does not fail while the first works: it waits, then has nothing to do.
     first, second = make_engine(database_url), make_engine(database_url)
