@@ -120,7 +120,7 @@ def migrate(engine: Engine, *, scripts: Path = SCRIPTS) -> Migration:
         if migration.changed and conn.dialect.name == "sqlite":
             _check_foreign_keys(conn)
     if migration.changed:
-        log.info("database migrated from %s to revision %s", _describe_before(migration), after)
+        log.info("database migrated from %s to revision %s", describe_before(migration), after)
     return migration
 
 
@@ -131,7 +131,8 @@ def _knows(config: Config, revision: str) -> bool:
         return False
 
 
-def _describe_before(migration: Migration) -> str:
+def describe_before(migration: Migration) -> str:
+    """Where the database was, in words: for the log and `reverse-mentor migrate`."""
     if migration.legacy_version is not None:
         return f"legacy version {migration.legacy_version} (PRAGMA user_version)"
     return "an empty database" if migration.before is None else f"revision {migration.before}"

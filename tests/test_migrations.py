@@ -6,8 +6,12 @@ The PostgreSQL runs need TEST_DATABASE_URL (tests/kit/databases.py); without it 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +21,7 @@ from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, select
 
+from bot.settings import redact_url
 from storage import legacy_migrations as legacy
 from storage.db import Database, make_engine
 from storage.migrations import (
@@ -32,6 +37,7 @@ from storage.models import OutboxMessage, Pair, Participant, ProcessedEvent
 from tests.kit.databases import database_url_fixture  # noqa: F401  (database_url)
 from tests.kit.revisions import scripts_with
 
+ROOT = Path(__file__).resolve().parents[1]
 TABLES = {t.name for t in SQLModel.metadata.sorted_tables}
 WHEN = "2026-03-02 09:00:00.000000"
 
@@ -466,3 +472,67 @@ def _try_migrate(engine: Engine) -> Migration | BaseException:
         return migrate(engine)
     except BaseException as exc:
         return exc
+
+
+# --- reverse-mentor migrate -------------------------------------------------------------------
+
+
+def test_the_migrate_command_says_where_the_database_is(database_url, monkeypatch, capsys):
+    import app
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    where = redact_url(database_url)
+    assert app.main(["migrate"]) == 0
+    assert capsys.readouterr().out == (
+        f"{where}: migrated from an empty database to revision {head_revision()}\n"
+    )
+    assert app.main(["migrate"]) == 0
+    assert capsys.readouterr().out == (
+        f"{where}: at revision {head_revision()}, the newest; nothing to apply\n"
+    )
+
+
+def test_the_migrate_command_upgrades_a_legacy_file(tmp_path, monkeypatch, capsys):
+    import app
+
+    legacy_file(tmp_path, 2).dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'v2.db'}")
+    assert app.main(["migrate"]) == 0
+    assert capsys.readouterr().out.endswith(
+        f"migrated from legacy version 2 (PRAGMA user_version) to revision {head_revision()}\n"
+    )
+
+
+def test_the_migrate_command_fails_with_one_line(tmp_path, monkeypatch, capsys):
+    import app
+
+    engine = legacy_file(tmp_path, legacy.LATEST_VERSION)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA user_version = {legacy.LATEST_VERSION + 1}")
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'v6.db'}")
+    assert app.main(["migrate"]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("reverse-mentor migrate: sqlite:///") and "legacy version 7" in line
+    assert app.main(["migrate", "--now"]) == 2
+
+
+def test_python_app_py_migrate(tmp_path):
+    database = tmp_path / "mentor.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "migrate"],
+        cwd=tmp_path,  # no .env here: DATABASE_URL alone, no Slack token needed
+        env={**env, "DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.strip().endswith(f"to revision {head_revision()}")
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+    finally:
+        engine.dispose()
