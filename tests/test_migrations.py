@@ -34,6 +34,7 @@ from storage.migrations import (
     migrate,
 )
 from storage.models import OutboxMessage, Pair, Participant, ProcessedEvent
+from storage.revision import new_revision
 from tests.kit.databases import database_url_fixture  # noqa: F401  (database_url)
 from tests.kit.revisions import scripts_with
 
@@ -472,6 +473,20 @@ def _try_migrate(engine: Engine) -> Migration | BaseException:
         return migrate(engine)
     except BaseException as exc:
         return exc
+
+
+def test_a_new_revision_has_nothing_to_do_while_models_and_schema_agree(tmp_path):
+    # python -m storage.revision: autogenerate against a scratch database at head.
+    scripts = scripts_with(tmp_path)
+    written = new_revision("nothing yet", scripts=scripts)
+    assert written == scripts / "versions" / f"{int(head_revision()) + 1:04d}_nothing_yet.py"
+    upgrade = written.read_text().split("def upgrade() -> None:")[1].split("def downgrade")[0]
+    assert "op." not in upgrade and "pass" in upgrade
+    engine = make_engine(f"sqlite:///{tmp_path / 'next.db'}")
+    try:
+        assert migrate(engine, scripts=scripts).after == head_revision(scripts=scripts)
+    finally:
+        engine.dispose()
 
 
 # --- reverse-mentor migrate -------------------------------------------------------------------
