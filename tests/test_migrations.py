@@ -403,8 +403,9 @@ def test_two_migrators_at_once_migrate_once(database_url):
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
-        assert len(results) == 2 and all(isinstance(r, Migration) for r in results), results
-        assert sorted((r.before or "", r.after) for r in results) == [
+        migrations = [r for r in results if isinstance(r, Migration)]
+        assert len(migrations) == 2, results
+        assert sorted((m.before or "", m.after) for m in migrations) == [
             ("", head_revision()),
             (head_revision(), head_revision()),
         ]
