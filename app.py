@@ -21,10 +21,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 import handlers.core
 from bot.prompts import PromptLibraryError, load_library
-from bot.settings import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings, redact_url
 from handlers.core.bolt import TrackedApp
 from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
@@ -43,6 +44,7 @@ from handlers.rhythm import listeners as rhythm
 from handlers.settings import listeners as settings
 from handlers.settings.use_cases import check_admin_channel
 from storage.db import Database, make_engine
+from storage.migrations import MigrationError, describe_before
 
 log = logging.getLogger("reverse_mentor")
 STOP_GRACE_SECONDS = 10.0
@@ -207,6 +209,8 @@ USAGE = """usage: reverse-mentor                    run the bot
                                          (--rejoin: also bring back people who left)
        reverse-mentor demo [--weeks N] [--seed N] [--database PATH] [--quiet]
                                          play a program in a simulated workspace (no tokens)
+       reverse-mentor migrate            bring DATABASE_URL's schema up to date (the bot
+                                         also does on start) and say where it now is
 From a checkout, `python app.py` takes the same arguments."""
 
 
@@ -233,6 +237,40 @@ def demo(argv: list[str]) -> int:
     )
 
 
+def migrate_database(argv: list[str]) -> int:
+    """Apply the pending schema revisions (storage/migrations.py), as start-up does, and say
+    where the database now is. Only the database is touched, so only DATABASE_URL is read."""
+    if argv:
+        print(USAGE, file=sys.stderr)
+        return 2
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    database_url = os.environ.get("DATABASE_URL", "").strip() or Settings.database_url
+    where = redact_url(database_url)
+    try:
+        engine = make_engine(database_url)
+    except (ArgumentError, ImportError) as exc:
+        print(
+            f"reverse-mentor migrate: DATABASE_URL ({where}) cannot be used: {exc}", file=sys.stderr
+        )
+        return 2
+    try:
+        migration = Database(engine).prepare()
+    except MigrationError as exc:
+        print(f"reverse-mentor migrate: {where}: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"reverse-mentor migrate: {where}: {reason}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    if migration.changed:
+        print(f"{where}: migrated from {describe_before(migration)} to revision {migration.after}")
+    else:
+        print(f"{where}: at revision {migration.after}, the newest; nothing to apply")
+    return 0
+
+
 def roster_arguments(argv: list[str]) -> tuple[str, bool] | None:
     """(FILE, rejoin) from `import-roster FILE [--rejoin]` (the flag on either side), else None."""
     if not argv or argv[0] != "import-roster":
@@ -251,6 +289,8 @@ def main(argv: list[str]) -> int:
         return 0
     if argv and argv[0] == "demo":
         return demo(argv[1:])
+    if argv and argv[0] == "migrate":
+        return migrate_database(argv[1:])
     roster = roster_arguments(argv)
     if argv and roster is None:
         print(USAGE, file=sys.stderr)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
-from storage.migrations import migrate
+from storage.migrations import Migration, migrate
 
 T = TypeVar("T")
 
@@ -80,7 +80,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def prepare(self) -> int:
+    def prepare(self) -> Migration:
+        """Apply the schema's pending Alembic revisions (storage/migrations.py)."""
         return migrate(self.engine)
 
     def run_sync(self, work: Callable[[Session], T]) -> T:

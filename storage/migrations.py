@@ -1,289 +1,215 @@
-"""Schema migrations: numbered SQL steps, tracked with SQLite's `PRAGMA user_version`.
+"""Schema migrations with Alembic, on SQLite and PostgreSQL.
 
-Each step runs once, inside one transaction with the version bump, so a crash leaves the
-file at the previous version. Steps only ever append: never edit a step that has shipped;
-add the next number instead. tests/test_storage.py checks the result matches storage/models.py.
+The revisions live in storage/alembic/versions; Alembic is configured here, in code, so the
+installed package needs no alembic.ini. `migrate()` (run at start-up by Database.prepare()
+and by `reverse-mentor migrate`) applies the pending ones, all in one transaction that holds
+the migration lock, so two processes starting at once cannot both migrate:
+
+- SQLite: the transaction starts with BEGIN IMMEDIATE (storage.db does that for every
+  transaction), which takes the file's write lock before anything is read. A second migrator
+  waits for it (up to WAIT_FOR_LOCK_MS), then finds the file at head and does nothing.
+- PostgreSQL: the transaction first takes a transaction-level advisory lock
+  (pg_advisory_xact_lock), released by its commit or rollback, or if the connection dies.
+  DDL is transactional there too.
+
+The lock is taken before Alembic runs, so it also keeps two migrations in one process (say,
+two threads) apart: Alembic's `op` and `context` are module-level, one per process.
+
+Either way a failed revision rolls back every revision of the run: the database stays where
+it was. A SQLite file made by the older numbered steps (storage/legacy_migrations.py: a
+PRAGMA user_version from 1 to 6 and no alembic_version table) is adopted in the same
+transaction: the steps it lacks run, it is stamped at FIRST_REVISION (which creates exactly
+what they create), then the later revisions run.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, text
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError
+
+from storage import legacy_migrations
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (
-        1,
-        "participants and processed Slack events",
-        (
-            """
-            CREATE TABLE participant (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                user_id VARCHAR NOT NULL,
-                role VARCHAR NOT NULL,
-                level INTEGER,
-                department VARCHAR,
-                manager_id VARCHAR,
-                topics JSON NOT NULL DEFAULT '[]',
-                goals VARCHAR,
-                capacity INTEGER NOT NULL DEFAULT 1,
-                title VARCHAR,
-                timezone VARCHAR,
-                status VARCHAR NOT NULL DEFAULT 'active',
-                created_at DATETIME NOT NULL,
-                updated_at DATETIME NOT NULL,
-                left_at DATETIME,
-                UNIQUE (team_id, user_id)
-            )
-            """,
-            "CREATE INDEX ix_participant_team_id ON participant (team_id)",
-            """
-            CREATE TABLE processed_event (
-                team_id VARCHAR NOT NULL,
-                event_id VARCHAR NOT NULL,
-                received_at DATETIME NOT NULL,
-                PRIMARY KEY (team_id, event_id)
-            )
-            """,
-            "CREATE INDEX ix_processed_event_received_at ON processed_event (received_at)",
-        ),
-    ),
-    (
-        2,
-        "pairs and the outbox of messages to send",
-        (
-            """
-            CREATE TABLE pair (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                mentor_id VARCHAR NOT NULL,
-                mentee_id VARCHAR NOT NULL,
-                status VARCHAR NOT NULL DEFAULT 'introducing',
-                score FLOAT NOT NULL DEFAULT 0,
-                explanation VARCHAR NOT NULL DEFAULT '',
-                dm_channel_id VARCHAR,
-                intro_ts VARCHAR,
-                next_session_on DATE,
-                end_reason VARCHAR,
-                created_at DATETIME NOT NULL,
-                updated_at DATETIME NOT NULL,
-                ended_at DATETIME
-            )
-            """,
-            "CREATE INDEX ix_pair_team_id ON pair (team_id)",
-            "CREATE INDEX ix_pair_team_status ON pair (team_id, status)",
-            """
-            CREATE TABLE outbox (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                key VARCHAR NOT NULL,
-                kind VARCHAR NOT NULL,
-                pair_id INTEGER REFERENCES pair (id),
-                payload JSON NOT NULL DEFAULT '{}',
-                status VARCHAR NOT NULL DEFAULT 'pending',
-                attempts INTEGER NOT NULL DEFAULT 0,
-                last_error VARCHAR,
-                channel_id VARCHAR,
-                ts VARCHAR,
-                not_before DATETIME NOT NULL,
-                created_at DATETIME NOT NULL,
-                sent_at DATETIME,
-                UNIQUE (team_id, key)
-            )
-            """,
-            "CREATE INDEX ix_outbox_due ON outbox (status, not_before)",
-        ),
-    ),
-    (
-        3,
-        "the session rhythm: due times on pairs, held sessions, prompts, fit answers",
-        (
-            "ALTER TABLE pair ADD COLUMN paused_reason VARCHAR",
-            "ALTER TABLE pair ADD COLUMN last_activity_at DATETIME",
-            "ALTER TABLE pair ADD COLUMN prompt_due_at DATETIME",
-            "ALTER TABLE pair ADD COLUMN checkin_due_at DATETIME",
-            "ALTER TABLE pair ADD COLUMN stall_due_at DATETIME",
-            "ALTER TABLE pair ADD COLUMN escalate_due_at DATETIME",
-            "ALTER TABLE pair ADD COLUMN nudged_at DATETIME",
-            "CREATE INDEX ix_pair_prompt_due ON pair (prompt_due_at)",
-            "CREATE INDEX ix_pair_checkin_due ON pair (checkin_due_at)",
-            "CREATE INDEX ix_pair_stall_due ON pair (stall_due_at)",
-            "CREATE INDEX ix_pair_escalate_due ON pair (escalate_due_at)",
-            "CREATE INDEX ix_pair_dm_channel ON pair (team_id, dm_channel_id)",
-            """
-            CREATE TABLE held_session (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                pair_id INTEGER NOT NULL REFERENCES pair (id),
-                held_on DATE NOT NULL,
-                logged_by VARCHAR NOT NULL,
-                logged_at DATETIME NOT NULL,
-                UNIQUE (pair_id, held_on)
-            )
-            """,
-            "CREATE INDEX ix_held_session_pair_id ON held_session (pair_id)",
-            """
-            CREATE TABLE prompt_sent (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                pair_id INTEGER NOT NULL REFERENCES pair (id),
-                prompt_id VARCHAR NOT NULL,
-                sent_at DATETIME NOT NULL
-            )
-            """,
-            "CREATE INDEX ix_prompt_sent_pair_id ON prompt_sent (pair_id)",
-            """
-            CREATE TABLE fit_answer (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                pair_id INTEGER NOT NULL REFERENCES pair (id),
-                user_id VARCHAR NOT NULL,
-                good_fit BOOLEAN NOT NULL,
-                answered_at DATETIME NOT NULL,
-                UNIQUE (pair_id, user_id)
-            )
-            """,
-            """
-            CREATE TABLE program_settings (
-                team_id VARCHAR PRIMARY KEY,
-                cadence_days INTEGER NOT NULL,
-                prompt_lead_hours INTEGER NOT NULL,
-                stall_days INTEGER NOT NULL,
-                escalate_after_days INTEGER NOT NULL,
-                updated_at DATETIME NOT NULL
-            )
-            """,
-        ),
-    ),
-    (
-        4,
-        "pulse surveys, outcomes, summaries and the full program settings",
-        (
-            "ALTER TABLE pair ADD COLUMN pulse_due_at DATETIME",
-            "CREATE INDEX ix_pair_pulse_due ON pair (pulse_due_at)",
-            # Pairs already under way get their first cadence pulse 14 days after their
-            # last activity, as new pairs do from their introduction.
-            """
-            UPDATE pair SET pulse_due_at =
-                strftime('%Y-%m-%d %H:%M:%f', COALESCE(last_activity_at, created_at), '+14 days')
-            WHERE status = 'active'
-            """,
-            "ALTER TABLE program_settings ADD COLUMN program_start DATE",
-            "ALTER TABLE program_settings ADD COLUMN program_end DATE",
-            "ALTER TABLE program_settings ADD COLUMN pulse_cadence_days INTEGER NOT NULL "
-            "DEFAULT 14",
-            "ALTER TABLE program_settings ADD COLUMN pulse_close_days INTEGER NOT NULL DEFAULT 7",
-            "ALTER TABLE program_settings ADD COLUMN summary_weekday INTEGER NOT NULL DEFAULT 0",
-            "ALTER TABLE program_settings ADD COLUMN summary_hour INTEGER NOT NULL DEFAULT 9",
-            "ALTER TABLE program_settings ADD COLUMN timezone VARCHAR NOT NULL DEFAULT 'UTC'",
-            "ALTER TABLE program_settings ADD COLUMN min_responses INTEGER NOT NULL DEFAULT 3",
-            "ALTER TABLE program_settings ADD COLUMN admin_channel VARCHAR",
-            """
-            CREATE TABLE workspace_schedule (
-                team_id VARCHAR PRIMARY KEY,
-                summary_due_at DATETIME,
-                last_summary_at DATETIME,
-                midpoint_decided_at DATETIME,
-                end_decided_at DATETIME
-            )
-            """,
-            """
-            CREATE TABLE pulse_survey (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                pair_id INTEGER NOT NULL REFERENCES pair (id),
-                period VARCHAR NOT NULL,
-                channel_id VARCHAR,
-                ts VARCHAR,
-                opened_at DATETIME NOT NULL,
-                closes_at DATETIME NOT NULL,
-                UNIQUE (pair_id, period)
-            )
-            """,
-            "CREATE INDEX ix_pulse_survey_message ON pulse_survey (channel_id, ts)",
-            """
-            CREATE TABLE pulse_response (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                survey_id INTEGER NOT NULL REFERENCES pulse_survey (id),
-                user_id VARCHAR NOT NULL,
-                rating INTEGER NOT NULL,
-                updated_at DATETIME NOT NULL,
-                UNIQUE (survey_id, user_id)
-            )
-            """,
-            "CREATE INDEX ix_pulse_response_survey_id ON pulse_response (survey_id)",
-            """
-            CREATE TABLE outcome_answer (
-                id INTEGER PRIMARY KEY,
-                team_id VARCHAR NOT NULL,
-                user_id VARCHAR NOT NULL,
-                checkpoint VARCHAR NOT NULL,
-                progress VARCHAR,
-                change VARCHAR,
-                answered_at DATETIME NOT NULL,
-                UNIQUE (team_id, user_id, checkpoint)
-            )
-            """,
-        ),
-    ),
-    (
-        5,
-        "the workspace's working week",
-        (
-            "ALTER TABLE program_settings ADD COLUMN working_days VARCHAR NOT NULL "
-            "DEFAULT '0,1,2,3,4'",
-        ),
-    ),
-    (
-        6,
-        "outbox claims with a lease, file shares, the event inbox and admin channel problems",
-        (
-            # A row is claimed by one sender at a time (claimed_by) until its lease runs
-            # out; sending_since says from when to look for it in the channel after a crash.
-            "ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR",
-            "ALTER TABLE outbox ADD COLUMN lease_until DATETIME",
-            "ALTER TABLE outbox ADD COLUMN sending_since DATETIME",
-            "ALTER TABLE outbox ADD COLUMN file_id VARCHAR",
-            "CREATE INDEX ix_outbox_lease ON outbox (status, lease_until)",
-            # Rows already "sending" were left by a crash: their lease is over.
-            "UPDATE outbox SET lease_until = not_before, sending_since = created_at "
-            "WHERE status = 'sending'",
-            # Events are kept (without people's words) until applied, so none is lost.
-            "ALTER TABLE processed_event ADD COLUMN event_type VARCHAR",
-            "ALTER TABLE processed_event ADD COLUMN payload JSON",
-            "ALTER TABLE processed_event ADD COLUMN done_at DATETIME",
-            "ALTER TABLE processed_event ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
-            "UPDATE processed_event SET done_at = received_at",
-            "CREATE INDEX ix_processed_event_pending ON processed_event (received_at) "
-            "WHERE done_at IS NULL",
-            "ALTER TABLE program_settings ADD COLUMN updated_by VARCHAR",
-            "ALTER TABLE workspace_schedule ADD COLUMN admin_channel_problem VARCHAR",
-            "ALTER TABLE workspace_schedule ADD COLUMN admin_channel_problem_at DATETIME",
-        ),
-    ),
-)
-
-LATEST_VERSION = MIGRATIONS[-1][0]
+SCRIPTS = Path(__file__).with_name("alembic")
+# The revision that creates what the legacy steps 1-6 create; a legacy file is stamped here.
+FIRST_REVISION = "0001"
+VERSION_TABLE = "alembic_version"
+# Any fixed 64-bit number, the same in every process: the advisory lock the migrators share.
+POSTGRESQL_LOCK_KEY = 0x526D_4D69_6772_6174  # "RmMigrat"
+# How long a SQLite migrator waits for another to finish (the usual busy timeout is shorter).
+WAIT_FOR_LOCK_MS = 300_000
 
 
-def migrate(
-    engine: Engine, migrations: tuple[tuple[int, str, tuple[str, ...]], ...] = MIGRATIONS
-) -> int:
-    """Bring the database up to the newest step; returns the version it ends at."""
-    with engine.connect() as conn:
-        current: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
-    for version, description, statements in migrations:
-        if version <= current:
-            continue
-        with engine.begin() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-            # PRAGMA takes no bound parameters; version is our own integer.
-            conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
-        log.info("database migrated to version %d (%s)", version, description)
-        current = version
-    return current
+class MigrationError(RuntimeError):
+    """The database cannot be brought to this code's schema; the message says why."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Where a migration found the database and where it left it."""
+
+    before: str | None  # the Alembic revision it was at; None: none yet
+    after: str
+    # An adopted SQLite file: the legacy step (PRAGMA user_version) it was at.
+    legacy_version: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after or self.legacy_version is not None
+
+
+def alembic_config(connection: Connection | None = None, *, scripts: Path = SCRIPTS) -> Config:
+    """Alembic's configuration, without an alembic.ini; storage/alembic/env.py migrates
+    `connection` in the transaction it is in."""
+    config = Config()
+    config.set_main_option("script_location", str(scripts))
+    # New revision files are named 0002_what_changes.py ("%%" escapes the ini interpolation).
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision(*, scripts: Path = SCRIPTS) -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(alembic_config(scripts=scripts)).get_current_head()
+    if head is None:
+        raise MigrationError(f"no Alembic revisions in {scripts / 'versions'}")
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision the database is at (None: Alembic has not migrated it). Read directly,
+    not through a MigrationContext, whose every start logs its dialect at INFO."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    revisions = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    if len(revisions) > 1:
+        raise MigrationError(f"the database is at several revisions at once: {revisions}")
+    return revisions[0] if revisions else None
+
+
+def migrate(engine: Engine, *, scripts: Path = SCRIPTS) -> Migration:
+    """Bring the database to the newest revision, under the migration lock."""
+    with _migration_transaction(engine) as conn:
+        config = alembic_config(conn, scripts=scripts)
+        before = current_revision(conn)
+        if before is not None and not _knows(config, before):
+            raise MigrationError(
+                f"the database is at revision {before}, which this code does not know: a newer "
+                "version of the bot has migrated it; run that version (or a newer one)"
+            )
+        legacy_version = _adopt_legacy_file(conn, config)
+        command.upgrade(config, "head")
+        after = current_revision(conn)
+        if after is None:
+            raise MigrationError(f"no Alembic revisions in {scripts / 'versions'}")
+        migration = Migration(before=before, after=after, legacy_version=legacy_version)
+        if migration.changed and conn.dialect.name == "sqlite":
+            _check_foreign_keys(conn)
+    if migration.changed:
+        log.info("database migrated from %s to revision %s", describe_before(migration), after)
+    return migration
+
+
+def _knows(config: Config, revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def describe_before(migration: Migration) -> str:
+    """Where the database was, in words: for the log and `reverse-mentor migrate`."""
+    if migration.legacy_version is not None:
+        return f"legacy version {migration.legacy_version} (PRAGMA user_version)"
+    return "an empty database" if migration.before is None else f"revision {migration.before}"
+
+
+def _adopt_legacy_file(conn: Connection, config: Config) -> int | None:
+    """A SQLite file the legacy steps made: finish those steps and stamp it at
+    FIRST_REVISION; returns the step it was at. None for any other database."""
+    if conn.dialect.name != "sqlite" or inspect(conn).has_table(VERSION_TABLE):
+        return None
+    version = legacy_migrations.user_version(conn)
+    if version == 0:
+        return None
+    if version > legacy_migrations.LATEST_VERSION:
+        raise MigrationError(
+            f"the database is at legacy version {version} (PRAGMA user_version), but the legacy "
+            f"steps end at {legacy_migrations.LATEST_VERSION}: it was made by other code"
+        )
+    legacy_migrations.apply(conn, version)
+    command.stamp(config, FIRST_REVISION)
+    log.info("adopted a database at legacy version %d: stamped %s", version, FIRST_REVISION)
+    return version
+
+
+@contextmanager
+def _migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """One connection in one transaction that holds the migration lock; commits on success."""
+    with _connect(engine) as conn:
+        if conn.dialect.name == "sqlite":
+            with _sqlite_migration_connection(conn):
+                with conn.begin():  # BEGIN IMMEDIATE: the write lock, before anything is read
+                    yield conn
+        else:
+            with conn.begin():
+                conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": POSTGRESQL_LOCK_KEY}
+                )
+                yield conn
+
+
+def _connect(engine: Engine) -> Connection:
+    """A connection, waiting out the one collision SQLite does not wait for itself: on a new
+    file, while one process's first connection turns it to WAL, another's PRAGMA journal_mode
+    (storage.db) fails at once with "database is locked", busy timeout or not. Two processes
+    starting together on a new file meet exactly there, in this function."""
+    deadline = time.monotonic() + WAIT_FOR_LOCK_MS / 1000
+    while True:
+        try:
+            return engine.connect()
+        except OperationalError as exc:
+            locked = engine.dialect.name == "sqlite" and "database is locked" in str(exc.orig)
+            if not locked or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
+@contextmanager
+def _sqlite_migration_connection(conn: Connection) -> Iterator[None]:
+    """Settings for the migration's connection, made before its transaction begins (SQLite
+    ignores them inside one). It waits longer for the write lock than other writers do, and
+    checks foreign keys itself, at the end: a revision that copies a table, as Alembic's batch
+    mode does, drops the original in between (https://sqlite.org/lang_altertable.html). The
+    connection is thrown away afterwards, so no other work gets these settings."""
+    driver: Any = conn.connection.driver_connection
+    try:
+        driver.execute(f"PRAGMA busy_timeout = {int(WAIT_FOR_LOCK_MS)}")
+        driver.execute("PRAGMA foreign_keys = OFF")
+        yield
+    finally:
+        conn.invalidate()
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, _rowid, parent, _key = broken[0]
+        raise MigrationError(
+            f"the migration would leave {len(broken)} rows pointing at missing rows "
+            f"(the first in {table}, pointing at {parent}): nothing was changed"
+        )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -69,6 +78,16 @@ class ProcessedEvent(SQLModel, table=True):
     """Slack event IDs already applied, so a retried delivery changes nothing."""
 
     __tablename__ = "processed_event"
+    __table_args__ = (
+        Index("ix_processed_event_received_at", "received_at"),
+        # Only events not yet applied: the inbox reads these, and they are few.
+        Index(
+            "ix_processed_event_pending",
+            "received_at",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
 
     team_id: str = Field(primary_key=True)
     event_id: str = Field(primary_key=True)
@@ -84,6 +103,15 @@ class Pair(SQLModel, table=True):
     """A junior mentor and a leader mentee. Ended pairs stay, so nobody is paired twice."""
 
     __tablename__ = "pair"
+    __table_args__ = (
+        Index("ix_pair_team_status", "team_id", "status"),
+        Index("ix_pair_dm_channel", "team_id", "dm_channel_id"),
+        Index("ix_pair_prompt_due", "prompt_due_at"),
+        Index("ix_pair_checkin_due", "checkin_due_at"),
+        Index("ix_pair_stall_due", "stall_due_at"),
+        Index("ix_pair_escalate_due", "escalate_due_at"),
+        Index("ix_pair_pulse_due", "pulse_due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(index=True)
@@ -195,7 +223,10 @@ class PulseSurvey(SQLModel, table=True):
     """One pulse question posted in a pair's group DM; reactions on its message are ratings."""
 
     __tablename__ = "pulse_survey"
-    __table_args__ = (UniqueConstraint("pair_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("pair_id", "period"),
+        Index("ix_pulse_survey_message", "channel_id", "ts"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str
@@ -240,13 +271,17 @@ class OutboxMessage(SQLModel, table=True):
     """A message the bot has decided to send. The unique key makes the decision happen once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("team_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_lease", "status", "lease_until"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str
     key: str
     kind: str
-    pair_id: int | None = None
+    pair_id: int | None = Field(default=None, foreign_key="pair.id")
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # pending -> sending (claimed) -> sent; or failed, skipped (moot), expired (stale)
     status: str = "pending"

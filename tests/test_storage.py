@@ -13,8 +13,10 @@ from sqlmodel import SQLModel
 
 from bot.profiles import Profile, Role, Status
 from storage import events, participants
+from storage import legacy_migrations as legacy
 from storage.db import Database, make_engine
-from storage.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from storage.migrations import current_revision, head_revision, migrate
+from tests.kit.revisions import scripts_with
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PROFILE = Profile(
@@ -65,7 +67,7 @@ def test_migrated_schema_matches_the_models(db):
 
 def test_migrate_is_idempotent_and_keeps_rows(db):
     _save(db, team="T1")
-    assert migrate(db.engine) == LATEST_VERSION
+    assert migrate(db.engine).after == head_revision()
     assert db.run_sync(
         lambda s: participants.get_participant(session=s, team_id="T1", user_id="U1")
     )
@@ -73,21 +75,16 @@ def test_migrate_is_idempotent_and_keeps_rows(db):
 
 def test_an_older_file_is_upgraded_without_losing_rows(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    assert migrate(engine, MIGRATIONS[:1]) == 1
+    assert legacy.migrate(engine, legacy.MIGRATIONS[:1]) == 1
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO participant (team_id, user_id, role, created_at, updated_at) "
             "VALUES ('T1', 'U1', 'junior', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
         )
-    later = (
-        *MIGRATIONS,
-        (
-            LATEST_VERSION + 1,
-            "a later column",
-            ("ALTER TABLE participant ADD COLUMN nickname VARCHAR",),
-        ),
+    later = scripts_with(
+        tmp_path, 'op.add_column("participant", sa.Column("nickname", sa.String()))'
     )
-    assert migrate(engine, later) == LATEST_VERSION + 1
+    assert migrate(engine, scripts=later).after == head_revision(scripts=later)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT user_id, nickname FROM participant").all()
     assert rows == [("U1", None)]
@@ -96,11 +93,14 @@ def test_an_older_file_is_upgraded_without_losing_rows(tmp_path):
 
 def test_a_failed_step_leaves_the_previous_version(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'bad.db'}")
-    broken = (*MIGRATIONS, (LATEST_VERSION + 1, "broken", ("CREATE TABLE x (a)", "NOT SQL")))
+    migrate(engine)
+    broken = scripts_with(
+        tmp_path, 'op.create_table("x", sa.Column("a", sa.Integer()))\nop.execute("NOT SQL")'
+    )
     with pytest.raises(OperationalError):
-        migrate(engine, broken)
+        migrate(engine, scripts=broken)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar_one() == LATEST_VERSION
+        assert current_revision(conn) == head_revision()
         assert conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name='x'").all() == []
     engine.dispose()
 
@@ -172,7 +172,7 @@ def test_pairs_already_under_way_get_a_pulse_due_time_on_upgrade(tmp_path):
     from storage.models import Pair
 
     engine = make_engine(f"sqlite:///{tmp_path / 'v3.db'}")
-    assert migrate(engine, MIGRATIONS[:3]) == 3
+    assert legacy.migrate(engine, legacy.MIGRATIONS[:3]) == 3
     with engine.begin() as conn:
         for status in ("active", "ended"):
             conn.exec_driver_sql(
