@@ -265,6 +265,90 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "ALTER TABLE workspace_schedule ADD COLUMN admin_channel_problem_at DATETIME",
         ),
     ),
+    (
+        7,
+        "many workspaces by OAuth: installations, OAuth states, workspaces, program admins",
+        (
+            # Program admins named in a workspace's settings (OAuth mode): user IDs, "U1,U2".
+            "ALTER TABLE program_settings ADD COLUMN program_admins VARCHAR NOT NULL DEFAULT ''",
+            # Which Enterprise Grid org a workspace belongs to, so that an org-wide
+            # installation's token can speak for it (outbox rows name only the workspace).
+            """
+            CREATE TABLE workspace (
+                team_id VARCHAR PRIMARY KEY,
+                enterprise_id VARCHAR,
+                seen_at DATETIME NOT NULL
+            )
+            """,
+            "CREATE INDEX ix_workspace_enterprise_id ON workspace (enterprise_id)",
+            # The tables of slack_sdk's SQLAlchemy installation and OAuth state stores
+            # (slack_sdk.oauth.installation_store.sqlalchemy, .state_store.sqlalchemy), as
+            # slack_sdk 3.48 defines them; tests/test_oauth_storage.py checks they still match.
+            """
+            CREATE TABLE slack_bots (
+                id INTEGER NOT NULL,
+                client_id VARCHAR(32) NOT NULL,
+                app_id VARCHAR(32) NOT NULL,
+                enterprise_id VARCHAR(32),
+                enterprise_name VARCHAR(200),
+                team_id VARCHAR(32),
+                team_name VARCHAR(200),
+                bot_token VARCHAR(200),
+                bot_id VARCHAR(32),
+                bot_user_id VARCHAR(32),
+                bot_scopes VARCHAR(1000),
+                bot_refresh_token VARCHAR(200),
+                bot_token_expires_at DATETIME,
+                is_enterprise_install BOOLEAN NOT NULL,
+                installed_at DATETIME NOT NULL,
+                PRIMARY KEY (id)
+            )
+            """,
+            "CREATE INDEX slack_bots_idx ON slack_bots "
+            "(client_id, enterprise_id, team_id, installed_at)",
+            """
+            CREATE TABLE slack_installations (
+                id INTEGER NOT NULL,
+                client_id VARCHAR(32) NOT NULL,
+                app_id VARCHAR(32) NOT NULL,
+                enterprise_id VARCHAR(32),
+                enterprise_name VARCHAR(200),
+                enterprise_url VARCHAR(200),
+                team_id VARCHAR(32),
+                team_name VARCHAR(200),
+                bot_token VARCHAR(200),
+                bot_id VARCHAR(32),
+                bot_user_id VARCHAR(32),
+                bot_scopes VARCHAR(1000),
+                bot_refresh_token VARCHAR(200),
+                bot_token_expires_at DATETIME,
+                user_id VARCHAR(32) NOT NULL,
+                user_token VARCHAR(200),
+                user_scopes VARCHAR(1000),
+                user_refresh_token VARCHAR(200),
+                user_token_expires_at DATETIME,
+                incoming_webhook_url VARCHAR(200),
+                incoming_webhook_channel VARCHAR(200),
+                incoming_webhook_channel_id VARCHAR(200),
+                incoming_webhook_configuration_url VARCHAR(200),
+                is_enterprise_install BOOLEAN NOT NULL,
+                token_type VARCHAR(32),
+                installed_at DATETIME NOT NULL,
+                PRIMARY KEY (id)
+            )
+            """,
+            "CREATE INDEX slack_installations_idx ON slack_installations "
+            "(client_id, enterprise_id, team_id, user_id, installed_at)",
+            """
+            CREATE TABLE slack_oauth_states (
+                id INTEGER NOT NULL,
+                state VARCHAR(200) NOT NULL,
+                expire_at DATETIME NOT NULL,
+                PRIMARY KEY (id)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -172,6 +172,20 @@ class ProgramSettingsRow(SQLModel, table=True):
     admin_channel: str | None = None
     updated_by: str | None = None  # the admin who last saved: told when the channel breaks
     working_days: str = "0,1,2,3,4"  # weekday numbers, 0 = Monday
+    # User IDs named admins of this workspace's program (OAuth mode), comma-separated.
+    program_admins: str = ""
+
+
+class Workspace(SQLModel, table=True):
+    """A workspace the bot has heard from (OAuth mode), and the Enterprise Grid org it
+    belongs to: an org-wide installation's token speaks for every workspace of its org, and
+    outbox rows name only the workspace."""
+
+    __tablename__ = "workspace"
+
+    team_id: str = Field(primary_key=True)
+    enterprise_id: str | None = Field(default=None, index=True)
+    seen_at: datetime = Field(sa_column=_utc_column())
 
 
 class WorkspaceSchedule(SQLModel, table=True):
