@@ -100,6 +100,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await deps.slack.call(
                 "chat.postMessage",
+                team_id=body["team_id"],
                 channel=channel_id,
                 text="What I can do: type /mentor help",
                 blocks=blocks.direct_message_help_blocks(),

@@ -23,11 +23,13 @@ from storage import participants, program
 _Ready = tuple[RosterRow, dict, Profile]
 
 
-async def _lookup(deps: Deps, reference: str) -> dict:
+async def _lookup(deps: Deps, team_id: str, reference: str) -> dict:
     if "@" in reference:
-        data = await deps.slack.call("users.lookupByEmail", email=reference, budget=120)
+        data = await deps.slack.call(
+            "users.lookupByEmail", team_id=team_id, email=reference, budget=120
+        )
     else:
-        data = await deps.slack.call("users.info", user=reference, budget=120)
+        data = await deps.slack.call("users.info", team_id=team_id, user=reference, budget=120)
     return data.get("user") or {}
 
 
@@ -46,7 +48,7 @@ async def import_roster(
             if reference in resolved:
                 continue
             try:
-                user = await _lookup(deps, reference)
+                user = await _lookup(deps, team_id, reference)
             except SlackCallError as exc:
                 if exc.transient:
                     return 0, [RosterProblem(0, f"Slack did not answer ({exc.error}); try again")]

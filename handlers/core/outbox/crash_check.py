@@ -93,6 +93,7 @@ async def _find_posted(deps: Deps, message: OutboxMessage) -> str | None:
         params = {"cursor": cursor} if cursor else {}
         history = await deps.slack.call(
             "conversations.history",
+            team_id=message.team_id,
             channel=message.channel_id,
             oldest=f"{oldest:.6f}",
             include_all_metadata=True,

@@ -154,9 +154,11 @@ def admin_channel_fix(channel: str, error: str) -> str:
 
 
 def admin_people(session: Session, deps: Deps, *, team_id: str) -> list[str]:
-    """Admins the bot can write to directly: MENTOR_ADMINS and whoever last saved the
-    workspace's settings."""
+    """Admins the bot can write to directly: MENTOR_ADMINS (one workspace) or the program
+    admins named in the workspace's settings (OAuth mode), and whoever last saved them."""
     people = set(deps.settings.admins)
+    if deps.settings.oauth:
+        people |= set(program.get_program_settings(session=session, team_id=team_id).program_admins)
     saved_by = program.settings_saved_by(session=session, team_id=team_id)
     if saved_by:
         people.add(saved_by)
@@ -219,16 +221,18 @@ def alert_admins(
         )
 
 
-async def open_if_person(deps: Deps, channel: str) -> str:
+async def open_if_person(deps: Deps, channel: str, *, team_id: str) -> str:
     """A person's DM channel, opened first so the outbox knows where to look after a crash."""
     if channel[:1] not in ("U", "W"):
         return channel
-    opened = await deps.slack.call("conversations.open", users=channel, budget=60.0)
+    opened = await deps.slack.call(
+        "conversations.open", team_id=team_id, users=channel, budget=60.0
+    )
     return opened["channel"]["id"]
 
 
 async def _draft_alert(deps: Deps, message: OutboxMessage) -> Draft | None:
-    channel = await open_if_person(deps, message.payload["channel"])
+    channel = await open_if_person(deps, message.payload["channel"], team_id=message.team_id)
     return Draft(channel=channel, text=message.payload["text"])
 
 

@@ -174,6 +174,7 @@ async def _post(deps: Deps, message: OutboxMessage, draft: Draft) -> str | None:
         return None
     posted = await deps.slack.call(
         "chat.postMessage",
+        team_id=message.team_id,
         channel=draft.channel,
         text=draft.text,
         blocks=draft.blocks,
@@ -194,6 +195,7 @@ async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str |
     try:
         ticket = await deps.slack.call(
             "files.getUploadURLExternal",
+            team_id=message.team_id,
             filename=draft.filename,
             length=len(data),
             budget=CALL_BUDGET_SECONDS,
@@ -206,6 +208,7 @@ async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str |
         extra = {"initial_comment": draft.text} if draft.text else {}
         await deps.slack.call(
             "files.completeUploadExternal",
+            team_id=message.team_id,
             files=[{"id": ticket["file_id"], "title": draft.title or draft.filename}],
             channel_id=draft.channel,
             budget=CALL_BUDGET_SECONDS,
