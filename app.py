@@ -28,6 +28,7 @@ from bot.settings import ConfigError, Settings, load_settings
 from handlers.core.bolt import TrackedApp
 from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
+from handlers.core.installations import build_oauth
 from handlers.core.logging_setup import configure_logging
 from handlers.core.scheduler import build_scheduler
 from handlers.core.slack import SlackCallError, SlackGateway
@@ -94,17 +95,30 @@ def build(
     """Everything the bot is, wired once; tests drive this same object."""
     db = Database(make_engine(settings.database_url))
     db.prepare()
+    # With OAuth (many workspaces) the client has no token: each call brings its workspace's.
     client = AsyncWebClient(
         token=settings.bot_token, base_url=settings.api_url, retry_handlers=[], timeout=15
     )
+    oauth = build_oauth(settings, db, client) if settings.oauth else None
     deps = Deps(
         settings=settings,
         db=db,
-        slack=SlackGateway(client, sleep=sleep, monotonic=monotonic),
+        slack=SlackGateway(
+            client,
+            tokens=oauth.tokens if oauth is not None else None,
+            sleep=sleep,
+            monotonic=monotonic,
+        ),
         clock=clock,
         prompts=load_library(),
+        oauth=oauth,
     )
-    bolt = TrackedApp(deps=deps, client=client, signing_secret=settings.signing_secret or "")
+    bolt = TrackedApp(
+        deps=deps,
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        **(oauth.bolt_options() if oauth is not None else {}),
+    )
     for feature in FEATURES:
         feature.register(bolt, deps)
     return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))
@@ -113,29 +127,10 @@ def build(
 async def serve(runtime: Runtime) -> None:
     """Run until SIGTERM or SIGINT, then stop the scheduler and close the database."""
     settings = runtime.settings
-    try:
-        identity = await runtime.deps.slack.call("auth.test", budget=60)
-    except SlackCallError as exc:
-        if exc.transient:
-            raise SystemExit(
-                f"Slack did not answer auth.test ({exc.error}): is SLACK_API_URL reachable?"
-            ) from None
-        raise SystemExit(
-            f"Slack rejected SLACK_BOT_TOKEN ({exc.error}): reinstall the app and copy the "
-            "Bot User OAuth Token again into .env."
-        ) from None
-    log.info("connected to team %s as %s", identity.get("team_id"), identity.get("user_id"))
-    if settings.admin_channel is not None:
-        problem = await check_admin_channel(
-            runtime.deps.slack,
-            settings.admin_channel,
-            budget=30,
-            setting=f"MENTOR_ADMIN_CHANNEL ({settings.admin_channel})",
-        )
-        if problem is not None and problem.refused:
-            raise SystemExit(problem.text)
-        if problem is not None:  # an admin can fix these without a restart
-            log.warning("%s", problem.text)
+    if settings.oauth:
+        log.info("many workspaces by OAuth: each installs the bot at /slack/install")
+    else:
+        await _check_bot_token(runtime)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -163,7 +158,14 @@ async def serve(runtime: Runtime) -> None:
             runner = web.AppRunner(runtime.web_app())
             await runner.setup()
             await web.TCPSite(runner, port=settings.port).start()
-            log.info("listening on port %d (POST /slack/events, GET /healthz)", settings.port)
+            oauth_paths = (
+                "GET /slack/install, GET /slack/oauth_redirect, " if settings.oauth else ""
+            )
+            log.info(
+                "listening on port %d (POST /slack/events, %sGET /healthz)",
+                settings.port,
+                oauth_paths,
+            )
         await stop.wait()
         log.info("shutting down")
     finally:
@@ -181,6 +183,34 @@ async def serve(runtime: Runtime) -> None:
         runtime.scheduler.shutdown(wait=False)
         await http.close()
         runtime.deps.db.close()
+
+
+async def _check_bot_token(runtime: Runtime) -> None:
+    """One workspace: SLACK_BOT_TOKEN must work, and MENTOR_ADMIN_CHANNEL be usable."""
+    settings = runtime.settings
+    try:
+        identity = await runtime.deps.slack.call("auth.test", budget=60)
+    except SlackCallError as exc:
+        if exc.transient:
+            raise SystemExit(
+                f"Slack did not answer auth.test ({exc.error}): is SLACK_API_URL reachable?"
+            ) from None
+        raise SystemExit(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc.error}): reinstall the app and copy the "
+            "Bot User OAuth Token again into .env."
+        ) from None
+    log.info("connected to team %s as %s", identity.get("team_id"), identity.get("user_id"))
+    if settings.admin_channel is not None:
+        problem = await check_admin_channel(
+            runtime.deps.slack,
+            settings.admin_channel,
+            budget=30,
+            setting=f"MENTOR_ADMIN_CHANNEL ({settings.admin_channel})",
+        )
+        if problem is not None and problem.refused:
+            raise SystemExit(problem.text)
+        if problem is not None:  # an admin can fix these without a restart
+            log.warning("%s", problem.text)
 
 
 async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:

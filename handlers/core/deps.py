@@ -12,13 +12,16 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.prompts import Prompt
 from bot.settings import Settings
 from handlers.core.slack import SlackCallError, SlackGateway
 from storage import program
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from handlers.core.installations import OAuth
 
 USER_CACHE_SECONDS = 300
 log = logging.getLogger(__name__)
@@ -31,6 +34,9 @@ class Deps:
     slack: SlackGateway
     clock: Callable[[], datetime]
     prompts: tuple[Prompt, ...] = ()
+    # OAuth mode: where each workspace's installation (its bot token) and the install
+    # links' states are kept; None with one workspace (SLACK_BOT_TOKEN).
+    oauth: OAuth | None = None
     _user_cache: dict[tuple[str, str], tuple[float, dict]] = field(default_factory=dict)
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)

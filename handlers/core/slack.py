@@ -55,6 +55,14 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
     "member_joined_channel": frozenset({"channels:read", "groups:read"}),
 }
 
+# Many workspaces (OAuth: manifest.oauth.yml) also subscribe to these: the app removed from a
+# workspace or org, or its tokens revoked. Sending to it stops at once and its tokens are
+# deleted (handlers/core/workspaces.py). tests/test_manifest_scopes.py checks both manifests.
+OAUTH_SUBSCRIPTIONS: dict[str, frozenset[str]] = {
+    "app_uninstalled": frozenset(),
+    "tokens_revoked": frozenset(),
+}
+
 # Calls that a timeout, a 5xx or a dropped connection may have carried out all the same: the
 # gateway does not repeat these on its own (a retry could post or share twice). It raises at
 # once, and the outbox looks in the channel for the message or file before sending it again.

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.admin_channel import INVITE
 from handlers.core.deps import Deps
 from handlers.core.outbox.kinds import Draft, Failure, Kind, kind_of
-from handlers.core.slack import SlackCallError
+from handlers.core.slack import NotInstalled, SlackCallError
 from storage import outbox, program
 from storage.models import OutboxMessage
 
@@ -45,6 +45,9 @@ ADMIN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_arc
 
 async def failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
     """Sending `message` raised `exc`: retry it later, hold it, or fail it for good."""
+    if isinstance(exc, NotInstalled):
+        await skip_uninstalled(deps, message)
+        return
     now = deps.clock()
     if isinstance(exc, SlackObjectFormationError):
         # slack_sdk refused to build it (a text over a Block Kit limit): it never will.
@@ -75,6 +78,17 @@ async def failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
     doubt = error in _MAYBE_POSTED or error.startswith("http_5")
     await retry_later(deps, message, error=error, at=now + delay, in_doubt=doubt)
     log.warning("%s message will be retried: %s", message.kind, error)
+
+
+async def skip_uninstalled(deps: Deps, message: OutboxMessage) -> None:
+    """No installation speaks for its workspace (uninstalled): it is never sent, and since
+    nothing can reach the workspace, nobody is told and no pair is paused."""
+    await deps.db.run(
+        lambda s: outbox.mark_skipped(
+            session=s, message_id=message.id or 0, claimant=deps.instance_id
+        )
+    )
+    log.info("a %s message was not sent: its workspace has uninstalled the bot", message.kind)
 
 
 async def retry_later(
