@@ -99,7 +99,7 @@ def build(
     client = AsyncWebClient(
         token=settings.bot_token, base_url=settings.api_url, retry_handlers=[], timeout=15
     )
-    oauth = build_oauth(settings, db, client) if settings.oauth else None
+    oauth = build_oauth(settings, db, client, monotonic=monotonic) if settings.oauth else None
     deps = Deps(
         settings=settings,
         db=db,

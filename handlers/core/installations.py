@@ -334,7 +334,13 @@ class OAuth:
         }
 
 
-def build_oauth(settings: Settings, db: Database, client: AsyncWebClient) -> OAuth:
+def build_oauth(
+    settings: Settings,
+    db: Database,
+    client: AsyncWebClient,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> OAuth:
     client_id, client_secret = settings.client_id, settings.client_secret
     if client_id is None or client_secret is None:
         raise ValueError("OAuth mode needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
@@ -343,7 +349,7 @@ def build_oauth(settings: Settings, db: Database, client: AsyncWebClient) -> OAu
     return OAuth(
         store=store,
         states=OAuthStateStore(db),
-        tokens=WorkspaceTokens(store, rotator),
+        tokens=WorkspaceTokens(store, rotator, monotonic=monotonic),
         settings=settings,
         client=client,
     )
