@@ -143,7 +143,7 @@ def is_channel_id(value: str) -> bool:
     return len(value) >= 3 and value[0] in "CG" and value.isalnum() and value.isupper()
 
 
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
 
 
 def parse_user_ids(text: str | None) -> tuple[str, ...]:
