@@ -357,3 +357,32 @@ async def test_rotating_tokens_are_refreshed_before_they_expire_and_saved(
     [opened] = [c for c in slack.calls_to("views.open") if c.params["trigger_id"] == "trig-rotate"]
     assert opened.token == third.token
     assert first.token not in {c.token for c in api_calls(oauth_bot, before)}
+
+
+async def test_a_token_another_process_replaced_or_deleted_is_read_again(oauth_bot, slack, clock):
+    """Another instance on the same database rotated the token (Slack refuses the old one),
+    then uninstalled the workspace: this one's cached token is read again, not trusted."""
+    await oauth_bot.install(T1)
+    deps = oauth_bot.runtime.deps
+    old = slack.grant_of(T1)
+    assert await deps.slack.tokens.token_for(T1) == old.token  # cached here
+
+    store = deps.oauth.store.sync  # the other process: no cache of ours is told
+    new = slack._issue(T1, None, False)
+    current = installation(oauth_bot, T1)
+    current.bot_token = new.token
+    store.save(current)
+    old.revoked = True
+    waiting_alert(oauth_bot, T1, "U1", "after-rotation")
+    clock.advance(hours=2)
+    await outbox.deliver_due(deps)
+    assert statuses(oauth_bot, T1)["after-rotation"] == ("sent", None)
+    assert slack.calls_to("chat.postMessage")[-1].token == new.token
+
+    store.delete_installation(enterprise_id=None, team_id=T1)
+    store.delete_bot(enterprise_id=None, team_id=T1)
+    new.revoked = True
+    waiting_alert(oauth_bot, T1, "U1", "after-uninstall")
+    clock.advance(hours=2)
+    await outbox.deliver_due(deps)
+    assert statuses(oauth_bot, T1)["after-uninstall"] == ("skipped", None)
