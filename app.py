@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import aiohttp
 from aiohttp import web
@@ -31,7 +32,7 @@ from handlers.core.http import build_web_app
 from handlers.core.installations import build_oauth
 from handlers.core.logging_setup import configure_logging
 from handlers.core.scheduler import build_scheduler
-from handlers.core.slack import SlackCallError, SlackGateway
+from handlers.core.slack import NotInstalled, SlackCallError, SlackGateway
 from handlers.home import listeners as home
 from handlers.mentor import listeners as mentor
 from handlers.outcomes import listeners as outcomes
@@ -43,6 +44,7 @@ from handlers.reports import listeners as reports
 from handlers.rhythm import listeners as rhythm
 from handlers.settings import listeners as settings
 from handlers.settings.use_cases import check_admin_channel
+from storage import workspaces
 from storage.db import Database, make_engine
 
 log = logging.getLogger("reverse_mentor")
@@ -232,12 +234,17 @@ async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
 
 
 USAGE = """usage: reverse-mentor                    run the bot
-       reverse-mentor import-roster FILE [--rejoin]
+       reverse-mentor import-roster FILE [--rejoin] [--team TEAM_ID]
                                          add or update participants from a CSV roster
-                                         (--rejoin: also bring back people who left)
+                                         (--rejoin: also bring back people who left;
+                                         --team: the workspace, with many by OAuth)
+       reverse-mentor delete-workspace TEAM_ID [--yes]
+                                         delete every record of a workspace, after a
+                                         confirmation (--yes: without asking)
        reverse-mentor demo [--weeks N] [--seed N] [--database PATH] [--quiet]
                                          play a program in a simulated workspace (no tokens)
 From a checkout, `python app.py` takes the same arguments."""
+_TEAM_ID = re.compile(r"^T[A-Z0-9]+$")
 
 
 def demo(argv: list[str]) -> int:
@@ -263,16 +270,80 @@ def demo(argv: list[str]) -> int:
     )
 
 
-def roster_arguments(argv: list[str]) -> tuple[str, bool] | None:
-    """(FILE, rejoin) from `import-roster FILE [--rejoin]` (the flag on either side), else None."""
+def roster_arguments(argv: list[str]) -> tuple[str, bool, str | None] | None:
+    """(FILE, rejoin, team) from `import-roster FILE [--rejoin] [--team TEAM_ID]` (the
+    options on either side), else None."""
     if not argv or argv[0] != "import-roster":
         return None
     rest = argv[1:]
+    team = None
+    if "--team" in rest:
+        at = rest.index("--team")
+        if at + 1 >= len(rest) or not _TEAM_ID.match(rest[at + 1]) or rest.count("--team") > 1:
+            return None
+        team, rest = rest[at + 1], rest[:at] + rest[at + 2 :]
     rejoin = "--rejoin" in rest
     files = [a for a in rest if a != "--rejoin"]
     if len(files) != 1 or files[0].startswith("-") or rest.count("--rejoin") > 1:
         return None
-    return files[0], rejoin
+    return files[0], rejoin, team
+
+
+def delete_workspace_arguments(argv: list[str]) -> tuple[str, bool] | None:
+    """(TEAM_ID, yes) from `delete-workspace TEAM_ID [--yes]`, else None."""
+    if not argv or argv[0] != "delete-workspace":
+        return None
+    rest = argv[1:]
+    yes = "--yes" in rest
+    teams = [a for a in rest if a != "--yes"]
+    if len(teams) != 1 or not _TEAM_ID.match(teams[0]) or rest.count("--yes") > 1:
+        return None
+    return teams[0], yes
+
+
+def delete_workspace(
+    settings: Settings,
+    team_id: str,
+    *,
+    yes: bool = False,
+    ask: Callable[[str], str] = input,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Delete every row of a workspace (its people, pairs, answers, messages, settings and
+    installation) after the admin types its ID again. Works while the bot runs."""
+    db = Database(make_engine(settings.database_url))
+    try:
+        db.prepare()
+        counts = db.run_sync(lambda s: workspaces.workspace_counts(session=s, team_id=team_id))
+        if not counts:
+            print(f"delete-workspace: nothing is stored for {team_id}.", file=out)
+            return 1
+        listed = ", ".join(f"{table} {n}" for table, n in sorted(counts.items()))
+        installed = any(t in counts for t in workspaces.SLACK_TEAM_TABLES)
+        print(
+            f"Workspace {team_id} has {sum(counts.values())} records ({listed}). Deleting "
+            "them removes its participants, pairs, sessions, answers, settings and messages "
+            "for good"
+            + (
+                ", and its installation: the bot stops serving it until it is installed again."
+                if installed
+                else "."
+            ),
+            file=out,
+        )
+        if not yes:
+            try:
+                typed = ask(f"Type {team_id} to delete it: ").strip()
+            except EOFError:
+                typed = ""
+            if typed != team_id:
+                print("delete-workspace: not confirmed; nothing was deleted.", file=out)
+                return 1
+        deleted = db.run_sync(lambda s: workspaces.delete_workspace(session=s, team_id=team_id))
+        print(f"delete-workspace: deleted {sum(deleted.values())} records of {team_id}.", file=out)
+        return 0
+    finally:
+        db.close()
 
 
 def main(argv: list[str]) -> int:
@@ -282,7 +353,8 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "demo":
         return demo(argv[1:])
     roster = roster_arguments(argv)
-    if argv and roster is None:
+    deletion = delete_workspace_arguments(argv)
+    if argv and roster is None and deletion is None:
         print(USAGE, file=sys.stderr)
         return 2
     # .env from the working directory; real environment variables win over it.
@@ -293,17 +365,27 @@ def main(argv: list[str]) -> int:
         print(f"reverse-mentor: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if deletion is not None:
+        return delete_workspace(settings, deletion[0], yes=deletion[1])
     try:
         runtime = build(settings)
     except PromptLibraryError as exc:
         print(f"reverse-mentor: the prompt library is invalid: {exc}", file=sys.stderr)
         return 2
     if roster is not None:
-        path, rejoin = roster
+        path, rejoin, team = roster
         try:
             return asyncio.run(
-                run_import(runtime.deps, path, out=sys.stdout, err=sys.stderr, rejoin=rejoin)
+                run_import(
+                    runtime.deps, path, out=sys.stdout, err=sys.stderr, rejoin=rejoin, team_id=team
+                )
             )
+        except NotInstalled:
+            print(
+                f"import-roster: the bot is not installed in {team}; nothing was imported.",
+                file=sys.stderr,
+            )
+            return 1
         except SlackCallError as exc:
             print(f"import-roster: Slack said {exc.error}; nothing was imported.", file=sys.stderr)
             return 1
