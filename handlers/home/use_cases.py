@@ -186,9 +186,10 @@ async def _summary(deps: Deps, *, team_id: str) -> str:
     if result is False:
         channel = await reports.admin_channel(deps, team_id=team_id)
         if channel is None:
+            env = "" if deps.settings.oauth else " (or set MENTOR_ADMIN_CHANNEL)"
             return (
                 "Nothing was posted: no admin channel is set. Choose a private channel in "
-                "the settings (or set MENTOR_ADMIN_CHANNEL) and invite the bot to it."
+                f"the settings{env} and invite the bot to it."
             )
         return await reports.unposted_answer(deps, team_id=team_id, channel=channel)
     return "Posted the program summary to the admin channel."
