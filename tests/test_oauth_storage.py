@@ -174,3 +174,17 @@ def test_a_workspace_remembers_its_org(db):
     assert db.run_sync(lambda s: workspaces.enterprise_of(session=s, team_id="T404")) is None
     teams = db.run_sync(lambda s: workspaces.teams_of_enterprise(session=s, enterprise_id="E1"))
     assert sorted(teams) == ["T1", "T2"]
+
+
+async def test_install_states_are_used_once_and_unused_ones_are_purged_when_expired(db):
+    from handlers.core.installations import OAuthStateStore
+
+    states = OAuthStateStore(db, expiration_seconds=600)
+    used, unused = await states.async_issue(), await states.async_issue()
+    assert await states.async_consume(used) is True
+    assert await states.async_consume(used) is False  # once
+    assert states.purge_expired() == 0  # the unused one is still valid
+    stale = OAuthStateStore(db, expiration_seconds=-1)
+    await stale.async_issue()  # issued already expired
+    assert stale.purge_expired() == 1
+    assert await states.async_consume(unused) is True
