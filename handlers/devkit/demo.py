@@ -670,8 +670,8 @@ def settings_state(view: dict, changes: dict[str, str]) -> dict:
             chosen = changes[name].split(",") if name in changes else initial
             answer = {"type": kind, "selected_options": [{"value": v} for v in chosen]}
         elif kind == "static_select":
-            picked = (element.get("initial_option") or {}).get("value")
-            value = changes.get(name, picked)
+            initial_value = (element.get("initial_option") or {}).get("value")
+            value = changes.get(name, initial_value)
             answer = {"type": kind, "selected_option": {"value": value} if value else None}
         else:
             answer = {"type": kind, "value": changes.get(name, element.get("initial_value"))}

@@ -845,8 +845,8 @@ class FakeSlack:
             self._grant = None
         after = self._after_failures.get(method)
         if after and answer.get("ok"):
-            late = after.popleft()
-            return web.Response(status=late.status, text=f"{late.status} upstream failure")
+            applied = after.popleft()
+            return web.Response(status=applied.status, text=f"{applied.status} upstream failure")
         return web.json_response(answer)
 
     # --- OAuth ---------------------------------------------------------------------------------
@@ -1391,7 +1391,8 @@ class FakeSlack:
                 return refused
         answered = []
         for entry in listed:
-            stored = self.files.get(entry.get("id") or "") if isinstance(entry, dict) else None
+            file_id = entry.get("id") if isinstance(entry, dict) else None
+            stored = self.files.get(file_id) if isinstance(file_id, str) else None
             if stored is None or stored["content"] is None:
                 return _error("file_not_found")
         for entry in listed:
@@ -1443,16 +1444,16 @@ async def _read_params(request: web.Request) -> dict:
             params.update(body)
         elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
-            for key, field in form.items():
-                if isinstance(field, web.FileField):
-                    params[key] = field.file.read()
+            for key, value in form.items():
+                if isinstance(value, web.FileField):
+                    params[key] = value.file.read()
                 else:
-                    params[key] = field
+                    params[key] = value
     for key in (*_JSON_KEYS, "users"):
-        value = params.get(key)
-        if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
+        raw = params.get(key)
+        if isinstance(raw, str) and raw.lstrip()[:1] in ("[", "{"):
             try:
-                params[key] = json.loads(value)
+                params[key] = json.loads(raw)
             except ValueError:
                 pass  # left as a string, so validation reports it the way Slack would
     return params
