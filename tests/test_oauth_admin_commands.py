@@ -39,8 +39,13 @@ async def test_delete_workspace_asks_then_deletes_every_record_of_that_workspace
     settings = oauth_bot.runtime.settings
 
     asked: list[str] = []
+
+    def another_id(question: str) -> str:
+        asked.append(question)
+        return T1
+
     out = io.StringIO()
-    wrong = app.delete_workspace(settings, T2, ask=lambda q: asked.append(q) or "T0001", out=out)
+    wrong = app.delete_workspace(settings, T2, ask=another_id, out=out)
     assert wrong == 1 and asked == [f"Type {T2} to delete it: "]
     assert "not confirmed; nothing was deleted" in out.getvalue()
     assert "its installation: the bot stops serving it" in out.getvalue()

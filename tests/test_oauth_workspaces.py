@@ -7,8 +7,9 @@ conversations, so a message sent with the wrong one fails this test."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.forms import filled, signup_state
@@ -20,7 +21,7 @@ from tests.test_summary import block_text, uploaded
 T1, T2 = "T0001", "T0002"
 ADMINS = {T1: "UOWNER", T2: "UOWN9"}  # each workspace's owner: a program admin there
 CHANNELS = {T1: "G1ADMIN", T2: "G2ADMIN"}
-PEOPLE = {
+PEOPLE: dict[str, dict[str, dict[str, Any]]] = {
     T1: {
         "UJ1": dict(role="junior", level="1", department="Finance", topics=("ai",)),
         "UL1": dict(role="leader", level="6", department="Ops", topics=("ai",)),
@@ -42,7 +43,7 @@ def pairs_of(bot, team: str) -> list[tuple[str, str]]:
     return bot.runtime.deps.db.run_sync(
         lambda s: [
             (p.mentor_id, p.mentee_id)
-            for p in s.exec(select(Pair).where(Pair.team_id == team).order_by(Pair.id))
+            for p in s.exec(select(Pair).where(Pair.team_id == team).order_by(col(Pair.id)))
         ]
     )
 
