@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -317,21 +316,10 @@ class OAuth:
             token_rotation_expiration_minutes=ROTATE_MINUTES,
             logger=log,
         )
-        # Bolt's own authorize (AsyncOAuthSettings makes one) refreshes rotating tokens with
-        # a client of its own on slack.com: this one uses ours (SLACK_API_URL, its pool).
-        authorize = AsyncInstallationStoreAuthorize(
-            logger=log,
-            installation_store=self.store,
-            client_id=client_id,
-            client_secret=client_secret,
-            token_rotation_expiration_minutes=ROTATE_MINUTES,
-            client=self.client,
-        )
-        return {
-            "oauth_settings": oauth_settings,
-            "installation_store": self.store,
-            "authorize": authorize,
-        }
+        # Given the store as well, the app builds its own authorize with our client, so the
+        # refresh of a rotating token on a request goes to SLACK_API_URL over our pool (the
+        # one AsyncOAuthSettings makes would use a client of its own, on slack.com).
+        return {"oauth_settings": oauth_settings, "installation_store": self.store}
 
 
 def build_oauth(
