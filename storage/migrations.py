@@ -283,7 +283,8 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             "CREATE INDEX ix_workspace_enterprise_id ON workspace (enterprise_id)",
             # The tables of slack_sdk's SQLAlchemy installation and OAuth state stores
             # (slack_sdk.oauth.installation_store.sqlalchemy, .state_store.sqlalchemy), as
-            # slack_sdk 3.48 defines them; tests/test_oauth_storage.py checks they still match.
+            # slack_sdk 3.48 defines them (storage/models.py declares them with slack_sdk's
+            # builders); tests/test_oauth_storage.py checks they still match.
             """
             CREATE TABLE slack_bots (
                 id INTEGER NOT NULL,

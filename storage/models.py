@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import JSON, Column, DateTime, Dialect, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -276,3 +278,20 @@ class OutboxMessage(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     sending_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     file_id: str | None = None  # a file share: the file Slack gave us, to look for after a crash
+
+
+# slack_sdk's SQLAlchemy installation and OAuth state stores keep these (OAuth mode: each
+# workspace's installation, its bot token, and the states of install links). They are
+# declared here with slack_sdk's own table builders, so that the schema, its migrations and
+# the schema tests know them like any other table; the stores build the same tables on
+# MetaData of their own. slack_installations and slack_bots name the workspace in team_id
+# (none for an org-wide installation).
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, SQLAlchemyOAuthStateStore.default_table_name
+)

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import TableClause, column, delete, func, select, table, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlmodel import Session, SQLModel, col
 
-from storage.models import OutboxMessage, Workspace
+from storage.models import SLACK_BOTS, SLACK_INSTALLATIONS, OutboxMessage, Workspace
 
-# slack_sdk's installation tables (storage/migrations.py step 7): a workspace-level
-# installation names its workspace in team_id; an org-wide one has none (it is the org's).
-SLACK_TEAM_TABLES = ("slack_installations", "slack_bots")
+# slack_sdk's installation tables: a workspace-level installation names its workspace in
+# team_id; an org-wide one has none (it is the org's, and stays).
+SLACK_TEAM_TABLES = (SLACK_INSTALLATIONS.name, SLACK_BOTS.name)
 
 
 def note_workspace(
@@ -63,13 +63,10 @@ def stop_sending(*, session: Session, team_ids: Iterable[str], reason: str) -> i
     return skipped
 
 
-def _team_tables() -> list[TableClause]:
-    """Every table with a team_id: ours, children before parents (foreign keys), then
-    slack_sdk's installation tables."""
-    ours: list[TableClause] = [
-        t for t in reversed(SQLModel.metadata.sorted_tables) if "team_id" in t.c
-    ]
-    return ours + [table(name, column("team_id")) for name in SLACK_TEAM_TABLES]
+def _team_tables() -> list[Table]:
+    """Every table with a team_id (slack_sdk's installation tables too), children before
+    parents (foreign keys)."""
+    return [t for t in reversed(SQLModel.metadata.sorted_tables) if "team_id" in t.c]
 
 
 def workspace_counts(*, session: Session, team_id: str) -> dict[str, int]:
