@@ -46,8 +46,8 @@ def teams_of_enterprise(*, session: Session, enterprise_id: str) -> list[str]:
 
 def stop_sending(*, session: Session, team_ids: Iterable[str], reason: str) -> int:
     """Nothing more goes out to these workspaces: every message decided for them and not
-    yet sent (pending, or claimed by a sender that has not finished) is skipped. Returns
-    how many were."""
+    yet sent (pending, or held by a sender that has not finished with it) is skipped.
+    Returns how many were."""
     teams = list(team_ids)
     if not teams:
         return 0
@@ -55,7 +55,8 @@ def stop_sending(*, session: Session, team_ids: Iterable[str], reason: str) -> i
         update(OutboxMessage)
         .where(
             col(OutboxMessage.team_id).in_(teams),
-            col(OutboxMessage.status).in_(("pending", "sending")),
+            # "claimed": held before sending begins, where senders claim rows in batches.
+            col(OutboxMessage.status).in_(("pending", "claimed", "sending")),
         )
         .values(status="skipped", last_error=reason, claimed_by=None, lease_until=None)
         .execution_options(synchronize_session=False)
