@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import aiohttp
 from aiohttp import web
@@ -29,9 +30,10 @@ from bot.settings import ConfigError, Settings, load_settings, redact_url
 from handlers.core.bolt import TrackedApp
 from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
+from handlers.core.installations import build_oauth
 from handlers.core.logging_setup import configure_logging
 from handlers.core.scheduler import build_scheduler
-from handlers.core.slack import SlackCallError, SlackGateway
+from handlers.core.slack import NotInstalled, SlackCallError, SlackGateway
 from handlers.home import listeners as home
 from handlers.mentor import listeners as mentor
 from handlers.outcomes import listeners as outcomes
@@ -43,6 +45,7 @@ from handlers.reports import listeners as reports
 from handlers.rhythm import listeners as rhythm
 from handlers.settings import listeners as settings
 from handlers.settings.use_cases import check_admin_channel
+from storage import workspaces
 from storage.db import Database, make_engine
 from storage.migrations import MigrationError, describe_before
 
@@ -96,17 +99,30 @@ def build(
     """Everything the bot is, wired once; tests drive this same object."""
     db = Database(make_engine(settings.database_url))
     db.prepare()
+    # With OAuth (many workspaces) the client has no token: each call brings its workspace's.
     client = AsyncWebClient(
         token=settings.bot_token, base_url=settings.api_url, retry_handlers=[], timeout=15
     )
+    oauth = build_oauth(settings, db, client, monotonic=monotonic) if settings.oauth else None
     deps = Deps(
         settings=settings,
         db=db,
-        slack=SlackGateway(client, sleep=sleep, monotonic=monotonic),
+        slack=SlackGateway(
+            client,
+            tokens=oauth.tokens if oauth is not None else None,
+            sleep=sleep,
+            monotonic=monotonic,
+        ),
         clock=clock,
         prompts=load_library(),
+        oauth=oauth,
     )
-    bolt = TrackedApp(deps=deps, client=client, signing_secret=settings.signing_secret or "")
+    bolt = TrackedApp(
+        deps=deps,
+        client=client,
+        signing_secret=settings.signing_secret or "",
+        **(oauth.bolt_options() if oauth is not None else {}),
+    )
     for feature in FEATURES:
         feature.register(bolt, deps)
     return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))
@@ -115,29 +131,10 @@ def build(
 async def serve(runtime: Runtime) -> None:
     """Run until SIGTERM or SIGINT, then stop the scheduler and close the database."""
     settings = runtime.settings
-    try:
-        identity = await runtime.deps.slack.call("auth.test", budget=60)
-    except SlackCallError as exc:
-        if exc.transient:
-            raise SystemExit(
-                f"Slack did not answer auth.test ({exc.error}): is SLACK_API_URL reachable?"
-            ) from None
-        raise SystemExit(
-            f"Slack rejected SLACK_BOT_TOKEN ({exc.error}): reinstall the app and copy the "
-            "Bot User OAuth Token again into .env."
-        ) from None
-    log.info("connected to team %s as %s", identity.get("team_id"), identity.get("user_id"))
-    if settings.admin_channel is not None:
-        problem = await check_admin_channel(
-            runtime.deps.slack,
-            settings.admin_channel,
-            budget=30,
-            setting=f"MENTOR_ADMIN_CHANNEL ({settings.admin_channel})",
-        )
-        if problem is not None and problem.refused:
-            raise SystemExit(problem.text)
-        if problem is not None:  # an admin can fix these without a restart
-            log.warning("%s", problem.text)
+    if settings.oauth:
+        log.info("many workspaces by OAuth: each installs the bot at /slack/install")
+    else:
+        await _check_bot_token(runtime)
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -165,7 +162,14 @@ async def serve(runtime: Runtime) -> None:
             runner = web.AppRunner(runtime.web_app())
             await runner.setup()
             await web.TCPSite(runner, port=settings.port).start()
-            log.info("listening on port %d (POST /slack/events, GET /healthz)", settings.port)
+            oauth_paths = (
+                "GET /slack/install, GET /slack/oauth_redirect, " if settings.oauth else ""
+            )
+            log.info(
+                "listening on port %d (POST /slack/events, %sGET /healthz)",
+                settings.port,
+                oauth_paths,
+            )
         await stop.wait()
         log.info("shutting down")
     finally:
@@ -183,6 +187,34 @@ async def serve(runtime: Runtime) -> None:
         runtime.scheduler.shutdown(wait=False)
         await http.close()
         runtime.deps.db.close()
+
+
+async def _check_bot_token(runtime: Runtime) -> None:
+    """One workspace: SLACK_BOT_TOKEN must work, and MENTOR_ADMIN_CHANNEL be usable."""
+    settings = runtime.settings
+    try:
+        identity = await runtime.deps.slack.call("auth.test", budget=60)
+    except SlackCallError as exc:
+        if exc.transient:
+            raise SystemExit(
+                f"Slack did not answer auth.test ({exc.error}): is SLACK_API_URL reachable?"
+            ) from None
+        raise SystemExit(
+            f"Slack rejected SLACK_BOT_TOKEN ({exc.error}): reinstall the app and copy the "
+            "Bot User OAuth Token again into .env."
+        ) from None
+    log.info("connected to team %s as %s", identity.get("team_id"), identity.get("user_id"))
+    if settings.admin_channel is not None:
+        problem = await check_admin_channel(
+            runtime.deps.slack,
+            settings.admin_channel,
+            budget=30,
+            setting=f"MENTOR_ADMIN_CHANNEL ({settings.admin_channel})",
+        )
+        if problem is not None and problem.refused:
+            raise SystemExit(problem.text)
+        if problem is not None:  # an admin can fix these without a restart
+            log.warning("%s", problem.text)
 
 
 async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
@@ -204,14 +236,19 @@ async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
 
 
 USAGE = """usage: reverse-mentor                    run the bot
-       reverse-mentor import-roster FILE [--rejoin]
+       reverse-mentor import-roster FILE [--rejoin] [--team TEAM_ID]
                                          add or update participants from a CSV roster
-                                         (--rejoin: also bring back people who left)
+                                         (--rejoin: also bring back people who left;
+                                         --team: the workspace, with many by OAuth)
+       reverse-mentor delete-workspace TEAM_ID [--yes]
+                                         delete every record of a workspace, after a
+                                         confirmation (--yes: without asking)
        reverse-mentor demo [--weeks N] [--seed N] [--database PATH] [--quiet]
                                          play a program in a simulated workspace (no tokens)
        reverse-mentor migrate            bring DATABASE_URL's schema up to date (the bot
                                          also does on start) and say where it now is
 From a checkout, `python app.py` takes the same arguments."""
+_TEAM_ID = re.compile(r"^T[A-Z0-9]+$")
 
 
 def demo(argv: list[str]) -> int:
@@ -271,16 +308,80 @@ def migrate_database(argv: list[str]) -> int:
     return 0
 
 
-def roster_arguments(argv: list[str]) -> tuple[str, bool] | None:
-    """(FILE, rejoin) from `import-roster FILE [--rejoin]` (the flag on either side), else None."""
+def roster_arguments(argv: list[str]) -> tuple[str, bool, str | None] | None:
+    """(FILE, rejoin, team) from `import-roster FILE [--rejoin] [--team TEAM_ID]` (the
+    options on either side), else None."""
     if not argv or argv[0] != "import-roster":
         return None
     rest = argv[1:]
+    team = None
+    if "--team" in rest:
+        at = rest.index("--team")
+        if at + 1 >= len(rest) or not _TEAM_ID.match(rest[at + 1]) or rest.count("--team") > 1:
+            return None
+        team, rest = rest[at + 1], rest[:at] + rest[at + 2 :]
     rejoin = "--rejoin" in rest
     files = [a for a in rest if a != "--rejoin"]
     if len(files) != 1 or files[0].startswith("-") or rest.count("--rejoin") > 1:
         return None
-    return files[0], rejoin
+    return files[0], rejoin, team
+
+
+def delete_workspace_arguments(argv: list[str]) -> tuple[str, bool] | None:
+    """(TEAM_ID, yes) from `delete-workspace TEAM_ID [--yes]`, else None."""
+    if not argv or argv[0] != "delete-workspace":
+        return None
+    rest = argv[1:]
+    yes = "--yes" in rest
+    teams = [a for a in rest if a != "--yes"]
+    if len(teams) != 1 or not _TEAM_ID.match(teams[0]) or rest.count("--yes") > 1:
+        return None
+    return teams[0], yes
+
+
+def delete_workspace(
+    settings: Settings,
+    team_id: str,
+    *,
+    yes: bool = False,
+    ask: Callable[[str], str] = input,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Delete every row of a workspace (its people, pairs, answers, messages, settings and
+    installation) after the admin types its ID again. Works while the bot runs."""
+    db = Database(make_engine(settings.database_url))
+    try:
+        db.prepare()
+        counts = db.run_sync(lambda s: workspaces.workspace_counts(session=s, team_id=team_id))
+        if not counts:
+            print(f"delete-workspace: nothing is stored for {team_id}.", file=out)
+            return 1
+        listed = ", ".join(f"{table} {n}" for table, n in sorted(counts.items()))
+        installed = any(t in counts for t in workspaces.SLACK_TEAM_TABLES)
+        print(
+            f"Workspace {team_id} has {sum(counts.values())} records ({listed}). Deleting "
+            "them removes its participants, pairs, sessions, answers, settings and messages "
+            "for good"
+            + (
+                ", and its installation: the bot stops serving it until it is installed again."
+                if installed
+                else "."
+            ),
+            file=out,
+        )
+        if not yes:
+            try:
+                typed = ask(f"Type {team_id} to delete it: ").strip()
+            except EOFError:
+                typed = ""
+            if typed != team_id:
+                print("delete-workspace: not confirmed; nothing was deleted.", file=out)
+                return 1
+        deleted = db.run_sync(lambda s: workspaces.delete_workspace(session=s, team_id=team_id))
+        print(f"delete-workspace: deleted {sum(deleted.values())} records of {team_id}.", file=out)
+        return 0
+    finally:
+        db.close()
 
 
 def main(argv: list[str]) -> int:
@@ -292,7 +393,8 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] == "migrate":
         return migrate_database(argv[1:])
     roster = roster_arguments(argv)
-    if argv and roster is None:
+    deletion = delete_workspace_arguments(argv)
+    if argv and roster is None and deletion is None:
         print(USAGE, file=sys.stderr)
         return 2
     # .env from the working directory; real environment variables win over it.
@@ -303,17 +405,27 @@ def main(argv: list[str]) -> int:
         print(f"reverse-mentor: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if deletion is not None:
+        return delete_workspace(settings, deletion[0], yes=deletion[1])
     try:
         runtime = build(settings)
     except PromptLibraryError as exc:
         print(f"reverse-mentor: the prompt library is invalid: {exc}", file=sys.stderr)
         return 2
     if roster is not None:
-        path, rejoin = roster
+        path, rejoin, team = roster
         try:
             return asyncio.run(
-                run_import(runtime.deps, path, out=sys.stdout, err=sys.stderr, rejoin=rejoin)
+                run_import(
+                    runtime.deps, path, out=sys.stdout, err=sys.stderr, rejoin=rejoin, team_id=team
+                )
             )
+        except NotInstalled:
+            print(
+                f"import-roster: the bot is not installed in {team}; nothing was imported.",
+                file=sys.stderr,
+            )
+            return 1
         except SlackCallError as exc:
             print(f"import-roster: Slack said {exc.error}; nothing was imported.", file=sys.stderr)
             return 1

@@ -37,6 +37,9 @@ class ProgramSettings:
     admin_channel: str | None = None  # overrides MENTOR_ADMIN_CHANNEL when set
     # The working week, the same for everyone in the workspace, each on their own calendar.
     working_days: tuple[int, ...] = MONDAY_TO_FRIDAY
+    # People named admins of this workspace's program (OAuth mode; its owners and admins
+    # always are). User IDs.
+    program_admins: tuple[str, ...] = ()
 
 
 def zone(tz: str | None) -> ZoneInfo:

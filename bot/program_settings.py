@@ -8,6 +8,7 @@ that is wrong, ready to be shown next to that field.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import available_timezones
@@ -51,7 +52,9 @@ FIELDS: tuple[str, ...] = (
     "timezone",
     "min_responses",
     "admin_channel",
+    "program_admins",
 )
+MAX_PROGRAM_ADMINS = 20
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Offered in the modal's time zone menu (a menu holds 100 options at most); any other IANA
@@ -140,6 +143,20 @@ def is_channel_id(value: str) -> bool:
     return len(value) >= 3 and value[0] in "CG" and value.isalnum() and value.isupper()
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]+")
+
+
+def parse_user_ids(text: str | None) -> tuple[str, ...]:
+    """ "U1,W2" (as stored, and as the form's people picker is read) as user IDs in order,
+    each once; anything that is not a user ID is left out."""
+    found: list[str] = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if _USER_ID.fullmatch(part) and part not in found:
+            found.append(part)
+    return tuple(found)
+
+
 def validate_settings(
     raw: dict[str, str | None],
 ) -> tuple[ProgramSettings | None, dict[str, str]]:
@@ -185,6 +202,14 @@ def validate_settings(
     if channel is not None and not is_channel_id(channel):
         errors["admin_channel"] = "Choose a channel from the list, or leave this empty."
 
+    admins_text = raw.get("program_admins") or ""
+    program_admins = parse_user_ids(admins_text)
+    listed = [part for part in admins_text.split(",") if part.strip()]
+    if len(program_admins) != len(set(part.strip() for part in listed)):
+        errors["program_admins"] = "Choose people from the list, or leave this empty."
+    elif len(program_admins) > MAX_PROGRAM_ADMINS:
+        errors["program_admins"] = f"Choose at most {MAX_PROGRAM_ADMINS} people."
+
     working_days = parse_weekdays(raw.get("working_days"))
     if working_days is None:
         errors["working_days"] = "Choose at least one working day."
@@ -204,6 +229,7 @@ def validate_settings(
             timezone=timezone,
             admin_channel=channel,
             working_days=working_days or MONDAY_TO_FRIDAY,
+            program_admins=program_admins,
             **numbers,
         ),
         {},
@@ -246,6 +272,7 @@ def raw_from_settings(settings: ProgramSettings) -> dict[str, str | None]:
     raw["timezone"] = settings.timezone
     raw["admin_channel"] = settings.admin_channel
     raw["working_days"] = weekdays_text(settings.working_days)
+    raw["program_admins"] = ",".join(settings.program_admins) or None
     return raw
 
 

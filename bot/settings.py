@@ -9,6 +9,7 @@ from dataclasses import dataclass
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_CLIENT_ID = re.compile(r"^[0-9]+\.[0-9]+$")
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -18,7 +19,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    bot_token: str
+    bot_token: str | None  # None in OAuth mode: each workspace's token is in the database
     signing_secret: str | None
     app_token: str | None
     api_url: str = SLACK_DEFAULT_API_URL
@@ -31,14 +32,24 @@ class Settings:
     min_level_gap: int = 1
     ideal_level_gap: int = 3
     min_shared_hours: float = 2.0
+    # OAuth mode (many workspaces): the app's credentials, instead of a bot token.
+    client_id: str | None = None
+    client_secret: str | None = None
 
     @property
     def socket_mode(self) -> bool:
         return self.app_token is not None
 
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, each installed by OAuth with its own token (else one workspace,
+        SLACK_BOT_TOKEN's)."""
+        return self.client_id is not None
+
     def __repr__(self) -> str:  # secrets must never reach a log line or a traceback
         return (
-            f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, port={self.port}, "
+            f"Settings(socket_mode={self.socket_mode}, oauth={self.oauth}, "
+            f"api_url={self.api_url!r}, port={self.port}, "
             f"database={redact_url(self.database_url)!r}, admins={len(self.admins)}, "
             f"admin_channel={self.admin_channel!r}, tick_seconds={self.tick_seconds}, "
             f"log_level={self.log_level!r})"
@@ -60,13 +71,25 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             "(or leave it unset to run in HTTP mode)."
         )
 
+    client_id, client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+    oauth = client_id is not None or client_secret is not None
+    if oauth:
+        _check_oauth(client_id, client_secret, app_token=app_token)
+
     bot_token = get("SLACK_BOT_TOKEN")
-    if bot_token is None:
+    if oauth and bot_token is not None:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID are both set: set SLACK_BOT_TOKEN to serve "
+            "one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to serve many by OAuth, "
+            "not both."
+        )
+    if bot_token is None and not oauth:
         raise ConfigError(
             "SLACK_BOT_TOKEN is not set: create the app from manifest.yml, install it to your "
-            "workspace, then copy the Bot User OAuth Token (xoxb-...) into .env."
+            "workspace, then copy the Bot User OAuth Token (xoxb-...) into .env (or, to serve "
+            "many workspaces, set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead)."
         )
-    if not bot_token.startswith("xoxb-"):
+    if bot_token is not None and not bot_token.startswith("xoxb-"):
         raise ConfigError(
             "SLACK_BOT_TOKEN must be a Bot User OAuth Token starting with 'xoxb-': copy it from "
             "OAuth & Permissions in your app's settings into .env."
@@ -107,6 +130,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         )
 
     admins = frozenset(a.strip() for a in (get("MENTOR_ADMINS") or "").split(",") if a.strip())
+    if oauth and admins:
+        raise ConfigError(
+            "MENTOR_ADMINS names admins of one workspace, so it applies only with "
+            "SLACK_BOT_TOKEN: with OAuth, each workspace's owners and admins are program "
+            "admins, and they name others under Program admins in /mentor admin settings."
+        )
     bad_admins = sorted(a for a in admins if not _USER_ID.match(a))
     if bad_admins:
         raise ConfigError(
@@ -115,6 +144,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         )
 
     admin_channel = get("MENTOR_ADMIN_CHANNEL")
+    if oauth and admin_channel is not None:
+        raise ConfigError(
+            "MENTOR_ADMIN_CHANNEL is a channel of one workspace, so it applies only with "
+            "SLACK_BOT_TOKEN: with OAuth, each workspace chooses its admin channel in "
+            "/mentor admin settings."
+        )
     if admin_channel is not None and not _CHANNEL_ID.match(admin_channel):
         raise ConfigError(
             "MENTOR_ADMIN_CHANNEL must be a channel ID like C012ABCDEF, not a name: open the "
@@ -149,7 +184,40 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         min_level_gap=min_level_gap,
         ideal_level_gap=ideal_level_gap,
         min_shared_hours=float(min_shared_hours),
+        client_id=client_id,
+        client_secret=client_secret,
     )
+
+
+def _check_oauth(
+    client_id: str | None,
+    client_secret: str | None,
+    *,
+    app_token: str | None,
+) -> None:
+    """OAuth mode's own settings: both credentials, well formed, and HTTP mode."""
+    if client_id is None or client_secret is None:
+        missing = "SLACK_CLIENT_ID" if client_id is None else "SLACK_CLIENT_SECRET"
+        raise ConfigError(
+            f"{missing} is not set: OAuth mode needs both SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET, from Basic Information > App Credentials in your app's settings."
+        )
+    if not _CLIENT_ID.match(client_id):
+        raise ConfigError(
+            "SLACK_CLIENT_ID does not look like a Client ID (digits, a dot, digits): copy it "
+            "again from Basic Information > App Credentials."
+        )
+    if not re.fullmatch(r"[0-9a-f]{16,}", client_secret):
+        raise ConfigError(
+            "SLACK_CLIENT_SECRET does not look like a Client Secret (lowercase hex): copy it "
+            "again from Basic Information > App Credentials."
+        )
+    if app_token is not None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN (Socket Mode) serves one workspace: with SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET the bot serves many workspaces over HTTP (install and "
+            "redirect URLs, manifest.oauth.yml), so remove SLACK_APP_TOKEN."
+        )
 
 
 def _int_setting(raw: str | None, name: str, *, default: int, low: int, high: int) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Column,
@@ -200,6 +202,20 @@ class ProgramSettingsRow(SQLModel, table=True):
     admin_channel: str | None = None
     updated_by: str | None = None  # the admin who last saved: told when the channel breaks
     working_days: str = "0,1,2,3,4"  # weekday numbers, 0 = Monday
+    # User IDs named admins of this workspace's program (OAuth mode), comma-separated.
+    program_admins: str = ""
+
+
+class Workspace(SQLModel, table=True):
+    """A workspace the bot has heard from (OAuth mode), and the Enterprise Grid org it
+    belongs to: an org-wide installation's token speaks for every workspace of its org, and
+    outbox rows name only the workspace."""
+
+    __tablename__ = "workspace"
+
+    team_id: str = Field(primary_key=True)
+    enterprise_id: str | None = Field(default=None, index=True)
+    seen_at: datetime = Field(sa_column=_utc_column())
 
 
 class WorkspaceSchedule(SQLModel, table=True):
@@ -297,3 +313,20 @@ class OutboxMessage(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     sending_since: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     file_id: str | None = None  # a file share: the file Slack gave us, to look for after a crash
+
+
+# slack_sdk's SQLAlchemy installation and OAuth state stores keep these (OAuth mode: each
+# workspace's installation, its bot token, and the states of install links). They are
+# declared here with slack_sdk's own table builders, so that the schema, its migrations and
+# the schema tests know them like any other table; the stores build the same tables on
+# MetaData of their own. slack_installations and slack_bots name the workspace in team_id
+# (none for an org-wide installation).
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(
+    SQLModel.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+)
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(
+    SQLModel.metadata, SQLAlchemyOAuthStateStore.default_table_name
+)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.cadence import MONDAY_TO_FRIDAY, ProgramSettings
-from bot.program_settings import parse_weekdays, weekdays_text
+from bot.program_settings import parse_user_ids, parse_weekdays, weekdays_text
 from storage.models import Participant, ProgramSettingsRow, WorkspaceSchedule
 
 # The settings a workspace stores; the working-day hours are fixed for everyone.
@@ -26,6 +26,7 @@ def get_program_settings(*, session: Session, team_id: str) -> ProgramSettings:
     values = {name: getattr(row, name) for name in STORED}
     # Stored as text ("6,0,1,2,3"); anything unreadable is the usual week.
     values["working_days"] = parse_weekdays(row.working_days) or MONDAY_TO_FRIDAY
+    values["program_admins"] = parse_user_ids(row.program_admins)
     return ProgramSettings(**values)
 
 
@@ -39,6 +40,7 @@ def save_program_settings(
 ) -> None:
     values = {name: getattr(settings, name) for name in STORED}
     values["working_days"] = weekdays_text(settings.working_days)
+    values["program_admins"] = ",".join(settings.program_admins)
     row = session.get(ProgramSettingsRow, team_id)
     if row is None:
         row = ProgramSettingsRow(team_id=team_id, updated_at=now, **values)

@@ -9,6 +9,7 @@ from handlers.devkit.driver import (
     TEAM_ID,
     Clock,
     FakeTimer,
+    make_oauth_settings,
     make_settings,
     start_driver,
     stop_driver,
@@ -50,5 +51,19 @@ async def bot(slack, database_path, clock, timer, caplog):
     yield driver
     await stop_driver(driver)
     # A listener that raised is logged by Bolt, not raised: make it fail the test.
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+@pytest.fixture
+async def oauth_bot(slack, database_path, clock, timer, caplog):
+    """The app serving many workspaces by OAuth (no bot token, no MENTOR_ADMINS); nothing is
+    installed yet: `await oauth_bot.install(team)`."""
+    caplog.set_level(logging.INFO)
+    driver = await start_driver(
+        make_oauth_settings(slack, database_path), slack, clock=clock, timer=timer
+    )
+    yield driver
+    await stop_driver(driver)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]

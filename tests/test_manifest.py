@@ -1,8 +1,9 @@
-"""manifest.yml follows the rules of Slack's app manifest schema (v1) that apply to our app.
+"""manifest.yml (one workspace) and manifest.oauth.yml (many, by OAuth) follow the rules of
+Slack's app manifest schema (v1) that apply to our app.
 
 The rules come from slackapi/manifest-schema (schemas/manifest.schema.1.0.0.json). Each rule is a
 function returning a list of problems, so every rule is checked twice: it finds nothing in our
-manifest, and it does find the breakage we inject into a copy of it.
+manifests, and it does find the breakage we inject into a copy of one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 MANIFEST_PATH = Path(__file__).resolve().parents[1] / "manifest.yml"
+OAUTH_MANIFEST_PATH = MANIFEST_PATH.with_name("manifest.oauth.yml")
 
 MISSING = object()
 URL = re.compile(r"^https?://")
@@ -138,11 +140,20 @@ APP_SETTINGS: dict[str, Any] = {
 }
 
 
-def load_manifest() -> dict:
-    """The parsed manifest.yml, for any test that needs it."""
-    with MANIFEST_PATH.open(encoding="utf-8") as fh:
+# What the OAuth variant depends on instead: HTTP mode, rotating tokens, org-wide installs.
+OAUTH_APP_SETTINGS: dict[str, Any] = APP_SETTINGS | {
+    "settings.socket_mode_enabled": False,
+    "settings.token_rotation_enabled": True,
+    "settings.org_deploy_enabled": True,
+}
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+def load_manifest(path: Path = MANIFEST_PATH) -> dict:
+    """The parsed manifest.yml (or another manifest), for any test that needs it."""
+    with path.open(encoding="utf-8") as fh:
         manifest = yaml.safe_load(fh)
-    assert isinstance(manifest, dict), "manifest.yml must be a mapping"
+    assert isinstance(manifest, dict), f"{path.name} must be a mapping"
     return manifest
 
 
@@ -293,6 +304,35 @@ def check_app_settings(m: dict) -> list[str]:
     ]
 
 
+def check_oauth_app_settings(m: dict) -> list[str]:
+    return [
+        f"{path}: expected {want!r}, got {got!r}"
+        for path, want in OAUTH_APP_SETTINGS.items()
+        if (got := _get(m, path)) is not want
+    ]
+
+
+def check_redirect_urls(m: dict) -> list[str]:
+    # The schema: a list of at most 1000 URLs. Ours: https, ending at the bot's redirect path.
+    urls = _get(m, "oauth_config.redirect_urls")
+    if urls is MISSING:
+        return []
+    if not isinstance(urls, list) or not 1 <= len(urls) <= 1000:
+        return ["oauth_config.redirect_urls: expected a list of 1..1000 URLs"]
+    return [
+        f"oauth_config.redirect_urls: {url!r} is not an https URL ending in {REDIRECT_PATH}"
+        for url in urls
+        if not (isinstance(url, str) and url.startswith("https://") and url.endswith(REDIRECT_PATH))
+    ]
+
+
+def check_oauth_redirect(m: dict) -> list[str]:
+    # Installing by OAuth needs somewhere for Slack to send the installer back.
+    if _get(m, "oauth_config.redirect_urls") in (MISSING, None, []):
+        return ["oauth_config.redirect_urls: OAuth installs need the bot's redirect URL"]
+    return []
+
+
 def check_http_mode_urls(m: dict) -> list[str]:
     # Without Socket Mode, Slack must know where to POST commands, events and interactions.
     if _get(m, "settings.socket_mode_enabled") is not False:
@@ -327,6 +367,13 @@ RULES: list[Callable[[dict], list[str]]] = [
     check_string_lists,
     check_app_settings,
     check_http_mode_urls,
+]
+# manifest.oauth.yml: the same rules, with its own app settings and a redirect URL.
+OAUTH_RULES: list[Callable[[dict], list[str]]] = [
+    *(rule for rule in RULES if rule is not check_app_settings),
+    check_oauth_app_settings,
+    check_redirect_urls,
+    check_oauth_redirect,
 ]
 
 
@@ -497,9 +544,55 @@ BREAKAGES: list[tuple[Callable[[dict], list[str]], str, Callable[[dict], Any]]] 
 ]
 
 
+# Breakages of manifest.oauth.yml that only its own rules are about.
+OAUTH_BREAKAGES: list[tuple[Callable[[dict], list[str]], str, Callable[[dict], Any]]] = [
+    (
+        check_oauth_app_settings,
+        "socket mode on",
+        lambda m: _set(m, "settings.socket_mode_enabled", True),
+    ),
+    (
+        check_oauth_app_settings,
+        "token rotation off",
+        lambda m: _set(m, "settings.token_rotation_enabled", False),
+    ),
+    (
+        check_oauth_app_settings,
+        "no org-wide installs",
+        lambda m: _set(m, "settings.org_deploy_enabled", False),
+    ),
+    (check_oauth_redirect, "no redirect URL", lambda m: _delete(m, "oauth_config.redirect_urls")),
+    (
+        check_redirect_urls,
+        "plain http redirect",
+        lambda m: _set(m, "oauth_config.redirect_urls", ["http://x.example/slack/oauth_redirect"]),
+    ),
+    (
+        check_redirect_urls,
+        "redirect to the wrong path",
+        lambda m: _set(m, "oauth_config.redirect_urls", ["https://x.example/slack/events"]),
+    ),
+    (
+        check_redirect_urls,
+        "redirect URLs not a list",
+        lambda m: _set(m, "oauth_config.redirect_urls", "x"),
+    ),
+    (
+        check_http_mode_urls,
+        "HTTP mode without the events URL",
+        lambda m: _delete(m, "settings.event_subscriptions.request_url"),
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def manifest() -> dict:
     return load_manifest()
+
+
+@pytest.fixture(scope="module")
+def oauth_manifest() -> dict:
+    return load_manifest(OAUTH_MANIFEST_PATH)
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
@@ -527,3 +620,55 @@ def test_http_mode_with_urls_is_accepted(manifest: dict) -> None:
 
 def test_every_rule_is_shown_to_catch_something() -> None:
     assert {rule for rule, _, _ in BREAKAGES} == set(RULES)
+
+
+@pytest.mark.parametrize("rule", OAUTH_RULES, ids=lambda r: r.__name__)
+def test_oauth_manifest_follows_rule(
+    oauth_manifest: dict, rule: Callable[[dict], list[str]]
+) -> None:
+    assert rule(oauth_manifest) == []
+
+
+# The breakages of manifest.yml that apply to both (the switch to HTTP mode is manifest.yml's
+# own: the OAuth variant is in HTTP mode already).
+SHARED_BREAKAGES = [
+    (rule, name, breakage)
+    for rule, name, breakage in BREAKAGES
+    if rule in OAUTH_RULES and not name.startswith("HTTP mode")
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "breakage"),
+    [(rule, breakage) for rule, _, breakage in SHARED_BREAKAGES + OAUTH_BREAKAGES],
+    ids=[f"{rule.__name__}-{name}" for rule, name, _ in SHARED_BREAKAGES + OAUTH_BREAKAGES],
+)
+def test_oauth_rule_catches_breakage(
+    oauth_manifest: dict, rule: Callable[[dict], list[str]], breakage
+) -> None:
+    broken = copy.deepcopy(oauth_manifest)
+    breakage(broken)
+    assert rule(broken), "the rule did not notice the breakage"
+
+
+def test_every_oauth_rule_is_shown_to_catch_something() -> None:
+    assert {rule for rule, _, _ in SHARED_BREAKAGES + OAUTH_BREAKAGES} == set(OAUTH_RULES)
+
+
+def test_the_two_manifests_differ_only_where_oauth_needs() -> None:
+    # Everything else (name, texts, command, scopes, App Home) is kept the same in both.
+    single, oauth = load_manifest(), load_manifest(OAUTH_MANIFEST_PATH)
+    for manifest in (single, oauth):
+        for path in (
+            "oauth_config.redirect_urls",
+            "settings.event_subscriptions",
+            "settings.interactivity.request_url",
+            "settings.org_deploy_enabled",
+            "settings.socket_mode_enabled",
+            "settings.token_rotation_enabled",
+        ):
+            if _get(manifest, path) is not MISSING:
+                _delete(manifest, path)
+        for command in manifest["features"]["slash_commands"]:
+            command.pop("url", None)
+    assert single == oauth

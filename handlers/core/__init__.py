@@ -8,7 +8,7 @@ from datetime import datetime
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from sqlmodel import Session
 
-from handlers.core import inbox, outbox
+from handlers.core import inbox, outbox, workspaces
 from handlers.core.deps import Deps
 from storage import outbox as rows
 from storage import program
@@ -17,6 +17,7 @@ from storage import program
 def register(app: AsyncApp, deps: Deps) -> None:
     """The core's own listeners: the event record, and the admin channel coming back."""
     inbox.register(app, deps)
+    workspaces.register(app, deps)
     outbox.register_kind(deps, outbox.ALERT, outbox.ALERT_KIND)
     inbox.register_applier(deps, "member_joined_channel", _apply_joined)
 

@@ -12,12 +12,16 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.prompts import Prompt
 from bot.settings import Settings
 from handlers.core.slack import SlackCallError, SlackGateway
+from storage import program
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from handlers.core.installations import OAuth
 
 USER_CACHE_SECONDS = 300
 log = logging.getLogger(__name__)
@@ -30,6 +34,9 @@ class Deps:
     slack: SlackGateway
     clock: Callable[[], datetime]
     prompts: tuple[Prompt, ...] = ()
+    # OAuth mode: where each workspace's installation (its bot token) and the install
+    # links' states are kept; None with one workspace (SLACK_BOT_TOKEN).
+    oauth: OAuth | None = None
     _user_cache: dict[tuple[str, str], tuple[float, dict]] = field(default_factory=dict)
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)
@@ -101,7 +108,7 @@ class Deps:
         if cached is not None and time.monotonic() - cached[0] < USER_CACHE_SECONDS:
             return cached[1]
         try:
-            data = await self.slack.call("users.info", user=user_id, budget=budget)
+            data = await self.slack.call("users.info", team_id=team_id, user=user_id, budget=budget)
         except SlackCallError:
             return None
         user = data.get("user") or {}
@@ -109,8 +116,13 @@ class Deps:
         return user
 
     async def is_admin(self, *, team_id: str, user_id: str, budget: float = 1.5) -> bool:
-        """MENTOR_ADMINS, or the workspace's own owners and admins."""
+        """MENTOR_ADMINS (one workspace), the program admins named in the workspace's
+        settings (OAuth mode), or the workspace's own owners and admins."""
         if user_id in self.settings.admins:
+            return True
+        if self.settings.oauth and user_id in await self.db.run(
+            lambda s: program.get_program_settings(session=s, team_id=team_id).program_admins
+        ):
             return True
         user = await self.user_info(team_id=team_id, user_id=user_id, budget=budget)
         # Unknown stays non-admin: refusing is the safe side.

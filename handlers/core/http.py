@@ -1,4 +1,5 @@
-"""HTTP mode: Slack posts events, commands and interactions here; /healthz is for the platform."""
+"""HTTP mode: Slack posts events, commands and interactions here; /healthz is for the platform.
+With OAuth (many workspaces), Bolt's install page and redirect are served here too."""
 
 from __future__ import annotations
 
@@ -33,4 +34,20 @@ def build_web_app(bolt: AsyncApp, *, healthy: Callable[[], Awaitable[bool]]) -> 
     web_app = web.Application()
     web_app.router.add_post(SLACK_PATH, slack_events)
     web_app.router.add_get("/healthz", healthz)
+    flow = bolt.oauth_flow
+    if flow is not None:
+
+        async def install(request: web.Request) -> web.Response:
+            """The "Add to Slack" page: a new OAuth state, in a cookie and in the link."""
+            response = await flow.handle_installation(await to_bolt_request(request))
+            return await to_aiohttp_response(response)
+
+        async def oauth_redirect(request: web.Request) -> web.Response:
+            """Slack sends the installer back here: the state is checked, the code
+            exchanged (oauth.v2.access) and the installation stored."""
+            response = await flow.handle_callback(await to_bolt_request(request))
+            return await to_aiohttp_response(response)
+
+        web_app.router.add_get(flow.install_path, install)
+        web_app.router.add_get(flow.redirect_uri_path, oauth_redirect)
     return web_app

@@ -8,8 +8,10 @@ from handlers.core.deps import Deps
 
 
 def ids(body: dict) -> tuple[str, str]:
-    """(team, user) of an interaction."""
-    return body["team"]["id"], body["user"]["id"]
+    """(team, user) of an interaction. With an org-wide installation Slack may leave `team`
+    out: the workspace is then the person's own."""
+    team = (body.get("team") or {}).get("id") or body["user"]["team_id"]
+    return team, body["user"]["id"]
 
 
 def channel_of(body: dict) -> str | None:

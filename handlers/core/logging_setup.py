@@ -6,12 +6,14 @@ import logging
 import re
 
 _SECRET = re.compile(r"\b(xox[a-z]-|xapp-)[A-Za-z0-9-]+")
+# OAuth's code and state in the redirect URL (the access log): single-use, but still secrets.
+_OAUTH_QUERY = re.compile(r"([?&](?:code|state)=)[^&\s\"]+")
 
 
 class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = _SECRET.sub(r"\1[redacted]", message)
+        redacted = _OAUTH_QUERY.sub(r"\1[redacted]", _SECRET.sub(r"\1[redacted]", message))
         if redacted != message:
             record.msg, record.args = redacted, None
         return True

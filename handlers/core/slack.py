@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackObjectFormationError
@@ -55,6 +55,14 @@ SUBSCRIPTIONS: dict[str, frozenset[str]] = {
     "member_joined_channel": frozenset({"channels:read", "groups:read"}),
 }
 
+# Many workspaces (OAuth: manifest.oauth.yml) also subscribe to these: the app removed from a
+# workspace or org, or its tokens revoked. Sending to it stops at once and its tokens are
+# deleted (handlers/core/workspaces.py). tests/test_manifest_scopes.py checks both manifests.
+OAUTH_SUBSCRIPTIONS: dict[str, frozenset[str]] = {
+    "app_uninstalled": frozenset(),
+    "tokens_revoked": frozenset(),
+}
+
 # Calls that a timeout, a 5xx or a dropped connection may have carried out all the same: the
 # gateway does not repeat these on its own (a retry could post or share twice). It raises at
 # once, and the outbox looks in the channel for the message or file before sending it again.
@@ -67,6 +75,12 @@ _TRANSIENT_ERRORS = frozenset(
 )
 
 
+# What Slack answers when a token no longer works: another process may have rotated it, or
+# the workspace uninstalled the app. The gateway looks the workspace's token up again.
+_TOKEN_ERRORS = frozenset({"invalid_auth", "token_revoked", "token_expired", "not_authed"})
+NOT_INSTALLED = "not_installed"
+
+
 class SlackCallError(Exception):
     """A Slack call that did not succeed: `error` is Slack's error code, or ours for timeouts."""
 
@@ -77,11 +91,32 @@ class SlackCallError(Exception):
         self.transient = transient
 
 
+class NotInstalled(SlackCallError):
+    """No installation speaks for the workspace (never installed, or uninstalled): nothing
+    is sent to it, and nothing was."""
+
+    def __init__(self, method: str) -> None:
+        super().__init__(method, NOT_INSTALLED, transient=False)
+
+
+class TokenSource(Protocol):
+    """Which bot token speaks for a workspace (OAuth mode: handlers/core/installations.py)."""
+
+    async def token_for(self, team_id: str) -> str | None: ...
+
+    def forget(self, team_id: str) -> None: ...
+
+
 class SlackGateway:
+    """Every Web API call. With one workspace the client's own token makes them all; with
+    `tokens` (many workspaces, OAuth) each call names its workspace and is made with that
+    workspace's token, and a workspace with no installation gets nothing."""
+
     def __init__(
         self,
         client: AsyncWebClient,
         *,
+        tokens: TokenSource | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_attempts: int = 5,
@@ -89,6 +124,7 @@ class SlackGateway:
         max_delay: float = 30.0,
     ) -> None:
         self.client = client
+        self.tokens = tokens
         self._sleep = sleep
         self._monotonic = monotonic
         self._max_attempts = max_attempts
@@ -97,10 +133,48 @@ class SlackGateway:
         # Retry-After is per method; sharing it makes concurrent callers back off together.
         self._blocked_until: dict[str, float] = {}
 
-    async def call(self, method: str, *, budget: float | None = None, **params: Any) -> dict:
-        """Call a Web API method; `budget` caps the seconds spent including waits and retries."""
+    async def call(
+        self,
+        method: str,
+        *,
+        team_id: str | None = None,
+        budget: float | None = None,
+        **params: Any,
+    ) -> dict:
+        """Call a Web API method for workspace `team_id`; `budget` caps the seconds spent
+        including waits and retries. With one workspace, `team_id` changes nothing."""
         if method not in METHOD_SCOPES:
             raise ValueError(f"{method} is not declared in METHOD_SCOPES")
+        if self.tokens is None:
+            return await self._call(method, budget, params, method)
+        if team_id is None:
+            raise ValueError(f"{method}: with many workspaces, a call names its team_id")
+        token = await self._token_for(method, team_id)
+        # Slack's rate limits are per workspace: one workspace's 429 holds up only its calls.
+        limits = f"{team_id}:{method}"
+        try:
+            return await self._call(method, budget, {**params, "token": token}, limits)
+        except SlackCallError as exc:
+            if exc.error not in _TOKEN_ERRORS:
+                raise
+            refused = exc
+        # The token stopped working: read the installation again (rotated by another
+        # process, or uninstalled: then NotInstalled), and try once more with a new one.
+        self.tokens.forget(team_id)
+        fresh = await self._token_for(method, team_id)
+        if fresh == token:
+            raise refused
+        return await self._call(method, budget, {**params, "token": fresh}, limits)
+
+    async def _token_for(self, method: str, team_id: str) -> str:
+        token = await self.tokens.token_for(team_id) if self.tokens is not None else None
+        if token is None:
+            raise NotInstalled(method)
+        return token
+
+    async def _call(
+        self, method: str, budget: float | None, params: dict[str, Any], limits: str
+    ) -> dict:
         function = getattr(self.client, method.replace(".", "_"))
 
         async def attempt() -> dict:
@@ -113,7 +187,7 @@ class SlackGateway:
             except SlackApiError as exc:
                 retry_after = _retry_after(exc.response.headers, exc.response.status_code)
                 if retry_after is not None:
-                    self._blocked_until[method] = self._monotonic() + retry_after
+                    self._blocked_until[limits] = self._monotonic() + retry_after
                     raise _Retry(retry_after, "ratelimited") from None
                 if exc.response.status_code >= 500:
                     raise _Retry(None, f"http_{exc.response.status_code}") from None
@@ -124,7 +198,7 @@ class SlackGateway:
             return response.data if isinstance(response.data, dict) else {}
 
         return await self._with_retries(
-            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE
+            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE, limits=limits
         )
 
     async def respond(
@@ -177,11 +251,13 @@ class SlackGateway:
         budget: float | None,
         *,
         repeatable: bool = True,
+        limits: str | None = None,
     ) -> T:
+        """`limits`: whose Retry-After to wait out first (a method, or a workspace's method)."""
         deadline = None if budget is None else self._monotonic() + budget
         last_error = "unknown_error"
         for number in range(1, self._max_attempts + 1):
-            blocked = self._blocked_until.get(method, 0.0) - self._monotonic()
+            blocked = self._blocked_until.get(limits or method, 0.0) - self._monotonic()
             if blocked > 0:
                 await self._wait(method, blocked, deadline, "ratelimited")
             try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
 import app
@@ -75,23 +77,47 @@ class Driver:
             raise AssertionError("answered 200, but no listener ran: nothing was tracked")
         return response
 
-    async def command(self, text: str, *, user: str = "U1", trigger_id: str = "trig-1"):
-        """Send `/mentor <text>`; returns (status, JSON body or None)."""
+    async def command(
+        self,
+        text: str,
+        *,
+        user: str = "U1",
+        trigger_id: str = "trig-1",
+        team: str = TEAM_ID,
+        enterprise: str | None = None,
+        org_wide: bool = False,
+    ):
+        """Send `/mentor <text>` (from workspace `team`, of org `enterprise`, where the app
+        may be installed `org_wide`); returns (status, JSON body or None)."""
         self._responses += 1
         body = command_body(
             text=text,
             user_id=user,
-            team_id=TEAM_ID,
+            team_id=team,
             trigger_id=trigger_id,
             response_url=self.slack.response_url(f"cmd{self._responses}"),
+            enterprise_id=enterprise,
+            is_enterprise_install=org_wide,
         )
         response = await self.post(
             body, content_type="application/x-www-form-urlencoded", expect_listener=True
         )
         return response.status, await _json_or_none(response)
 
-    async def interact(self, payload: dict):
-        payload.setdefault("team", {"id": TEAM_ID, "domain": "acme"})
+    async def interact(
+        self,
+        payload: dict,
+        *,
+        team: str = TEAM_ID,
+        enterprise: str | None = None,
+        org_wide: bool = False,
+    ):
+        """An interaction from workspace `team` (of org `enterprise`; with an org-wide
+        installation Slack sends no team, only the person's)."""
+        payload.setdefault("team", None if org_wide else {"id": team, "domain": "acme"})
+        if enterprise is not None:
+            payload.setdefault("enterprise", {"id": enterprise, "name": f"Org {enterprise}"})
+            payload.setdefault("is_enterprise_install", org_wide)
         payload.setdefault("api_app_id", "A1")
         payload.setdefault("token", "legacy-verification-token")
         response = await self.post(
@@ -101,10 +127,21 @@ class Driver:
         )
         return response.status, await _json_or_none(response)
 
-    async def submit_view(self, view: dict, *, user: str = "U1"):
+    async def submit_view(
+        self,
+        view: dict,
+        *,
+        user: str = "U1",
+        team: str = TEAM_ID,
+        enterprise: str | None = None,
+        org_wide: bool = False,
+    ):
         """Submit a modal the bot opened, with `view["state"]` already filled in."""
         return await self.interact(
-            {"type": "view_submission", "user": {"id": user, "team_id": TEAM_ID}, "view": view}
+            {"type": "view_submission", "user": {"id": user, "team_id": team}, "view": view},
+            team=team,
+            enterprise=enterprise,
+            org_wide=org_wide,
         )
 
     async def click(
@@ -113,13 +150,14 @@ class Driver:
         *,
         user: str = "U1",
         container: dict | None = None,
+        team: str = TEAM_ID,
         **action_fields,
     ):
         """Press a button (or pick from an element: pass e.g. selected_date=...)."""
         self._responses += 1
         payload: dict[str, Any] = {
             "type": "block_actions",
-            "user": {"id": user, "team_id": TEAM_ID},
+            "user": {"id": user, "team_id": team},
             "trigger_id": f"trig-{self._responses}",
             "container": container or {"type": "view", "view_id": "VHOME"},
             "actions": [{"action_id": action_id, "block_id": "b", "type": "button"}],
@@ -129,7 +167,7 @@ class Driver:
             payload["response_url"] = self.slack.response_url(f"act{self._responses}")
             if "channel_id" in payload["container"]:
                 payload["channel"] = {"id": payload["container"]["channel_id"]}
-        return await self.interact(payload)
+        return await self.interact(payload, team=team)
 
     async def click_in_message(self, call, action_id: str, *, user: str, **action_fields):
         """Press something in a message the bot posted (a recorded chat.postMessage call)."""
@@ -141,16 +179,53 @@ class Driver:
         }
         return await self.click(action_id, user=user, container=container, **action_fields)
 
-    async def event(self, event: dict, *, event_id: str, retry_num: int | None = None):
+    async def event(
+        self,
+        event: dict,
+        *,
+        event_id: str,
+        retry_num: int | None = None,
+        team: str = TEAM_ID,
+        enterprise: str | None = None,
+        org_wide: bool = False,
+    ):
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         response = await self.post(
-            event_body(event, team_id=TEAM_ID, event_id=event_id),
+            event_body(
+                event,
+                team_id=team,
+                event_id=event_id,
+                enterprise_id=enterprise,
+                is_enterprise_install=org_wide,
+            ),
             content_type="application/json",
             headers=headers,
         )
         return response.status
+
+    async def install(self, team: str | None = None) -> aiohttp.ClientResponse:
+        """Install the app as a browser would (OAuth mode): open /slack/install (it sets the
+        state cookie), follow its link to Slack's authorize page (the fake approves at once,
+        for workspace `team`, or org-wide for an org's E… id) and come back to the redirect
+        URL with the code and the cookie. Returns the redirect's response."""
+        query = f"?team={team}" if team else ""
+        page = await self.client.get(f"/slack/install{query}")
+        assert page.status == 200, await page.text()
+        link = re.search(r'href="([^"]+/oauth/v2/authorize[^"]*)"', await page.text())
+        assert link is not None, "the install page has no link to Slack"
+        cookie = page.headers["Set-Cookie"].split(";")[0]
+        url = link.group(1).replace("&amp;", "&")
+        self.slack.redirect_uri = str(self.client.make_url("/slack/oauth_redirect"))
+        async with aiohttp.ClientSession() as browser:
+            approved = await browser.get(url, allow_redirects=False)
+        assert approved.status == 302, await approved.text()
+        # Back to this app's redirect URL: its path and query, on the test server.
+        back = "/" + approved.headers["Location"].split("://", 1)[1].split("/", 1)[1]
+        response = await self.client.get(back, headers={"Cookie": cookie}, allow_redirects=False)
+        await self.settle()
+        return response
 
     async def settle(self) -> None:
         """Wait for the work the app started: the listeners Bolt runs after an ack and what
@@ -172,6 +247,22 @@ async def _json_or_none(response):
         return json.loads(text)
     except ValueError:
         return text
+
+
+def make_oauth_settings(slack: FakeSlack, database_path, **overrides: str):
+    """Settings for many workspaces by OAuth against the fake: its client ID and secret, no
+    bot token and no MENTOR_ADMINS."""
+    return make_settings(
+        slack,
+        database_path,
+        **{
+            "SLACK_BOT_TOKEN": "",
+            "MENTOR_ADMINS": "",
+            "SLACK_CLIENT_ID": slack.client_id,
+            "SLACK_CLIENT_SECRET": slack.client_secret,
+            **overrides,
+        },
+    )
 
 
 def make_settings(slack: FakeSlack, database_path, **overrides: str):

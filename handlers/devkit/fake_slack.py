@@ -1,11 +1,18 @@
 """A fake Slack Web API on loopback: records every call and answers the way Slack does.
 
 Used by tests and the offline demo through the real slack_sdk client (base_url=fake.api_url).
+
+Its first token (`token`) works for everything, as tests of one workspace need. Workspaces
+that install the app through the fake's OAuth (`/oauth/v2/authorize`, `oauth.v2.access`)
+each get a token of their own, and a call made with it about a user or a conversation of
+another workspace is refused the way Slack refuses it (`user_not_found`,
+`channel_not_found`): so a bot that sends with the wrong workspace's token fails a test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import hashlib
 import itertools
@@ -70,6 +77,21 @@ class Call:
     params: dict
     token: str | None
     path: str
+
+
+@dataclass
+class Grant:
+    """A bot token the fake's OAuth issued: for one workspace, or org-wide for an org."""
+
+    token: str
+    team_id: str | None  # None for an org-wide installation
+    enterprise_id: str | None
+    org_wide: bool
+    bot_user_id: str
+    bot_id: str
+    expires_at: float | None = None  # epoch seconds (token rotation), like Slack's expiry
+    refresh_token: str | None = None
+    revoked: bool = False
 
 
 @dataclass
@@ -410,8 +432,24 @@ class FakeSlack:
         bot_id: str = "BBOT",
         app_token: str = "xapp-1-test",
         clock: Callable[[], datetime] | None = None,
+        client_id: str = "1111.2222",
+        client_secret: str = "abcdef0123456789abcdef0123456789",
     ) -> None:
         self.token = token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        # Workspaces (team id -> name, org); the first is the legacy token's.
+        self.workspaces: dict[str, dict] = {
+            team_id: {"id": team_id, "name": "Acme", "enterprise_id": None}
+        }
+        self.grants: dict[str, Grant] = {}  # token -> what it may do
+        self._refresh: dict[str, Grant] = {}  # refresh token -> the grant it renews
+        self._codes: dict[str, dict] = {}  # OAuth code -> what was approved
+        # Token rotation: when set, tokens expire this many seconds after they are issued.
+        self.token_lifetime: int | None = None
+        self.redirect_uri: str | None = None  # the app's configured redirect URL
+        self.authorize_requests: list[dict] = []
+        self._grant: Grant | None = None  # the grant of the call being answered
         self.app_token = app_token
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -472,6 +510,7 @@ class FakeSlack:
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket-mode", self._socket_mode)
+        app.router.add_get("/oauth/v2/authorize", self._authorize)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -524,6 +563,37 @@ class FakeSlack:
         """Drop injected failures that no call has used up yet."""
         self._failures.clear()
         self._after_failures.clear()
+
+    def add_workspace(
+        self, team_id: str, *, name: str | None = None, enterprise_id: str | None = None
+    ) -> dict:
+        """Another workspace (of an Enterprise Grid org with `enterprise_id`)."""
+        self.workspaces[team_id] = {
+            "id": team_id,
+            "name": name or f"Workspace {team_id}",
+            "enterprise_id": enterprise_id,
+        }
+        return self.workspaces[team_id]
+
+    def grant_of(self, team_id: str) -> Grant | None:
+        """The newest live token that speaks for `team_id` (its own, else its org's)."""
+        org = self.workspaces.get(team_id, {}).get("enterprise_id")
+        live = [g for g in self.grants.values() if not g.revoked]
+        own = [g for g in live if g.team_id == team_id]
+        orgs = [g for g in live if g.org_wide and org and g.enterprise_id == org]
+        found = own or orgs
+        return found[-1] if found else None
+
+    def revoke(self, *, team_id: str | None = None, enterprise_id: str | None = None) -> int:
+        """Uninstall: the workspace's tokens (or the org-wide ones of `enterprise_id`) stop
+        working, as Slack's do when an app is removed. Returns how many were revoked."""
+        revoked = 0
+        for grant in self.grants.values():
+            ours = grant.team_id == team_id if team_id else False
+            ours |= bool(enterprise_id) and grant.org_wide and grant.enterprise_id == enterprise_id
+            if ours and not grant.revoked:
+                grant.revoked, revoked = True, revoked + 1
+        return revoked
 
     def add_user(
         self,
@@ -578,11 +648,13 @@ class FakeSlack:
         is_private: bool = False,
         is_archived: bool = False,
         bot_is_member: bool = True,
+        team_id: str | None = None,
     ) -> dict:
         """A channel the bot may post in (chat.postMessage refuses unknown channels); public
         unless `is_private`. The returned dict is live: edit it to change later answers."""
         channel = {
             "id": channel_id,
+            "context_team_id": team_id or self.team_id,
             "name": name or channel_id.lower(),
             "is_channel": True,
             "is_group": False,
@@ -737,6 +809,8 @@ class FakeSlack:
         failure = self._take_failure(method)
         if failure is not None:
             return failure
+        if method == "oauth.v2.access":  # the app's credentials, not a token
+            return web.json_response(self._oauth_v2_access(request, params))
         if token is None:
             return web.json_response(_error("not_authed"))
         if method == "apps.connections.open":
@@ -744,8 +818,18 @@ class FakeSlack:
             if token != self.app_token:
                 return web.json_response(_error("invalid_auth"))
             return web.json_response({"ok": True, "url": self.socket_url})
+        grant = None
         if token != self.token:
-            return web.json_response(_error("invalid_auth"))
+            grant = self.grants.get(token)
+            if grant is None:
+                return web.json_response(_error("invalid_auth"))
+            if grant.revoked:
+                return web.json_response(_error("token_revoked"))
+            if grant.expires_at is not None and time.time() >= grant.expires_at:
+                return web.json_response(_error("token_expired"))
+            outside = self._outside(grant, params)
+            if outside is not None:
+                return web.json_response(outside)
         handler = self._methods.get(method)
         wait = None if self.rate_limits is None else self.rate_limits.retry_after(method, params)
         if wait is not None:
@@ -754,12 +838,138 @@ class FakeSlack:
             )
         if handler is None:
             return web.json_response(_error("unknown_method"))
-        answer = handler(params)
+        self._grant = grant
+        try:
+            answer = handler(params)
+        finally:
+            self._grant = None
         after = self._after_failures.get(method)
         if after and answer.get("ok"):
             applied = after.popleft()
             return web.Response(status=applied.status, text=f"{applied.status} upstream failure")
         return web.json_response(answer)
+
+    # --- OAuth ---------------------------------------------------------------------------------
+
+    async def _authorize(self, request: web.Request) -> web.StreamResponse:
+        """Slack's "Allow" page, answered at once: approves the install and sends the browser
+        back to the app's redirect URL with a code and the state. `team` picks the workspace
+        (a T… id), or an org (an E… id: an org-wide install); else the first workspace."""
+        query = dict(request.query)
+        self.authorize_requests.append(query)
+        redirect = query.get("redirect_uri") or self.redirect_uri
+        if query.get("client_id") != self.client_id or not redirect:
+            return web.Response(status=400, text="invalid client_id or no redirect URL")
+        chosen = query.get("team") or self.team_id
+        code = f"code-{next(self._ids)}"
+        if chosen.startswith("E"):
+            self._codes[code] = {"team_id": None, "enterprise_id": chosen, "org_wide": True}
+        else:
+            org = self.workspaces.get(chosen, {}).get("enterprise_id")
+            self._codes[code] = {"team_id": chosen, "enterprise_id": org, "org_wide": False}
+        self._codes[code]["scope"] = query.get("scope", "")
+        location = f"{redirect}?code={code}&state={query.get('state', '')}"
+        raise web.HTTPFound(location)
+
+    def _oauth_v2_access(self, request: web.Request, params: dict) -> dict:
+        client_id, secret = params.get("client_id"), params.get("client_secret")
+        header = request.headers.get("Authorization", "")
+        if header.lower().startswith("basic "):
+            decoded = base64.b64decode(header[6:]).decode()
+            client_id, _, secret = decoded.partition(":")
+        if client_id != self.client_id:
+            return _error("invalid_client_id")
+        if secret != self.client_secret:
+            return _error("bad_client_secret")
+        if params.get("grant_type") == "refresh_token":
+            old = self._refresh.pop(str(params.get("refresh_token")), None)
+            if old is None or old.revoked:
+                return _error("invalid_refresh_token")
+            grant = self._issue(old.team_id, old.enterprise_id, old.org_wide)
+            return self._token_answer(grant, scope="")
+        approved = self._codes.pop(str(params.get("code")), None)
+        if approved is None:
+            return _error("invalid_code")
+        grant = self._issue(approved["team_id"], approved["enterprise_id"], approved["org_wide"])
+        return self._token_answer(grant, scope=approved["scope"])
+
+    def _issue(self, team_id: str | None, enterprise_id: str | None, org_wide: bool) -> Grant:
+        n = next(self._ids)
+        owner = team_id or enterprise_id or "?"
+        rotating = self.token_lifetime is not None
+        grant = Grant(
+            token=f"xoxe.xoxb-{owner}-{n}" if rotating else f"xoxb-{owner}-{n}",
+            team_id=team_id,
+            enterprise_id=enterprise_id,
+            org_wide=org_wide,
+            bot_user_id=self.bot_user_id if team_id == self.team_id else f"UBOT{owner}",
+            bot_id=self.bot_id if team_id == self.team_id else f"BBOT{owner}",
+            expires_at=time.time() + self.token_lifetime if self.token_lifetime else None,
+            refresh_token=f"xoxe-1-{owner}-{n}" if rotating else None,
+        )
+        self.grants[grant.token] = grant
+        if grant.refresh_token:
+            self._refresh[grant.refresh_token] = grant
+        return grant
+
+    def _token_answer(self, grant: Grant, *, scope: str) -> dict:
+        team = self.workspaces.get(grant.team_id or "") if grant.team_id else None
+        answer: dict = {
+            "ok": True,
+            "app_id": "A1",
+            "authed_user": {"id": "UINSTALLER"},
+            "scope": scope,
+            "token_type": "bot",
+            "access_token": grant.token,
+            "bot_user_id": grant.bot_user_id,
+            "team": {"id": team["id"], "name": team["name"]} if team else None,
+            "enterprise": (
+                {"id": grant.enterprise_id, "name": f"Org {grant.enterprise_id}"}
+                if grant.enterprise_id
+                else None
+            ),
+            "is_enterprise_install": grant.org_wide,
+        }
+        if grant.refresh_token and grant.expires_at is not None:
+            answer["refresh_token"] = grant.refresh_token
+            answer["expires_in"] = round(grant.expires_at - time.time())
+        return answer
+
+    def _teams_of(self, grant: Grant) -> set[str]:
+        if not grant.org_wide:
+            return {grant.team_id} if grant.team_id else set()
+        org = grant.enterprise_id
+        return {t for t, w in self.workspaces.items() if org and w.get("enterprise_id") == org}
+
+    def _team_of(self, ref: Any) -> str | None:
+        """The workspace a user or conversation belongs to (None: unknown to the fake)."""
+        if not isinstance(ref, str):
+            return None
+        if ref in self.users:
+            return self.users[ref]["team_id"]
+        if ref in self.conversations:
+            return self.conversations[ref].get("team")
+        if ref in self.channels:
+            return self.channels[ref].get("context_team_id")
+        return None
+
+    def _outside(self, grant: Grant, params: dict) -> dict | None:
+        """Slack's answer to a workspace's token used about another workspace's user or
+        conversation: it cannot see them."""
+        allowed = self._teams_of(grant)
+        users = params.get("users")
+        if isinstance(users, str):
+            users = users.split(",")
+        people = [params.get("user"), params.get("user_id"), *(users or [])]
+        for person in people:
+            team = self._team_of(person.strip() if isinstance(person, str) else person)
+            if team is not None and team not in allowed:
+                return _error("user_not_found")
+        for key in ("channel", "channel_id"):
+            team = self._team_of(params.get(key))
+            if team is not None and team not in allowed:
+                return _error("channel_not_found")
+        return None
 
     async def _response_url(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -826,6 +1036,21 @@ class FakeSlack:
     # --- methods -------------------------------------------------------------------------------
 
     def _auth_test(self, params: dict) -> dict:
+        grant = self._grant
+        if grant is not None:
+            team = self.workspaces.get(grant.team_id or "", {})
+            host = (grant.team_id or grant.enterprise_id or "x").lower()
+            return {
+                "ok": True,
+                "url": f"https://{host}.slack.com/",
+                "team": team.get("name") or f"Org {grant.enterprise_id}",
+                "user": "reverse-mentor",
+                "team_id": grant.team_id or grant.enterprise_id,
+                "user_id": grant.bot_user_id,
+                "bot_id": grant.bot_id,
+                "enterprise_id": grant.enterprise_id,
+                "is_enterprise_install": grant.org_wide,
+            }
         return {
             "ok": True,
             "url": "https://acme.slack.com/",
@@ -845,7 +1070,10 @@ class FakeSlack:
 
     def _users_lookup_by_email(self, params: dict) -> dict:
         wanted = (params.get("email") or "").lower()
+        seen = self._teams_of(self._grant) if self._grant is not None else None
         for user in self.users.values():
+            if seen is not None and user["team_id"] not in seen:
+                continue  # another workspace's people are not found with this token
             if user["profile"]["email"].lower() == wanted:
                 return {"ok": True, "user": copy.deepcopy(user)}
         return _error("users_not_found")
@@ -854,8 +1082,10 @@ class FakeSlack:
         channel_id = self.conversation_id(*members)
         already = channel_id in self.conversations
         if not already:
+            first = self.users.get(members[0]) if members else None
             self.conversations[channel_id] = {
                 "id": channel_id,
+                "team": first["team_id"] if first else self.team_id,
                 "members": sorted(set(members)),
                 "is_im": len(set(members)) == 1,
                 "is_mpim": len(set(members)) > 1,
@@ -976,9 +1206,9 @@ class FakeSlack:
             "type": "message",
             "text": params.get("text") or "",
             "blocks": params.get("blocks") or [],
-            "user": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "team": self.team_id,
+            "user": self._grant.bot_user_id if self._grant else self.bot_user_id,
+            "bot_id": self._grant.bot_id if self._grant else self.bot_id,
+            "team": self._grant.team_id if self._grant and self._grant.team_id else self.team_id,
             "ts": ts,
         }
         if params.get("attachments"):

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from handlers.core import outbox
 from handlers.core.deps import Deps
+from handlers.core.interactions import ids
 from handlers.core.slack import SlackCallError
 from handlers.home import blocks
 from handlers.home.blocks import HomeActions
@@ -85,7 +86,7 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
         extra_section=blocks.ratings_blocks(list(reversed(ratings))),  # newest first
     )
     try:
-        await deps.slack.call("views.publish", user_id=user_id, view=view)
+        await deps.slack.call("views.publish", team_id=team_id, user_id=user_id, view=view)
     except SlackCallError as exc:
         # The Home tab is redrawn on the next visit; a failure here loses nothing.
         log.warning("home tab not published: %s", exc.error)
@@ -121,16 +122,18 @@ async def _headline(deps: Deps, *, team_id: str) -> dict[str, str]:
 
 async def admin_action(deps: Deps, body: dict, action_id: str) -> None:
     """An admin button on Home: answered in a modal, opened at once with the click's trigger."""
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    team_id, user_id = ids(body)
     trigger_id = body["trigger_id"]
     if not await deps.is_admin(team_id=team_id, user_id=user_id):
-        await _open(deps, trigger_id, blocks.result_modal("Reverse Mentor", _REFUSED))
+        await _open(deps, team_id, trigger_id, blocks.result_modal("Reverse Mentor", _REFUSED))
         return
     if action_id == HomeActions.ADMIN_SETTINGS:
         await open_settings_form(deps, team_id=team_id, trigger_id=trigger_id)
         return
     title = _TITLES[action_id]
-    view_id = await _open(deps, trigger_id, blocks.result_modal(title, _WORKING[action_id]))
+    view_id = await _open(
+        deps, team_id, trigger_id, blocks.result_modal(title, _WORKING[action_id])
+    )
     if view_id is None:
         return
     content: Sequence[Block] | str
@@ -148,17 +151,22 @@ async def admin_action(deps: Deps, body: dict, action_id: str) -> None:
         content = "Something went wrong, so it did not complete. The bot's log has the details."
     try:
         await deps.slack.call(
-            "views.update", view_id=view_id, view=blocks.result_modal(title, content)
+            "views.update",
+            team_id=team_id,
+            view_id=view_id,
+            view=blocks.result_modal(title, content),
         )
     except SlackCallError as exc:
         # Closed already, most likely: the work itself is done.
         log.warning("admin result modal not updated: %s", exc.error)
 
 
-async def _open(deps: Deps, trigger_id: str, view: View) -> str | None:
+async def _open(deps: Deps, team_id: str, trigger_id: str, view: View) -> str | None:
     try:
         # The trigger expires 3 s after the click: spend well under that.
-        opened = await deps.slack.call("views.open", trigger_id=trigger_id, view=view, budget=2.0)
+        opened = await deps.slack.call(
+            "views.open", team_id=team_id, trigger_id=trigger_id, view=view, budget=2.0
+        )
     except SlackCallError as exc:
         log.warning("admin modal did not open: %s", exc.error)
         return None
@@ -178,9 +186,10 @@ async def _summary(deps: Deps, *, team_id: str) -> str:
     if result is False:
         channel = await reports.admin_channel(deps, team_id=team_id)
         if channel is None:
+            env = "" if deps.settings.oauth else " (or set MENTOR_ADMIN_CHANNEL)"
             return (
                 "Nothing was posted: no admin channel is set. Choose a private channel in "
-                "the settings (or set MENTOR_ADMIN_CHANNEL) and invite the bot to it."
+                f"the settings{env} and invite the bot to it."
             )
         return await reports.unposted_answer(deps, team_id=team_id, channel=channel)
     return "Posted the program summary to the admin channel."

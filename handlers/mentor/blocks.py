@@ -47,10 +47,15 @@ def admin_help_blocks(parsed: ParsedCommand) -> list[Block]:
     return blocks
 
 
-def admin_refused_blocks() -> list[Block]:
+def admin_refused_blocks(*, many_workspaces: bool = False) -> list[Block]:
+    ask = (
+        "ask a workspace admin to add you under Program admins in `/mentor admin settings`."
+        if many_workspaces
+        else "ask whoever installed the bot to add you to MENTOR_ADMINS."
+    )
     return [
         section(
             "Admin commands are for the program's admins, so I didn't change anything. "
-            "If you run the program, ask whoever installed the bot to add you to MENTOR_ADMINS."
+            f"If you run the program, {ask}"
         )
     ]

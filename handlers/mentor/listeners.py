@@ -71,7 +71,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         if not await deps.is_admin(team_id=command.team_id, user_id=command.user_id):
             await command.reply(
-                blocks.admin_refused_blocks(), "Admin commands are for program admins"
+                blocks.admin_refused_blocks(many_workspaces=deps.settings.oauth),
+                "Admin commands are for program admins",
             )
             return
         admin_handler = ADMIN_COMMANDS.get(parsed.name)
@@ -100,6 +101,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await deps.slack.call(
                 "chat.postMessage",
+                team_id=body["team_id"],
                 channel=channel_id,
                 text="What I can do: type /mentor help",
                 blocks=blocks.direct_message_help_blocks(),

@@ -56,6 +56,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             await deps.slack.call(
                 "views.open",
+                team_id=team_id,
                 trigger_id=body["trigger_id"],
                 view=blocks.change_modal(checkpoint, current=existing),
                 budget=2.0,

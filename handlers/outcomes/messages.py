@@ -36,7 +36,7 @@ async def draft_question(deps: Deps, message: OutboxMessage) -> outbox.Draft | N
         leader=bool(message.payload.get("leader")),
         answered=row.progress if row else None,
     )
-    channel = await outbox.open_if_person(deps, user_id)
+    channel = await outbox.open_if_person(deps, user_id, team_id=message.team_id)
     return outbox.Draft(channel=channel, text=text, blocks=content)
 
 

@@ -35,6 +35,7 @@ async def draft_intro(deps: Deps, message: OutboxMessage) -> outbox.Draft | None
     if channel_id is None:
         opened = await deps.slack.call(
             "conversations.open",
+            team_id=pair.team_id,
             users=f"{pair.mentor_id},{pair.mentee_id}",
             budget=outbox.CALL_BUDGET_SECONDS,
         )

@@ -130,7 +130,11 @@ async def open_signup_form(deps: Deps, *, team_id: str, user_id: str, trigger_id
     try:
         # The trigger expires 3 s after the click or command: spend well under that.
         await deps.slack.call(
-            "views.open", trigger_id=trigger_id, view=blocks.signup_modal(existing), budget=2.0
+            "views.open",
+            team_id=team_id,
+            trigger_id=trigger_id,
+            view=blocks.signup_modal(existing),
+            budget=2.0,
         )
     except SlackCallError as exc:
         log.warning("signup form did not open: %s", exc.error)
@@ -147,7 +151,7 @@ async def _signup_submitted(ack: AsyncAck, deps: Deps, body: dict) -> None:
         return
     try:
         # Inside the 3 s window: a failure can still go back to the person in the modal.
-        info = await deps.slack.call("users.info", user=user_id, budget=1.5)
+        info = await deps.slack.call("users.info", team_id=team_id, user=user_id, budget=1.5)
     except SlackCallError as exc:
         if exc.error in _PROFILE_GONE:
             await ack(

@@ -16,18 +16,20 @@ from bot.cadence import zone
 from bot.profiles import Profile, Status
 from bot.roster import ParsedRoster, RosterProblem, RosterRow, parse_roster
 from handlers.core.deps import Deps
-from handlers.core.slack import SlackCallError
+from handlers.core.slack import NotInstalled, SlackCallError
 from storage import participants, program
 
 # A row that passed every check: the row, the person's Slack profile, the profile to save.
 _Ready = tuple[RosterRow, dict, Profile]
 
 
-async def _lookup(deps: Deps, reference: str) -> dict:
+async def _lookup(deps: Deps, team_id: str, reference: str) -> dict:
     if "@" in reference:
-        data = await deps.slack.call("users.lookupByEmail", email=reference, budget=120)
+        data = await deps.slack.call(
+            "users.lookupByEmail", team_id=team_id, email=reference, budget=120
+        )
     else:
-        data = await deps.slack.call("users.info", user=reference, budget=120)
+        data = await deps.slack.call("users.info", team_id=team_id, user=reference, budget=120)
     return data.get("user") or {}
 
 
@@ -46,7 +48,9 @@ async def import_roster(
             if reference in resolved:
                 continue
             try:
-                user = await _lookup(deps, reference)
+                user = await _lookup(deps, team_id, reference)
+            except NotInstalled:
+                raise  # no row is at fault: the workspace has no installation
             except SlackCallError as exc:
                 if exc.transient:
                     return 0, [RosterProblem(0, f"Slack did not answer ({exc.error}); try again")]
@@ -116,17 +120,38 @@ def _left_the_program(
 
 
 async def run_import(
-    deps: Deps, path: str, *, out: TextIO, err: TextIO, rejoin: bool = False
+    deps: Deps,
+    path: str,
+    *,
+    out: TextIO,
+    err: TextIO,
+    rejoin: bool = False,
+    team_id: str | None = None,
 ) -> int:
+    """Import a roster file into the bot's workspace (with many workspaces, `team_id`)."""
+    if deps.settings.oauth and team_id is None:
+        print(
+            "import-roster: the bot serves many workspaces (OAuth): say which one with "
+            "--team TEAM_ID.",
+            file=err,
+        )
+        return 2
+    if not deps.settings.oauth and team_id is not None:
+        print(
+            "import-roster: --team is for many workspaces (OAuth); with SLACK_BOT_TOKEN the "
+            "roster goes to that token's workspace.",
+            file=err,
+        )
+        return 2
     try:
         text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"import-roster: cannot read {path}: {exc}", file=err)
         return 2
-    identity = await deps.slack.call("auth.test", budget=60)
-    count, problems = await import_roster(
-        deps, team_id=identity["team_id"], text=text, rejoin=rejoin
-    )
+    if team_id is None:
+        identity = await deps.slack.call("auth.test", budget=60)
+        team_id = identity["team_id"]
+    count, problems = await import_roster(deps, team_id=team_id, text=text, rejoin=rejoin)
     if problems:
         print(f"import-roster: nothing was imported; fix these rows in {path}:", file=err)
         for problem in problems:

@@ -58,6 +58,7 @@ async def seed_reactions(deps: Deps, message: OutboxMessage, channel: str, ts: s
         try:
             await deps.slack.call(
                 "reactions.add",
+                team_id=message.team_id,
                 channel=channel,
                 timestamp=ts,
                 name=point.emoji,

@@ -54,7 +54,9 @@ async def _draft(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     )
     text, content = summary_blocks(report, title=title, final=final)
     return outbox.Draft(
-        channel=await outbox.open_if_person(deps, channel), text=text, blocks=content
+        channel=await outbox.open_if_person(deps, channel, team_id=message.team_id),
+        text=text,
+        blocks=content,
     )
 
 
@@ -162,7 +164,7 @@ async def _draft_export(deps: Deps, message: OutboxMessage) -> outbox.Draft | No
         responses_by_pair=responses,
         names=names,
     )
-    dm = await outbox.open_if_person(deps, user_id)
+    dm = await outbox.open_if_person(deps, user_id, team_id=team_id)
     today = (await today_for(deps, team_id=team_id, user_id=user_id)).isoformat()
     return outbox.Draft(
         channel=dm,

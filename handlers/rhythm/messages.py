@@ -71,7 +71,7 @@ async def draft_fit_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft |
         return None
     user_id = message.payload["user"]
     text, content = blocks.fit_survey_blocks(pair, user_id=user_id)
-    channel = await outbox.open_if_person(deps, user_id)
+    channel = await outbox.open_if_person(deps, user_id, team_id=message.team_id)
     return outbox.Draft(channel=channel, text=text, blocks=content)
 
 

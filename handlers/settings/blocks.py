@@ -18,11 +18,19 @@ from slack_sdk.models.blocks import (
     Option,
     SectionBlock,
     StaticSelectElement,
+    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.cadence import ProgramSettings
-from bot.program_settings import BOUNDS, COMMON_TIMEZONES, FIELDS, WEEKDAYS, describe_settings
+from bot.program_settings import (
+    BOUNDS,
+    COMMON_TIMEZONES,
+    FIELDS,
+    MAX_PROGRAM_ADMINS,
+    WEEKDAYS,
+    describe_settings,
+)
 from handlers.core.blocks import INPUT_ACTION, escape, option
 
 SETTINGS_CALLBACK = "program_settings"
@@ -47,6 +55,11 @@ _HINTS: dict[str, str] = {
     "people answered, so nobody's rating can be singled out. At least 2.",
     "admin_channel": "Optional: a private channel for summaries and alerts (they name stalled "
     "pairs); invite the bot to it first. Empty means MENTOR_ADMIN_CHANNEL.",
+    "admin_channel_oauth": "Optional: a private channel for summaries and alerts (they name "
+    "stalled pairs); invite the bot to it first. Empty: they go to the program admins in a "
+    "direct message.",
+    "program_admins": "People who may run the admin commands and see the program at a "
+    "glance, besides the workspace's owners and admins (who always may).",
     "working_days": "Messages reach people only 09:00-18:00 on these days, in each person's "
     "own time zone; sessions are proposed on them, and the weekly summary goes out on one. "
     "Default Monday to Friday.",
@@ -111,12 +124,29 @@ def _working_days(days: tuple[int, ...]) -> InputBlock:
     )
 
 
+def _program_admins(people: tuple[str, ...]) -> InputBlock:
+    return InputBlock(
+        block_id="program_admins",
+        label="Program admins",
+        hint=_HINTS["program_admins"],
+        optional=True,
+        element=UserMultiSelectElement(
+            action_id=INPUT_ACTION,
+            placeholder="Choose people",
+            initial_users=list(people) or None,
+            max_selected_items=MAX_PROGRAM_ADMINS,
+        ),
+    )
+
+
 def _heading(text: str) -> HeaderBlock:
     return HeaderBlock(text=text)
 
 
-def settings_modal(settings: ProgramSettings) -> View:
-    """The settings form, pre-filled with the workspace's current settings."""
+def settings_modal(settings: ProgramSettings, *, many_workspaces: bool = False) -> View:
+    """The settings form, pre-filled with the workspace's current settings. With
+    `many_workspaces` (OAuth mode) it also names the program's admins, and no admin channel
+    comes from MENTOR_ADMIN_CHANNEL."""
     weekdays = [option(str(n), name) for n, name in enumerate(WEEKDAYS)]
     hours = [option(str(h), f"{h:02d}:00") for h in range(24)]
     zones = list(COMMON_TIMEZONES)
@@ -170,7 +200,7 @@ def settings_modal(settings: ProgramSettings) -> View:
         InputBlock(
             block_id="admin_channel",
             label="Admin channel",
-            hint=_HINTS["admin_channel"],
+            hint=_HINTS["admin_channel_oauth" if many_workspaces else "admin_channel"],
             optional=True,
             element=ConversationSelectElement(
                 action_id=INPUT_ACTION,
@@ -181,6 +211,8 @@ def settings_modal(settings: ProgramSettings) -> View:
             ),
         ),
     ]
+    if many_workspaces:
+        blocks.append(_program_admins(settings.program_admins))
     return View(
         type="modal",
         callback_id=SETTINGS_CALLBACK,
@@ -191,11 +223,14 @@ def settings_modal(settings: ProgramSettings) -> View:
     )
 
 
-def settings_saved_view(settings: ProgramSettings) -> View:
+def settings_saved_view(settings: ProgramSettings, *, many_workspaces: bool = False) -> View:
     lines = [f"*{label}:* {escape(value)}" for label, value in describe_settings(settings)]
     channel = settings.admin_channel
-    shown = f"<#{channel}>" if channel else "not set (MENTOR_ADMIN_CHANNEL applies)"
-    lines.append(f"*Admin channel:* {shown}")
+    unset = "not set" if many_workspaces else "not set (MENTOR_ADMIN_CHANNEL applies)"
+    lines.append(f"*Admin channel:* {f'<#{channel}>' if channel else unset}")
+    if many_workspaces:
+        named = ", ".join(f"<@{person}>" for person in settings.program_admins)
+        lines.append(f"*Program admins:* {named or 'the workspace owners and admins only'}")
     return View(
         type="modal",
         title=TITLE,
@@ -233,6 +268,9 @@ def parse_settings(values: dict) -> dict[str, str | None]:
     for name in FIELDS:
         field = (values.get(name) or {}).get(INPUT_ACTION) or {}
         option = field.get("selected_option") or {}
+        if isinstance(field.get("selected_users"), list):  # people: "U1,U2"
+            raw[name] = ",".join(str(u) for u in field["selected_users"]) or None
+            continue
         if isinstance(field.get("selected_options"), list):  # checkboxes: "6,0,1,2,3"
             chosen = [
                 str(o.get("value") if isinstance(o, dict) else o) for o in field["selected_options"]

@@ -21,7 +21,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # Slack is asked about the admin channel while the admin check runs: both within the ack.
         admin, channel_problem = await asyncio.gather(
             deps.is_admin(team_id=team_id, user_id=user_id),
-            use_cases.form_channel_problem(deps, raw),
+            use_cases.form_channel_problem(deps, raw, team_id=team_id),
         )
         if not admin:
             await ack(response_action="update", view=blocks.settings_refused_view())
@@ -32,7 +32,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if saved is None:
             await ack(response_action="errors", errors=errors)
             return
-        await ack(response_action="update", view=blocks.settings_saved_view(saved))
+        await ack(
+            response_action="update",
+            view=blocks.settings_saved_view(saved, many_workspaces=deps.settings.oauth),
+        )
 
 
 async def settings(command: MentorCommand) -> None:

@@ -29,7 +29,11 @@ async def open_settings_form(deps: Deps, *, team_id: str, trigger_id: str) -> bo
     try:
         # The trigger expires 3 s after the command or click: spend well under that.
         await deps.slack.call(
-            "views.open", trigger_id=trigger_id, view=settings_modal(current), budget=2.0
+            "views.open",
+            team_id=team_id,
+            trigger_id=trigger_id,
+            view=settings_modal(current, many_workspaces=deps.settings.oauth),
+            budget=2.0,
         )
     except SlackCallError as exc:
         log.warning("settings form did not open: %s", exc.error)
@@ -77,21 +81,30 @@ async def save_settings(
     return saved, {}
 
 
-async def form_channel_problem(deps: Deps, raw: dict[str, str | None]) -> ChannelProblem | None:
+async def form_channel_problem(
+    deps: Deps, raw: dict[str, str | None], *, team_id: str
+) -> ChannelProblem | None:
     """What is wrong with the form's admin channel, asking Slack with a small budget (the
     form must be answered within 3 seconds)."""
     channel = (raw.get("admin_channel") or "").strip()
     if not is_channel_id(channel):
         return None  # empty, or validate_settings says what is wrong with it
-    return await check_admin_channel(deps.slack, channel, budget=1.5)
+    return await check_admin_channel(deps.slack, channel, budget=1.5, team_id=team_id)
 
 
 async def check_admin_channel(
-    slack: SlackGateway, channel_id: str, *, budget: float, setting: str | None = None
+    slack: SlackGateway,
+    channel_id: str,
+    *,
+    budget: float,
+    setting: str | None = None,
+    team_id: str | None = None,
 ) -> ChannelProblem | None:
     """None when `channel_id` is a private, unarchived channel the bot is in."""
     try:
-        data = await slack.call("conversations.info", channel=channel_id, budget=budget)
+        data = await slack.call(
+            "conversations.info", team_id=team_id, channel=channel_id, budget=budget
+        )
     except SlackCallError as exc:
         return admin_channel_problem(error=exc.error, transient=exc.transient, setting=setting)
     channel = data.get("channel") or {}

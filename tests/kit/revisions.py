@@ -43,3 +43,19 @@ def scripts_with(directory: Path, *upgrades: str) -> Path:
         (scripts / "versions" / f"{revision}_test.py").write_text(source)
         down = revision
     return scripts
+
+
+def scripts_up_to(directory: Path, last: str) -> Path:
+    """storage/alembic copied into `directory` with the real revisions after `last` left out,
+    so that `last` is the head there."""
+    scripts = directory / "alembic"
+    shutil.copytree(SCRIPTS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (scripts / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"):
+        if path.name[:4] > last:
+            path.unlink()
+    return scripts
+
+
+def revision_count() -> int:
+    """How many revisions storage/alembic holds, counted from its files."""
+    return len(list((SCRIPTS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")))

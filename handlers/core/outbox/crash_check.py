@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from handlers.core.deps import Deps
-from handlers.core.outbox.failures import retry_later
+from handlers.core.outbox.failures import retry_later, skip_uninstalled
 from handlers.core.outbox.kinds import kind_of
 from handlers.core.outbox.recording import LEASE, after_sent, follow_up
-from handlers.core.slack import SlackCallError
+from handlers.core.slack import NotInstalled, SlackCallError
 from storage import outbox
 from storage.models import OutboxMessage, saved_id
 
@@ -62,6 +62,9 @@ async def _settle(deps: Deps, message: OutboxMessage) -> None:
     if message.channel_id is not None and (message.file_id or not shares_file):
         try:
             found = await _find_posted(deps, message)
+        except NotInstalled:
+            await skip_uninstalled(deps, message)  # its workspace can no longer be asked
+            return
         except SlackCallError as exc:
             error = exc.error
             log.warning("could not check a %s message after a crash: %s", message.kind, error)
@@ -93,6 +96,7 @@ async def _find_posted(deps: Deps, message: OutboxMessage) -> str | None:
         params = {"cursor": cursor} if cursor else {}
         history = await deps.slack.call(
             "conversations.history",
+            team_id=message.team_id,
             channel=message.channel_id,
             oldest=f"{oldest:.6f}",
             include_all_metadata=True,

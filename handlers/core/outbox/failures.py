@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.admin_channel import INVITE
 from handlers.core.deps import Deps
 from handlers.core.outbox.kinds import Draft, Failure, Kind, kind_of
-from handlers.core.slack import SlackCallError
+from handlers.core.slack import NotInstalled, SlackCallError
 from storage import outbox, program
 from storage.models import OutboxMessage
 
@@ -45,6 +45,9 @@ ADMIN_CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_arc
 
 async def failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
     """Sending `message` raised `exc`: retry it later, hold it, or fail it for good."""
+    if isinstance(exc, NotInstalled):
+        await skip_uninstalled(deps, message)
+        return
     now = deps.clock()
     if isinstance(exc, SlackObjectFormationError):
         # slack_sdk refused to build it (a text over a Block Kit limit): it never will.
@@ -75,6 +78,17 @@ async def failed(deps: Deps, message: OutboxMessage, exc: Exception) -> None:
     doubt = error in _MAYBE_POSTED or error.startswith("http_5")
     await retry_later(deps, message, error=error, at=now + delay, in_doubt=doubt)
     log.warning("%s message will be retried: %s", message.kind, error)
+
+
+async def skip_uninstalled(deps: Deps, message: OutboxMessage) -> None:
+    """No installation speaks for its workspace (uninstalled): it is never sent, and since
+    nothing can reach the workspace, nobody is told and no pair is paused."""
+    await deps.db.run(
+        lambda s: outbox.mark_skipped(
+            session=s, message_id=message.id or 0, claimant=deps.instance_id
+        )
+    )
+    log.info("a %s message was not sent: its workspace has uninstalled the bot", message.kind)
 
 
 async def retry_later(
@@ -154,9 +168,11 @@ def admin_channel_fix(channel: str, error: str) -> str:
 
 
 def admin_people(session: Session, deps: Deps, *, team_id: str) -> list[str]:
-    """Admins the bot can write to directly: MENTOR_ADMINS and whoever last saved the
-    workspace's settings."""
+    """Admins the bot can write to directly: MENTOR_ADMINS (one workspace) or the program
+    admins named in the workspace's settings (OAuth mode), and whoever last saved them."""
     people = set(deps.settings.admins)
+    if deps.settings.oauth:
+        people |= set(program.get_program_settings(session=session, team_id=team_id).program_admins)
     saved_by = program.settings_saved_by(session=session, team_id=team_id)
     if saved_by:
         people.add(saved_by)
@@ -219,16 +235,18 @@ def alert_admins(
         )
 
 
-async def open_if_person(deps: Deps, channel: str) -> str:
+async def open_if_person(deps: Deps, channel: str, *, team_id: str) -> str:
     """A person's DM channel, opened first so the outbox knows where to look after a crash."""
     if channel[:1] not in ("U", "W"):
         return channel
-    opened = await deps.slack.call("conversations.open", users=channel, budget=60.0)
+    opened = await deps.slack.call(
+        "conversations.open", team_id=team_id, users=channel, budget=60.0
+    )
     return opened["channel"]["id"]
 
 
 async def _draft_alert(deps: Deps, message: OutboxMessage) -> Draft | None:
-    channel = await open_if_person(deps, message.payload["channel"])
+    channel = await open_if_person(deps, message.payload["channel"], team_id=message.team_id)
     return Draft(channel=channel, text=message.payload["text"])
 
 

@@ -193,6 +193,7 @@ async def _post(deps: Deps, message: OutboxMessage, draft: Draft) -> str | None:
         return None
     posted = await deps.slack.call(
         "chat.postMessage",
+        team_id=message.team_id,
         channel=draft.channel,
         text=draft.text,
         blocks=draft.blocks,
@@ -213,6 +214,7 @@ async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str |
     try:
         ticket = await deps.slack.call(
             "files.getUploadURLExternal",
+            team_id=message.team_id,
             filename=draft.filename,
             length=len(data),
             budget=CALL_BUDGET_SECONDS,
@@ -225,6 +227,7 @@ async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str |
         extra = {"initial_comment": draft.text} if draft.text else {}
         await deps.slack.call(
             "files.completeUploadExternal",
+            team_id=message.team_id,
             files=[{"id": ticket["file_id"], "title": draft.title or draft.filename}],
             channel_id=draft.channel,
             budget=CALL_BUDGET_SECONDS,
