@@ -32,6 +32,7 @@ from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
 from handlers.core.installations import build_oauth
 from handlers.core.logging_setup import configure_logging
+from handlers.core.rate_limits import SharedRateLimits
 from handlers.core.scheduler import build_scheduler
 from handlers.core.slack import NotInstalled, SlackCallError, SlackGateway
 from handlers.home import listeners as home
@@ -95,8 +96,10 @@ def build(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     monotonic: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
 ) -> Runtime:
-    """Everything the bot is, wired once; tests drive this same object."""
+    """Everything the bot is, wired once; tests drive this same object. `sleep`, `monotonic`
+    and `wall` are the Slack gateway's timer (waits, retries, shared rate limits)."""
     db = Database(make_engine(settings.database_url))
     db.prepare()
     # With OAuth (many workspaces) the client has no token: each call brings its workspace's.
@@ -110,6 +113,7 @@ def build(
         slack=SlackGateway(
             client,
             tokens=oauth.tokens if oauth is not None else None,
+            rate_limits=SharedRateLimits(db, wall=wall, monotonic=monotonic),
             sleep=sleep,
             monotonic=monotonic,
         ),

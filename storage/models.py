@@ -218,6 +218,18 @@ class Workspace(SQLModel, table=True):
     seen_at: datetime = Field(sa_column=_utc_column())
 
 
+class SlackRateLimit(SQLModel, table=True):
+    """Until when Slack asked us (HTTP 429, Retry-After) to leave a method alone, for a
+    workspace ("" with one workspace): kept here so every instance sharing the database
+    waits, not only the one that was told."""
+
+    __tablename__ = "slack_rate_limit"
+
+    team_id: str = Field(primary_key=True)
+    method: str = Field(primary_key=True)
+    until_at: datetime = Field(sa_column=_utc_column())
+
+
 class WorkspaceSchedule(SQLModel, table=True):
     """Workspace-wide moments the tick watches: the weekly summary and the cohort checkpoints."""
 

@@ -15,7 +15,8 @@ def dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _insert(session: Session, model: type[SQLModel]) -> Any:
+def insert_statement(session: Session, model: type[SQLModel]) -> Any:
+    """The dialect's INSERT for `model`, which has on_conflict_do_nothing/do_update."""
     module = postgresql if dialect(session) == "postgresql" else sqlite
     return module.insert(model)
 
@@ -23,7 +24,7 @@ def _insert(session: Session, model: type[SQLModel]) -> Any:
 def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same unique key exists; True when it was inserted
     (so a decision made twice, or a retried event, is recorded once)."""
-    statement = _insert(session, model).values(**values).on_conflict_do_nothing()
+    statement = insert_statement(session, model).values(**values).on_conflict_do_nothing()
     inserted: int = session.exec(statement).rowcount
     return inserted == 1
 
@@ -37,7 +38,7 @@ def upsert(
     **values: Any,
 ) -> None:
     """Insert a row, or (when one with the same `keys` exists) replace its `replace` fields."""
-    statement = _insert(session, model).values(**values)
+    statement = insert_statement(session, model).values(**values)
     session.exec(
         statement.on_conflict_do_update(
             index_elements=list(keys),

@@ -14,6 +14,8 @@ from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from handlers.core.rate_limits import LocalRateLimits, RateLimits
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -79,6 +81,8 @@ _TRANSIENT_ERRORS = frozenset(
 # the workspace uninstalled the app. The gateway looks the workspace's token up again.
 _TOKEN_ERRORS = frozenset({"invalid_auth", "token_revoked", "token_expired", "not_authed"})
 NOT_INSTALLED = "not_installed"
+# The workspace of every call when the bot serves one (its token is the client's own).
+ONE_WORKSPACE = ""
 
 
 class SlackCallError(Exception):
@@ -117,6 +121,7 @@ class SlackGateway:
         client: AsyncWebClient,
         *,
         tokens: TokenSource | None = None,
+        rate_limits: RateLimits | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_attempts: int = 5,
@@ -130,8 +135,9 @@ class SlackGateway:
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._max_delay = max_delay
-        # Retry-After is per method; sharing it makes concurrent callers back off together.
-        self._blocked_until: dict[str, float] = {}
+        # Retry-After is per method and workspace; every caller waits it out, not only the
+        # one that was told (with a database: every instance, handlers/core/rate_limits.py).
+        self.rate_limits = rate_limits or LocalRateLimits(monotonic)
 
     async def call(
         self,
@@ -146,14 +152,13 @@ class SlackGateway:
         if method not in METHOD_SCOPES:
             raise ValueError(f"{method} is not declared in METHOD_SCOPES")
         if self.tokens is None:
-            return await self._call(method, budget, params, method)
+            return await self._call(method, budget, params, ONE_WORKSPACE)
         if team_id is None:
             raise ValueError(f"{method}: with many workspaces, a call names its team_id")
         token = await self._token_for(method, team_id)
         # Slack's rate limits are per workspace: one workspace's 429 holds up only its calls.
-        limits = f"{team_id}:{method}"
         try:
-            return await self._call(method, budget, {**params, "token": token}, limits)
+            return await self._call(method, budget, {**params, "token": token}, team_id)
         except SlackCallError as exc:
             if exc.error not in _TOKEN_ERRORS:
                 raise
@@ -164,7 +169,7 @@ class SlackGateway:
         fresh = await self._token_for(method, team_id)
         if fresh == token:
             raise refused
-        return await self._call(method, budget, {**params, "token": fresh}, limits)
+        return await self._call(method, budget, {**params, "token": fresh}, team_id)
 
     async def _token_for(self, method: str, team_id: str) -> str:
         token = await self.tokens.token_for(team_id) if self.tokens is not None else None
@@ -173,7 +178,7 @@ class SlackGateway:
         return token
 
     async def _call(
-        self, method: str, budget: float | None, params: dict[str, Any], limits: str
+        self, method: str, budget: float | None, params: dict[str, Any], team_id: str
     ) -> dict:
         function = getattr(self.client, method.replace(".", "_"))
 
@@ -187,7 +192,7 @@ class SlackGateway:
             except SlackApiError as exc:
                 retry_after = _retry_after(exc.response.headers, exc.response.status_code)
                 if retry_after is not None:
-                    self._blocked_until[limits] = self._monotonic() + retry_after
+                    await self.rate_limits.hold(team_id, method, retry_after)
                     raise _Retry(retry_after, "ratelimited") from None
                 if exc.response.status_code >= 500:
                     raise _Retry(None, f"http_{exc.response.status_code}") from None
@@ -198,7 +203,7 @@ class SlackGateway:
             return response.data if isinstance(response.data, dict) else {}
 
         return await self._with_retries(
-            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE, limits=limits
+            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE, team_id=team_id
         )
 
     async def respond(
@@ -251,13 +256,16 @@ class SlackGateway:
         budget: float | None,
         *,
         repeatable: bool = True,
-        limits: str | None = None,
+        team_id: str | None = None,
     ) -> T:
-        """`limits`: whose Retry-After to wait out first (a method, or a workspace's method)."""
+        """`team_id`: a Web API call's workspace, whose Retry-After for `method` is waited
+        out first (None: a response_url or an upload, which have no shared limits)."""
         deadline = None if budget is None else self._monotonic() + budget
         last_error = "unknown_error"
         for number in range(1, self._max_attempts + 1):
-            blocked = self._blocked_until.get(limits or method, 0.0) - self._monotonic()
+            blocked = 0.0
+            if team_id is not None:
+                blocked = await self.rate_limits.wait_for(team_id, method)
             if blocked > 0:
                 await self._wait(method, blocked, deadline, "ratelimited")
             try:

@@ -36,6 +36,9 @@ class Clock:
         return self.now
 
 
+WALL_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).timestamp()
+
+
 @dataclass
 class FakeTimer:
     """Stands in for asyncio.sleep and time.monotonic inside the Slack gateway."""
@@ -45,6 +48,10 @@ class FakeTimer:
 
     def monotonic(self) -> float:
         return self.elapsed
+
+    def wall(self) -> float:
+        """Wall-clock seconds that move with the waits (shared rate limits are kept in it)."""
+        return WALL_START + self.elapsed
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -278,7 +285,9 @@ def make_settings(slack: FakeSlack, database_path, **overrides: str):
 
 
 async def start_driver(settings, slack: FakeSlack, *, clock: Clock, timer: FakeTimer) -> Driver:
-    runtime = app.build(settings, clock=clock, sleep=timer.sleep, monotonic=timer.monotonic)
+    runtime = app.build(
+        settings, clock=clock, sleep=timer.sleep, monotonic=timer.monotonic, wall=timer.wall
+    )
     runtime.scheduler.start(paused=True)
     client = TestClient(TestServer(runtime.web_app(), host="127.0.0.1"))
     await client.start_server()
