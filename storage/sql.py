@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -25,6 +26,12 @@ def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same unique key exists; True when it was inserted
     (so a decision made twice, or a retried event, is recorded once)."""
     statement = insert_statement(session, model).values(**values).on_conflict_do_nothing()
+    if dialect(session) == "postgresql":
+        # SQLAlchemy adds its own RETURNING id there (for inserted_primary_key), and psycopg's
+        # rowcount is then -1: every insert looked like a duplicate. Ask for a row instead;
+        # none comes back when the key existed.
+        returned = session.connection().execute(statement.returning(literal_column("1")))
+        return returned.first() is not None
     inserted: int = session.exec(statement).rowcount
     return inserted == 1
 

@@ -1,4 +1,5 @@
-"""Storage: migrations, SQLite settings, and workspace scoping."""
+"""Storage: migrations, SQLite settings, and workspace scoping; the `db` tests run on SQLite
+and, when TEST_DATABASE_URL names a server, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 from bot.profiles import Profile, Role, Status
-from storage import events, participants
+from storage import events, outbox, participants
 from storage import legacy_migrations as legacy
 from storage.db import Database, make_engine
 from storage.migrations import current_revision, head_revision, migrate
+from tests.kit.databases import sqlite_only
 from tests.kit.revisions import scripts_with
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -45,13 +47,14 @@ def _save(db: Database, *, team: str = "T1"):
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(make_engine(f"sqlite:///{tmp_path / 'm.db'}"))
+def db(database_url):
+    database = Database(make_engine(database_url))
     database.prepare()
     yield database
     database.close()
 
 
+@sqlite_only
 def test_every_connection_uses_wal_and_a_busy_timeout(db):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
@@ -142,9 +145,24 @@ def test_event_ids_claimed_once_and_purged_after_retention(db):
     assert claim("Ev1") is True
 
 
-def test_a_locked_database_makes_writers_wait_not_fail(db, tmp_path):
+def test_a_decision_is_recorded_once_and_says_so(db):
+    # The callers act only on True (a prompt remembered, an event applied): both answers must
+    # be right on both databases. Counted independently, from the table itself.
+    def enqueue(key: str) -> bool:
+        return db.run_sync(
+            lambda s: outbox.enqueue(session=s, team_id="T1", key=key, kind="prompt", now=NOW)
+        )
+
+    assert [enqueue("a"), enqueue("a"), enqueue("b")] == [True, False, True]
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT key FROM outbox ORDER BY key").scalars().all()
+    assert rows == ["a", "b"]
+
+
+@sqlite_only
+def test_a_locked_database_makes_writers_wait_not_fail(db):
     # Another writer (say, a second process) holds the write lock.
-    blocker = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    blocker = sqlite3.connect(str(db.engine.url.database), isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     outcome: list = []
 
