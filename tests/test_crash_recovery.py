@@ -38,7 +38,7 @@ def _rows(bot) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("dies", ["after_posting", "before_posting"])
 async def test_intro_interrupted_mid_send_goes_out_exactly_once(
-    bot, slack, database_path, clock, timer, monkeypatch, dies
+    bot, slack, database_url, clock, timer, monkeypatch, dies
 ):
     await _pair_up(bot)
     if dies == "after_posting":
@@ -67,7 +67,7 @@ async def test_intro_interrupted_mid_send_goes_out_exactly_once(
     # The dead sender was this very process, so the new one cannot tell it died: it waits
     # for the claim's lease to run out before it checks the channel.
     clock.advance(seconds=outbox.LEASE.total_seconds())
-    again = await start_driver(make_settings(slack, database_path), slack, clock=clock, timer=timer)
+    again = await start_driver(make_settings(slack, database_url), slack, clock=clock, timer=timer)
     try:
         await tick(again.runtime.deps)
         await tick(again.runtime.deps)

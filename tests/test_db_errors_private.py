@@ -32,14 +32,12 @@ async def _submit_signup(driver) -> dict:
 
 
 async def test_a_failed_signup_logs_no_personal_data_and_saves_nothing(
-    slack, database_path, clock, timer, caplog
+    slack, sqlite_path, clock, timer, caplog
 ):
     caplog.set_level(logging.DEBUG)  # as much as LOG_LEVEL can ask for
-    driver = await start_driver(
-        make_settings(slack, database_path), slack, clock=clock, timer=timer
-    )
+    driver = await start_driver(make_settings(slack, sqlite_path), slack, clock=clock, timer=timer)
     try:
-        with closing(sqlite3.connect(database_path)) as raw:  # refuse every new participant
+        with closing(sqlite3.connect(sqlite_path)) as raw:  # refuse every new participant
             raw.execute(
                 "CREATE TRIGGER refuse_signups BEFORE INSERT ON participant "
                 "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
@@ -58,7 +56,7 @@ async def test_a_failed_signup_logs_no_personal_data_and_saves_nothing(
         assert GOALS not in caplog.text and DEPARTMENT not in caplog.text
 
         # Pressing again once the database is back saves it.
-        with closing(sqlite3.connect(database_path)) as raw:
+        with closing(sqlite3.connect(sqlite_path)) as raw:
             raw.execute("DROP TRIGGER refuse_signups")
         body = await _submit_signup(driver)
         assert body["response_action"] == "update"

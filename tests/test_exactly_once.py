@@ -59,8 +59,8 @@ NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(make_engine(f"sqlite:///{tmp_path / 'claims.db'}"))
+def db(database_url):  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
+    database = Database(make_engine(database_url))
     database.prepare()
     yield database
     database.close()

@@ -12,6 +12,7 @@ from handlers.devkit.driver import SIGNING_SECRET, TEAM_ID
 from handlers.devkit.forms import filled, signup_state
 from handlers.devkit.signing import command_body, signed_headers
 from storage.models import Participant
+from tests.kit.databases import sqlite_only
 
 LOCK_SECONDS = 1.0  # well below the 10 s busy_timeout and Slack's 3 s for an answer
 
@@ -27,13 +28,14 @@ async def _signup_view(bot, user: str) -> dict:
     return bot.slack.calls_to("views.open")[-1].params["view"]
 
 
-async def test_writes_wait_for_a_locked_database_and_the_loop_stays_free(bot, database_path):
+@sqlite_only
+async def test_writes_wait_for_a_locked_database_and_the_loop_stays_free(bot, sqlite_path):
     view = await _signup_view(bot, "U2")
     await bot.submit_view(filled(view, signup_state(role="leader", level="5")), user="U2")
     view = await _signup_view(bot, "U1")
     assert _participants(bot) == {"U2": "active"}
 
-    other = sqlite3.connect(database_path, timeout=5, isolation_level=None)
+    other = sqlite3.connect(sqlite_path, timeout=5, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # the write lock, held by someone else
     try:
         submit = asyncio.ensure_future(bot.submit_view(filled(view, signup_state()), user="U1"))

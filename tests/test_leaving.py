@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from bot.cadence import ProgramSettings
@@ -111,10 +111,8 @@ def rows_naming(bot, needle: str) -> dict[str, list[dict]]:
 
     def scan(session):
         found: dict[str, list[dict]] = {}
-        tables = session.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        ).scalars()
-        for table in list(tables):
+        # The database's own list of tables (not the models'): a table added later is scanned.
+        for table in inspect(session.connection()).get_table_names():
             for row in session.execute(text(f'SELECT * FROM "{table}"')).mappings():
                 if any(needle in str(value) for value in row.values()):
                     found.setdefault(table, []).append(dict(row))

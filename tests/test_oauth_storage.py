@@ -22,8 +22,8 @@ CLIENT_ID = "1111.2222"
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(make_engine(f"sqlite:///{tmp_path / 'm.db'}"))
+def db(database_url):  # SQLite, and PostgreSQL when TEST_DATABASE_URL is set
+    database = Database(make_engine(database_url))
     database.prepare()
     yield database
     database.close()

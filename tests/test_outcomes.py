@@ -130,7 +130,7 @@ async def cohort_bot(bot):
 
 
 async def test_midpoint_asks_each_person_once_about_their_own_goal(
-    cohort_bot, clock, slack, database_path, timer, caplog
+    cohort_bot, clock, slack, database_url, timer, caplog
 ):
     bot = cohort_bot
     # Only a start: the end defaults to six months later (2 September), so the midpoint is
@@ -175,7 +175,7 @@ async def test_midpoint_asks_each_person_once_about_their_own_goal(
     assert {p.status for p in all_pairs(bot)} == {"active"}
 
     # A restart decides nothing again.
-    again = await start_driver(make_settings(slack, database_path), slack, clock=clock, timer=timer)
+    again = await start_driver(make_settings(slack, database_url), slack, clock=clock, timer=timer)
     try:
         clock.advance(hours=1)
         await tick(again.runtime.deps)

@@ -30,10 +30,10 @@ PEOPLE = {
 }
 
 
-async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_path, clock, timer):
+async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_url, clock, timer):
     slack.add_channel("CADMIN")
     bot = await start_driver(
-        make_settings(slack, database_path, MENTOR_ADMIN_CHANNEL="CADMIN"),
+        make_settings(slack, database_url, MENTOR_ADMIN_CHANNEL="CADMIN"),
         slack,
         clock=clock,
         timer=timer,

@@ -138,7 +138,7 @@ async def test_someone_who_left_is_refused_and_nothing_is_imported(bot, clock):
 
 
 async def test_the_cli_refuses_a_leaver_and_rejoin_brings_them_back(
-    bot, clock, slack, database_path, tmp_path, monkeypatch, capsys
+    bot, clock, slack, database_url, tmp_path, monkeypatch, capsys
 ):
     roster = tmp_path / "pilot.csv"
     roster.write_text(HEADER + "U1,junior,1,Finance,,ai,Teach AI,1\n")
@@ -146,7 +146,7 @@ async def test_the_cli_refuses_a_leaver_and_rejoin_brings_them_back(
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{database_path}",  # the file the `bot` fixture serves
+        "DATABASE_URL": database_url,  # the database the `bot` fixture serves
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -256,12 +256,12 @@ async def _json_or_none(response):
         return text
 
 
-def make_oauth_settings(slack: FakeSlack, database_path, **overrides: str):
+def make_oauth_settings(slack: FakeSlack, database, **overrides: str):
     """Settings for many workspaces by OAuth against the fake: its client ID and secret, no
     bot token and no MENTOR_ADMINS."""
     return make_settings(
         slack,
-        database_path,
+        database,
         **{
             "SLACK_BOT_TOKEN": "",
             "MENTOR_ADMINS": "",
@@ -272,16 +272,22 @@ def make_oauth_settings(slack: FakeSlack, database_path, **overrides: str):
     )
 
 
-def make_settings(slack: FakeSlack, database_path, **overrides: str):
+def make_settings(slack: FakeSlack, database, **overrides: str):
+    """Settings against the fake; `database` is a SQLite file's path or a database URL."""
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{database_path}",
+        "DATABASE_URL": database_url_of(database),
         "MENTOR_ADMINS": "UADMIN",
     }
     env.update(overrides)
     return load_settings(env)
+
+
+def database_url_of(database: object) -> str:
+    text = str(database)
+    return text if "://" in text else f"sqlite:///{text}"
 
 
 async def start_driver(settings, slack: FakeSlack, *, clock: Clock, timer: FakeTimer) -> Driver:
