@@ -35,12 +35,20 @@ __all__ = [
 
 _DAY = 24 * 60
 
-# Words that say nothing about what someone wants from the program.
+# Words that say nothing about what someone wants from the program: grammar, and the filler of
+# goal-writing ("my goal is to learn how to get better at ..."). What is left is what a person
+# would name if asked what two goals have in common.
 STOP_WORDS = frozenset(
     """
-    a an and are as at be but by can for from get how i i'm in into is it its me more my of on
-    or our so some that the their them this to us want we what with would you your about like
-    learn learning help better understand understanding also
+    a an and are as at be been but by can could do does for from get gets getting go going
+    has have how i i'd i'll i'm i've if in into is it it's its just me more most much my of on
+    or our out over so some than that the their them then there these they this those to too
+    up us very was we were what when where which who why will with would you your yours
+    about like want wants wanted wish hope hoping need needs learn learning learned help
+    helping better understand understanding also goal goals aim aims must should able get
+    make making know knowing see seeing find finding things thing way ways well really good
+    great new other others each every improve improving develop developing grow growing
+    build building use using work working try trying lot lots one two three first next
     """.split()
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -129,8 +137,20 @@ class MatchResult:
 
 
 def goal_words(goals: str) -> frozenset[str]:
-    """Lowercase content words of a goals text, stop words dropped."""
-    return frozenset(w for w in _WORD.findall(goals.lower()) if w not in STOP_WORDS)
+    """The meaningful words of a goals text, lowercase: no stop or filler words, nothing with
+    a digit in it (a number, a ticket ID), nothing of one letter."""
+    return frozenset(
+        w
+        for w in _WORD.findall(goals.lower())
+        if len(w) > 1 and w not in STOP_WORDS and not any(ch.isdigit() for ch in w)
+    )
+
+
+def spoken_list(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c": a list as a person says it."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def shared_minutes(offset_a: int, offset_b: int, rules: MatchRules = MatchRules()) -> int:
@@ -443,7 +463,7 @@ class _Problem:
             f"same department ({leader.department})" if same_dept else "different departments",
         ]
         if goals:
-            reasons.append(f"similar goals ({', '.join(goals[:3])})")
+            reasons.append(f"your goals both mention {spoken_list(goals[:3])}")
         reasons.append(f"level gap {gap} (ideal {self.rules.ideal_level_gap})")
         reasons.append(_plural(hours, "shared working hour"))
 

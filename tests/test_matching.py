@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -426,9 +427,44 @@ def test_explanation_same_department_goals_and_hours_rounded_down():
     lead = leader("UL", topics=("ai",), offset=-270, goals="Customers, data, pricing")
     (pair,) = match([j], [lead], past_pairs=()).pairs
     assert pair.explanation == (
-        "No topics in common; same department (Finance); similar goals (customers, data); "
-        "4 shared working hours."
+        "No topics in common; same department (Finance); your goals both mention customers and "
+        "data; 4 shared working hours."
     )
+
+
+def _goal_terms(explanation: str) -> str | None:
+    """What the explanation says the goals share, or None when it names nothing."""
+    found = re.search(r"your goals both mention ([^;.]*)", explanation)
+    return found.group(1) if found else None
+
+
+@pytest.mark.parametrize(
+    ("junior_goals", "leader_goals", "named"),
+    [
+        # Goals like the ones people were shown "(export, goal, must)" and "(7731, ...)" for.
+        (
+            "My goal: the export must be confidential",
+            "Goal 7731: I must keep it confidential",
+            "confidential",
+        ),
+        ("Goal 7731 must be done, 42 times", "My goal is 7731 and I must learn to do it", None),
+        ("Plan B for Q3", "Plan B, then Q4", "plan"),
+    ],
+)
+def test_explanations_never_name_filler_words_or_numbers(junior_goals, leader_goals, named):
+    j = junior("UJ", topics=("ai",), goals=junior_goals)
+    lead = leader("UL", topics=("ai",), goals=leader_goals)
+    (pair,) = match([j], [lead], past_pairs=()).pairs
+    assert _goal_terms(pair.explanation) == named, pair.explanation
+    # Nothing meaningful in common: the shared topics alone say why.
+    assert pair.explanation.startswith("You both care about Digital trends & AI;")
+
+
+def test_goals_in_common_read_as_a_sentence():
+    j = junior("UJ", topics=("ai",), goals="Export pricing to leaders; confidential data")
+    lead = leader("UL", topics=("ai",), goals="Confidential pricing data for export")
+    (pair,) = match([j], [lead], past_pairs=()).pairs
+    assert "your goals both mention confidential, data and export;" in pair.explanation
 
 
 @st.composite
