@@ -80,6 +80,11 @@ _SHIM = textwrap.dedent(
     import app  # noqa: F401  (every module the bot uses, bound to the real datetime)
     import sqlalchemy.dialects.sqlite  # noqa: F401  (loaded lazily by create_engine)
 
+    # PostgreSQL's driver too (DATABASE_URL=postgresql+psycopg://...): loaded after the swap,
+    # its compiled part warns that datetime.datetime changed size.
+    import psycopg  # noqa: F401
+    import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+
     _offset = _dt.timedelta(seconds=float(os.environ["FAULT_CLOCK_OFFSET"]))
     _Real = _dt.datetime
 
@@ -128,12 +133,15 @@ def _people() -> list[tuple[str, str]]:
     return [(f"UJ{i:02d}", f"UL{i:02d}") for i in range(PAIRS)]
 
 
-def _seed_participants(db_path: Path, tz: str, now: datetime) -> None:
-    db = Database(make_engine(f"sqlite:///{db_path}"))
+def _seed_participants(
+    database_url: str, tz: str, now: datetime, people: list[tuple[str, str]] | None = None
+) -> None:
+    """Juniors and leaders who can be paired, in a database the app's migrations create."""
+    db = Database(make_engine(database_url))
     db.prepare()
 
     def seed(session) -> None:
-        for junior, leader in _people():
+        for junior, leader in people or _people():
             for user, role, level, dept in (
                 (junior, Role.JUNIOR, 1, "Finance"),
                 (leader, Role.LEADER, 6, "Operations"),
@@ -196,14 +204,14 @@ def _outbox(db_path: Path, kind: str) -> list[str]:
         return [status for (status,) in rows]
 
 
-def _env(slack: FakeSlack, db_path: Path, port: int, plan: TimePlan) -> dict[str, str]:
+def _env(slack: FakeSlack, database_url: str, port: int, plan: TimePlan) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": database_url,
         "MENTOR_TICK_SECONDS": "1",
         "MENTOR_ADMINS": "UADMIN",
         "PORT": str(port),
@@ -229,9 +237,11 @@ class ServedApp(AppProcess):
     port: int
 
 
-async def _start(slack, db_path, plan) -> ServedApp:
+async def _start(slack, db_path, plan, *, database_url: str | None = None) -> ServedApp:
+    """`app.py` in `db_path`'s folder, on that SQLite file or on `database_url` when given."""
     port = _free_port()
-    app = await ServedApp.start(db_path.parent, _env(slack, db_path, port, plan))
+    url = database_url or f"sqlite:///{db_path}"
+    app = await ServedApp.start(db_path.parent, _env(slack, url, port, plan))
     await app.wait_for_stderr(f"listening on port {port}")
     app.port = port
     return app
@@ -280,7 +290,7 @@ async def _kill_mid_send(app: AppProcess, slack: SlowSlack, db_path: Path, kind:
 
 async def test_sigkill_while_introducing_then_restart_introduces_each_pair_once(world):
     plan, slack, db_path = world
-    _seed_participants(db_path, plan.tz, plan.now())
+    _seed_participants(f"sqlite:///{db_path}", plan.tz, plan.now())
     first = await _start(slack, db_path, plan)
     try:
         body = command_body(
@@ -319,7 +329,7 @@ async def test_sigkill_while_introducing_then_restart_introduces_each_pair_once(
 async def test_sigkill_in_the_middle_of_a_tick_then_restart_prompts_each_pair_once(world):
     plan, slack, db_path = world
     now = plan.now()
-    _seed_participants(db_path, plan.tz, now)
+    _seed_participants(f"sqlite:///{db_path}", plan.tz, now)
     _seed_active_pairs(db_path, slack, now)
     first = await _start(slack, db_path, plan)
     try:

@@ -29,7 +29,7 @@ POST_DELAY = 0.1  # seconds the fake holds each chat.postMessage answer
 async def test_two_processes_on_one_file_post_each_prompt_once(world):  # noqa: F811
     plan, slack, db_path = world
     now = plan.now()
-    _seed_participants(db_path, plan.tz, now)
+    _seed_participants(f"sqlite:///{db_path}", plan.tz, now)
     _seed_active_pairs(db_path, slack, now)
     slack.delays["chat.postMessage"] = POST_DELAY
     first, second = await asyncio.gather(_start(slack, db_path, plan), _start(slack, db_path, plan))
