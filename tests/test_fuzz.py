@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
@@ -186,3 +187,18 @@ async def test_random_json_bodies_are_never_a_500(bot, body):
         lambda s: s.exec(select(func.count()).select_from(Participant)).one()
     )
     assert count == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Found by the fuzz test above: Bolt itself reads these as objects or lists.
+        {"view": None},
+        {"type": "view_submission", "view": 3},
+        {"type": "block_actions", "actions": "not a list"},
+        {"type": "block_actions", "actions": []},
+    ],
+)
+async def test_bodies_bolt_cannot_read_are_refused_not_a_500(bot, body):
+    response = await bot.post(json.dumps(body), content_type="application/json")
+    assert response.status == 400
