@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 import zlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -30,9 +30,11 @@ def make_engine(database_url: str) -> Engine:
     # turns it on) must never print the values bound to a statement: people's goals, ratings
     # and answers.
     if not is_sqlite(database_url):
-        return create_engine(
+        engine = create_engine(
             database_url, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
         )
+        event.listen(engine, "before_cursor_execute", _without_nul, retval=True)
+        return engine
     engine = create_engine(
         database_url, connect_args={"check_same_thread": False}, hide_parameters=True
     )
@@ -55,6 +57,32 @@ def make_engine(database_url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# PostgreSQL's text cannot hold NUL (SQLite's can): a value from Slack or a person with one in
+# it (an event ID, a form answer) would fail its whole transaction. It is stored as U+FFFD.
+NUL, NUL_STORED_AS = "\x00", "\ufffd"
+
+
+def _scrub(values: Any) -> Any:
+    if isinstance(values, str):
+        return values.replace(NUL, NUL_STORED_AS) if NUL in values else values
+    if isinstance(values, dict):
+        return {key: _scrub(value) for key, value in values.items()}
+    if isinstance(values, list | tuple):
+        return type(values)(_scrub(each) for each in values)
+    return values
+
+
+def _without_nul(
+    _conn: Connection,
+    _cursor: Any,
+    statement: str,
+    parameters: Any,
+    _context: Any,
+    _executemany: bool,
+) -> tuple[str, Any]:
+    return statement, _scrub(parameters)
 
 
 class HeldLock:

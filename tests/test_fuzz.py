@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
@@ -169,6 +169,8 @@ INNER_EVENT = st.fixed_dictionaries(
 
 @FUZZ
 @given(event=INNER_EVENT, event_id=st.text(min_size=1, max_size=20), retry=st.booleans())
+# Found on PostgreSQL, whose text cannot hold NUL: the event's record failed its transaction.
+@example(event={"type": "app_home_opened"}, event_id="\x00", retry=False)
 async def test_random_events_are_acknowledged_and_change_no_one(bot, event, event_id, retry):
     if not participant_rows(bot):
         await _seed(bot)

@@ -3,6 +3,7 @@ and, when TEST_DATABASE_URL names a server, on PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -205,3 +206,27 @@ def test_pairs_already_under_way_get_a_pulse_due_time_on_upgrade(tmp_path):
         due = {p.status: p.pulse_due_at for p in session.exec(select(Pair))}
     assert due == {"active": NOW.replace(day=19, hour=10, minute=30), "ended": None}
     engine.dispose()
+
+
+def test_text_with_a_nul_in_it_is_stored_on_both_databases(db):
+    # PostgreSQL refuses NUL in text; a form answer or an event ID from anyone may hold one.
+    typed = "Teach AI\x00 to leaders"
+    db.run_sync(
+        lambda s: participants.save_profile(
+            session=s,
+            team_id="T1",
+            user_id="U1",
+            profile=dataclasses.replace(PROFILE, goals=typed),
+            timezone=None,
+            title=None,
+            now=NOW,
+        )
+    )
+    claimed = db.run_sync(
+        lambda s: events.claim_event(session=s, team_id="T1", event_id="Ev\x001", now=NOW)
+    )
+    stored = db.run_sync(
+        lambda s: participants.get_participant(session=s, team_id="T1", user_id="U1")
+    )
+    assert claimed is True
+    assert stored is not None and stored.goals in (typed, typed.replace("\x00", "\ufffd"))
