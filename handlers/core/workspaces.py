@@ -102,9 +102,6 @@ async def stop_workspace(
     for candidate in candidates:
         if await asyncio.to_thread(store.installation_for_team, candidate) is None:
             stopped.append(candidate)
-    if deps.slack.tokens is not None:
-        for candidate in stopped:
-            deps.slack.tokens.forget(candidate)
     skipped = await deps.db.run(
         lambda s: workspaces.stop_sending(session=s, team_ids=stopped, reason=why)
     )
