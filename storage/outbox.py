@@ -105,6 +105,13 @@ def _held_by(claimant: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     return _held(), col(OutboxMessage.claimed_by) == claimant
 
 
+def _let_go(session: Session, message_id: int, claimant: str, **values: Any) -> bool:
+    """The claimant's last step with a row: it leaves their hands (no claim, no lease)."""
+    return _update(
+        session, message_id, *_held_by(claimant), claimed_by=None, lease_until=None, **values
+    )
+
+
 def claim(
     *, session: Session, message_id: int, claimant: str, now: datetime, lease: timedelta
 ) -> bool:
@@ -190,31 +197,21 @@ def mark_sent(
     now: datetime,
 ) -> bool:
     """Slack has it. False if this claimant no longer holds the row (nothing is recorded)."""
-    return _update(
+    return _let_go(
         session,
         message_id,
-        *_held_by(claimant),
+        claimant,
         status="sent",
         channel_id=channel_id,
         ts=ts,
         sent_at=now,
         attempts=OutboxMessage.attempts + 1,
-        claimed_by=None,
-        lease_until=None,
     )
 
 
 def release(*, session: Session, message_id: int, claimant: str) -> bool:
     """Nothing went out: back to pending, due at once."""
-    return _update(
-        session,
-        message_id,
-        *_held_by(claimant),
-        status="pending",
-        claimed_by=None,
-        lease_until=None,
-        sending_since=None,
-    )
+    return _let_go(session, message_id, claimant, status="pending", sending_since=None)
 
 
 def mark_retry(
@@ -245,42 +242,24 @@ def mark_skipped(*, session: Session, message_id: int, claimant: str) -> bool:
 
 
 def mark_failed(*, session: Session, message_id: int, claimant: str, error: str) -> bool:
-    return _update(
+    return _let_go(
         session,
         message_id,
-        *_held_by(claimant),
+        claimant,
         status="failed",
         last_error=error,
         attempts=OutboxMessage.attempts + 1,
-        claimed_by=None,
-        lease_until=None,
     )
 
 
 def defer(*, session: Session, message_id: int, claimant: str, not_before: datetime) -> bool:
     """Not yet (quiet hours): back to pending for later, without counting as an attempt."""
-    return _update(
-        session,
-        message_id,
-        *_held_by(claimant),
-        status="pending",
-        not_before=not_before,
-        claimed_by=None,
-        lease_until=None,
-    )
+    return _let_go(session, message_id, claimant, status="pending", not_before=not_before)
 
 
 def expire(*, session: Session, message_id: int, claimant: str, reason: str) -> bool:
     """Too late to be true any more (a prompt for a session that has passed): dropped."""
-    return _update(
-        session,
-        message_id,
-        *_held_by(claimant),
-        status="expired",
-        last_error=reason,
-        claimed_by=None,
-        lease_until=None,
-    )
+    return _let_go(session, message_id, claimant, status="expired", last_error=reason)
 
 
 def in_doubt(
