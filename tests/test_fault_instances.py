@@ -23,14 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
-from handlers.devkit.signing import command_body, signed_headers
 from storage import outbox
 from storage.db import Database, make_engine
 from storage.models import OutboxMessage
@@ -43,6 +41,7 @@ from tests.test_fault_kill import (
     _posts,
     _seed_participants,
     _start,
+    admin_match,
 )
 from tests.test_process import _assert_no_secrets
 
@@ -168,19 +167,7 @@ async def _until(apps: list[ServedApp], what: str, predicate) -> None:
 async def _admin_match(slack: WatchedSlack, app: ServedApp) -> None:
     """`/mentor admin match`, signed, to one instance: it pairs everyone and decides 200
     introductions (it starts sending at once; the others join on their ticks)."""
-    body = command_body(
-        text="admin match",
-        user_id="UADMIN",
-        team_id=TEAM_ID,
-        response_url=slack.response_url("match"),
-    )
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            f"http://127.0.0.1:{app.port}/slack/events",
-            data=body,
-            headers=signed_headers(SIGNING_SECRET, body),
-        ) as answer:
-            assert answer.status == 200
+    await admin_match(slack, app.port)
 
 
 def _in_flight(rows: list[Row], slack: WatchedSlack) -> Row | None:

@@ -288,24 +288,29 @@ async def _kill_mid_send(app: AppProcess, slack: SlowSlack, db_path: Path, kind:
     assert len(slack.calls_to("chat.postMessage")) == KILL_AFTER
 
 
+async def admin_match(slack: FakeSlack, port: int) -> None:
+    """`/mentor admin match`, signed, to the app on `port`: everyone waiting is paired."""
+    body = command_body(
+        text="admin match",
+        user_id="UADMIN",
+        team_id=TEAM_ID,
+        response_url=slack.response_url("match"),
+    )
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body,
+            headers=signed_headers(SIGNING_SECRET, body),
+        ) as answer:
+            assert answer.status == 200
+
+
 async def test_sigkill_while_introducing_then_restart_introduces_each_pair_once(world):
     plan, slack, db_path = world
     _seed_participants(f"sqlite:///{db_path}", plan.tz, plan.now())
     first = await _start(slack, db_path, plan)
     try:
-        body = command_body(
-            text="admin match",
-            user_id="UADMIN",
-            team_id=TEAM_ID,
-            response_url=slack.response_url("match"),
-        )
-        async with aiohttp.ClientSession() as http:
-            async with http.post(
-                f"http://127.0.0.1:{first.port}/slack/events",
-                data=body,
-                headers=signed_headers(SIGNING_SECRET, body),
-            ) as answer:
-                assert answer.status == 200
+        await admin_match(slack, first.port)
         await _kill_mid_send(first, slack, db_path, "intro")
     finally:
         await first.kill()
