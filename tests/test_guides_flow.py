@@ -250,3 +250,15 @@ async def test_someone_who_paused_before_their_guide_went_out_does_not_get_it(bo
     assert guides_to(bot, "UL1") == []
     assert len(guides_to(bot, "UJ1")) == 1
     assert dict(guide_rows(bot)) == {"guide:UJ1:program": "sent", "guide:UL1:program": "expired"}
+
+
+async def test_someone_who_left_before_their_guide_went_out_does_not_get_it(bot, clock):
+    await sign_up(bot, "UJ1", junior(), tz=NEW_YORK)
+    await sign_up(bot, "UL1", leader("Operations"), tz=NEW_YORK)
+    await match(bot)
+    await bot.command("leave", user="UL1")
+    await bot.click("leave_confirm", user="UL1", container={"type": "message", "message_ts": "1"})
+    clock.now = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    await run_tick(bot)
+    assert guides_to(bot, "UL1") == []
+    assert dict(guide_rows(bot))["guide:UL1:program"] in ("skipped", "expired")
