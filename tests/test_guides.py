@@ -160,3 +160,25 @@ def test_load_guides_names_the_file(tmp_path):
     broken.write_bytes(b'\xff\xfe[junior]\ntitle = "x"\n')
     with pytest.raises(GuideError, match=r"custom\.toml: not UTF-8"):
         load_guides(broken)
+
+
+def test_the_bot_refuses_to_start_with_broken_guides(tmp_path, monkeypatch, capsys):
+    import app
+
+    broken = tmp_path / "guides.toml"
+    broken.write_text(_guides(leader='title = "x"\nsections = []\n'), encoding="utf-8")
+    monkeypatch.setattr(app, "load_guides", lambda: load_guides(broken))
+    monkeypatch.setattr(app, "configure_logging", lambda level: None)  # keep pytest's logging
+    monkeypatch.chdir(tmp_path)  # no .env from the checkout
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "0123456789abcdef0123456789abcdef",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'mentor.db'}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert app.main([]) == 2
+    [error] = capsys.readouterr().err.splitlines()
+    assert error.startswith("reverse-mentor: the preparation guides are invalid: ")
+    assert error.endswith(
+        "guides.toml: [leader]: field 'sections' is empty; add at least one section"
+    )
