@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 import handlers.core
+from bot.guides import GuideError, load_guides
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings, redact_url
 from handlers.core.bolt import TrackedApp
@@ -35,6 +36,7 @@ from handlers.core.logging_setup import configure_logging
 from handlers.core.rate_limits import SharedRateLimits
 from handlers.core.scheduler import build_scheduler
 from handlers.core.slack import NotInstalled, SlackCallError, SlackGateway
+from handlers.guides import listeners as guides
 from handlers.home import listeners as home
 from handlers.mentor import listeners as mentor
 from handlers.outcomes import listeners as outcomes
@@ -62,6 +64,7 @@ FEATURES = (
     mentor,
     profile,
     pairing,
+    guides,
     rhythm,
     pulse,
     outcomes,
@@ -119,6 +122,7 @@ def build(
         ),
         clock=clock,
         prompts=load_library(),
+        guides=load_guides(),
         oauth=oauth,
     )
     bolt = TrackedApp(
@@ -415,6 +419,9 @@ def main(argv: list[str]) -> int:
         runtime = build(settings)
     except PromptLibraryError as exc:
         print(f"reverse-mentor: the prompt library is invalid: {exc}", file=sys.stderr)
+        return 2
+    except GuideError as exc:
+        print(f"reverse-mentor: the preparation guides are invalid: {exc}", file=sys.stderr)
         return 2
     if roster is not None:
         path, rejoin, team = roster

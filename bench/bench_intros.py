@@ -45,11 +45,13 @@ from bench.bench_tick import (  # noqa: E402
     table_of,
 )
 from bench.results_file import save_results  # noqa: E402
+from bot.cadence import ProgramSettings  # noqa: E402
 from bot.matching import ProposedPair  # noqa: E402
 from handlers.core import outbox  # noqa: E402
 from handlers.devkit.driver import BOT_TOKEN, TEAM_ID, FakeTimer, make_settings  # noqa: E402
 from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
 from handlers.pairing.use_cases import new_pair  # noqa: E402
+from storage import program  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, Pair, Participant  # noqa: E402
 
@@ -95,7 +97,12 @@ def _people(db_path: Path, fake: FakeSlack, pairs: int) -> None:
 
 
 def _new_pairs(session, pairs: int, now: datetime) -> None:
-    """As `/mentor admin match` commits them: each pair and its intro decided together."""
+    """As `/mentor admin match` commits them: each pair and its intro decided together.
+    The preparation guides a match also sends (one DM each) are off: this measures the
+    introductions alone, against their floor."""
+    program.save_program_settings(
+        session=session, team_id=TEAM_ID, settings=ProgramSettings(send_guides=False), now=now
+    )
     for i in range(pairs):
         proposal = ProposedPair(
             mentor_id=_mentor(i),

@@ -40,6 +40,8 @@ class ProgramSettings:
     # People named admins of this workspace's program (OAuth mode; its owners and admins
     # always are). User IDs.
     program_admins: tuple[str, ...] = ()
+    # A short preparation guide in a DM before each person's first session of a cohort.
+    send_guides: bool = True
 
 
 def zone(tz: str | None) -> ZoneInfo:

@@ -35,6 +35,13 @@ def program_end(settings: ProgramSettings) -> date | None:
     return default_end(settings.program_start)
 
 
+def cohort_key(settings: ProgramSettings) -> str:
+    """What tells one cohort from the next where something happens once per cohort (a
+    person's preparation guide): its start date, or "program" while no start is set. New
+    program dates make a new cohort."""
+    return settings.program_start.isoformat() if settings.program_start else "program"
+
+
 def cohort_dates(settings: ProgramSettings) -> tuple[date, date] | None:
     """(start, end) of a usable cohort; None when no start is set or the end is not after it."""
     start, end = settings.program_start, program_end(settings)

@@ -53,6 +53,7 @@ FIELDS: tuple[str, ...] = (
     "min_responses",
     "admin_channel",
     "program_admins",
+    "send_guides",
 )
 MAX_PROGRAM_ADMINS = 20
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -210,6 +211,10 @@ def validate_settings(
     elif len(program_admins) > MAX_PROGRAM_ADMINS:
         errors["program_admins"] = f"Choose at most {MAX_PROGRAM_ADMINS} people."
 
+    guides = (raw.get("send_guides") or "").strip()
+    if guides not in ("on", "off"):
+        errors["send_guides"] = "Choose whether to send the preparation guides."
+
     working_days = parse_weekdays(raw.get("working_days"))
     if working_days is None:
         errors["working_days"] = "Choose at least one working day."
@@ -230,6 +235,7 @@ def validate_settings(
             admin_channel=channel,
             working_days=working_days or MONDAY_TO_FRIDAY,
             program_admins=program_admins,
+            send_guides=guides == "on",
             **numbers,
         ),
         {},
@@ -273,6 +279,7 @@ def raw_from_settings(settings: ProgramSettings) -> dict[str, str | None]:
     raw["admin_channel"] = settings.admin_channel
     raw["working_days"] = weekdays_text(settings.working_days)
     raw["program_admins"] = ",".join(settings.program_admins) or None
+    raw["send_guides"] = "on" if settings.send_guides else "off"
     return raw
 
 
@@ -307,6 +314,10 @@ def describe_settings(settings: ProgramSettings) -> list[tuple[str, str]]:
             f"({settings.timezone})",
         ),
         (BOUNDS["min_responses"].label, amount("min_responses")),
+        (
+            "Preparation guides",
+            "sent before each person's first session" if settings.send_guides else "not sent",
+        ),
     ]
 
 

@@ -204,6 +204,9 @@ class ProgramSettingsRow(SQLModel, table=True):
     working_days: str = "0,1,2,3,4"  # weekday numbers, 0 = Monday
     # User IDs named admins of this workspace's program (OAuth mode), comma-separated.
     program_admins: str = ""
+    # A preparation guide before each person's first session; on unless an admin turns it
+    # off (rows saved before there was a choice keep them on).
+    send_guides: bool = True
 
 
 class Workspace(SQLModel, table=True):

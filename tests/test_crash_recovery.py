@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlmodel import col, select
 
@@ -11,6 +13,7 @@ from handlers.core.scheduler import tick
 from handlers.devkit.driver import make_settings, start_driver, stop_driver
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import OutboxMessage, Pair
+from tests.kit.guides import is_guide, outbox_key
 
 
 class ProcessDied(BaseException):
@@ -28,12 +31,22 @@ async def _pair_up(bot) -> None:
         await bot.submit_view(filled(view, signup_state(**answers)), user=user)
 
 
-def _rows(bot) -> list[tuple[str, str]]:
+def _rows(bot, *, guides: bool = False) -> list[tuple[str, str]]:
+    """The outbox rows' keys and statuses: the introduction's, or the preparation guides'."""
     return bot.runtime.deps.db.run_sync(
         lambda s: [
-            (m.key, m.status) for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
+            (m.key, m.status)
+            for m in s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
+            if (m.kind == "guide") == guides
         ]
     )
+
+
+def _guides_went_out_once(bot, slack) -> None:
+    """The pair's two guides, decided with it, also went out once each, whatever happened."""
+    assert [status for _, status in _rows(bot, guides=True)] == ["sent", "sent"]
+    guides = Counter(outbox_key(c) for c in slack.calls_to("chat.postMessage") if is_guide(c))
+    assert sorted(guides.values()) == [1, 1]
 
 
 @pytest.mark.parametrize("dies", ["after_posting", "before_posting"])
@@ -83,6 +96,7 @@ async def test_intro_interrupted_mid_send_goes_out_exactly_once(
         ]
         assert pair.status == "active" and pair.intro_ts == held_ts
         assert pair.next_session_on is not None  # the rhythm started as after a normal send
+        _guides_went_out_once(again, slack)
     finally:
         await stop_driver(again)
     bot.runtime.scheduler.start(paused=True)  # the fixture stops it again
@@ -124,3 +138,4 @@ async def test_a_timeout_that_did_post_is_not_posted_again(bot, slack, clock):
     await tick(bot.runtime.deps)
     intros = [c for c in slack.calls_to("chat.postMessage") if "Meet your" in c.params["text"]]
     assert len(intros) == 1 and _rows(bot) == [("intro:1", "sent")]
+    _guides_went_out_once(bot, slack)

@@ -26,11 +26,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.cadence import ProgramSettings
 from bot.profiles import Profile, Role
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 from handlers.devkit.fake_slack import FakeSlack
 from handlers.devkit.signing import command_body, signed_headers
-from storage import participants
+from storage import participants, program
 from storage.db import Database, make_engine
 from storage.models import Pair
 from tests.test_process import ROOT, AppProcess, _free_port
@@ -164,6 +165,11 @@ def _seed_participants(
                     title=f"Title of {user}",
                     now=now,
                 )
+        # The kill is timed by counting posts, all of them introductions: the preparation
+        # guides a match also sends are off here (tests/test_crash_recovery.py covers them).
+        program.save_program_settings(
+            session=session, team_id=TEAM_ID, settings=ProgramSettings(send_guides=False), now=now
+        )
 
     db.run_sync(seed)
     db.close()

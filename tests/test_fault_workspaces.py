@@ -96,7 +96,12 @@ async def test_two_workspaces_share_a_database_and_nothing_else(bot, clock):
     await command(bot, "admin match", user="UADMIN", team=T1)
     assert pairs_of(bot, T1) == [("UJ1", "UL1")]
     assert pairs_of(bot, T2) == []
-    assert posted_channels(bot) == {bot.slack.conversation_id("UJ1", "UL1")}
+    # (Each of the two also gets their preparation guide in their own DM.)
+    assert posted_channels(bot) == {
+        bot.slack.conversation_id("UJ1", "UL1"),
+        bot.slack.conversation_id("UJ1"),
+        bot.slack.conversation_id("UL1"),
+    }
 
     # T2's people are not paired, whatever T1 did; T1's people are strangers in T2.
     _, status = await command(bot, "status", user="UJ9", team=T2)

@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, select
 
 from bot.settings import redact_url
 from storage import legacy_migrations as legacy
+from storage import program
 from storage.db import Database, make_engine
 from storage.migrations import (
     FIRST_REVISION,
@@ -123,6 +124,28 @@ def test_the_rows_the_models_write_come_back(database_url):
         assert (event_row.payload, event_row.done_at, event_row.attempts) == ({"a": 1}, None, 0)
     finally:
         database.close()
+
+
+def test_settings_saved_before_the_guides_setting_keep_the_guides_on(database_url, tmp_path):
+    # Revision 0004 added program_settings.send_guides: a workspace that had saved its
+    # settings must not lose the guides by upgrading.
+    engine = make_engine(database_url)
+    try:
+        migrate(engine, scripts=scripts_up_to(tmp_path, "0003"))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO program_settings (team_id, cadence_days, prompt_lead_hours, "
+                "stall_days, escalate_after_days, updated_at, pulse_cadence_days, "
+                "pulse_close_days, summary_weekday, summary_hour, timezone, min_responses, "
+                "working_days, program_admins) VALUES ('T1', 21, 24, 30, 7, "
+                f"'{WHEN}', 14, 7, 0, 9, 'UTC', 3, '0,1,2,3,4', '')"
+            )
+        assert migrate(engine).after == head_revision()
+        with Session(engine) as session:
+            settings = program.get_program_settings(session=session, team_id="T1")
+        assert (settings.cadence_days, settings.send_guides) == (21, True)
+    finally:
+        engine.dispose()
 
 
 # --- SQLite files the legacy steps made ---------------------------------------------------

@@ -17,6 +17,7 @@ from handlers.core.scheduler import tick
 from handlers.devkit.forms import filled, signup_state
 from storage import outbox as rows
 from storage.models import OutboxMessage, Pair
+from tests.kit.guides import without_guides
 
 T1, T2 = "T0001", "T0002"
 
@@ -257,7 +258,7 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_org(oauth_bot, 
         oauth_bot, team="T0002", junior="UJ2", leader="UL2", admin="UA2", **grid
     )
     assert pair.status == "active"
-    intro = slack.calls_to("chat.postMessage")[-1]
+    intro = without_guides(slack.calls_to("chat.postMessage"))[-1]
     assert intro.params["channel"] == slack.conversation_id("UJ2", "UL2")
     assert {c.token for c in api_calls(oauth_bot, before)} == {grant.token}
     status, _ = await oauth_bot.command("help", user="UJ3", team="T0003", **_org(grid))

@@ -15,6 +15,7 @@ from handlers.core.scheduler import tick
 from handlers.devkit.forms import filled, signup_state
 from storage import program
 from storage.models import Pair
+from tests.kit.guides import is_guide, without_guides
 from tests.test_settings_modal import settings_state
 from tests.test_summary import block_text, uploaded
 
@@ -121,11 +122,17 @@ async def test_two_installed_workspaces_share_a_database_and_nothing_else(oauth_
     await bot.command("admin match", user=ADMINS[T2], team=T2)
     [t2_pair] = pairs_of(bot, T2)
     assert set(t2_pair) <= set(PEOPLE[T2])
-    intros = slack.calls_to("chat.postMessage")
+    intros = without_guides(slack.calls_to("chat.postMessage"))
     assert [(c.params["channel"], c.token) for c in intros] == [
         (slack.conversation_id("UJ1", "UL1"), tokens[T1]),
         (slack.conversation_id(*t2_pair), tokens[T2]),
     ]
+    # Each person's preparation guide too, in their own DM, with their workspace's token.
+    guides = [c for c in slack.calls_to("chat.postMessage") if is_guide(c)]
+    assert sorted((c.params["channel"], c.token) for c in guides) == sorted(
+        [(slack.conversation_id(user), tokens[T1]) for user in ("UJ1", "UL1")]
+        + [(slack.conversation_id(user), tokens[T2]) for user in t2_pair]
+    )
     _, stranger = await bot.command("status", user="UJ1", team=T2)
     _, unknown = await bot.command("status", user="UNOBODY", team=T2)
     assert stranger == unknown  # signed up in T1 means nothing in T2

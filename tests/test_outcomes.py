@@ -19,6 +19,7 @@ from handlers.devkit.driver import TEAM_ID, make_settings, start_driver, stop_dr
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage import outcomes, program
 from storage.models import OutboxMessage, OutcomeAnswer, Pair, WorkspaceSchedule
+from tests.kit.guides import without_guides
 
 LONDON = "Europe/London"
 GOALS = {
@@ -64,7 +65,8 @@ def set_cohort(
 
 
 def posts(bot, channel: str | None = None):
-    calls = bot.slack.calls_to("chat.postMessage")
+    """What the bot posted, leaving out the preparation guides (their own tests count them)."""
+    calls = without_guides(bot.slack.calls_to("chat.postMessage"))
     return [c for c in calls if channel is None or c.params["channel"] == channel]
 
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from handlers.core.scheduler import tick
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import OutboxMessage, Pair
+from tests.kit.guides import is_guide, without_guides
 
 PEOPLE = {
     # user: (tz, title, signup answers)
@@ -85,7 +86,9 @@ def pairs_in_db(bot) -> list[Pair]:
 
 
 def sent(bot, method: str):
-    return bot.slack.calls_to(method)
+    """Calls to `method`; posts leave out the preparation guides (tests/test_guides_flow.py)."""
+    calls = bot.slack.calls_to(method)
+    return without_guides(calls) if method == "chat.postMessage" else calls
 
 
 @pytest.fixture
@@ -111,7 +114,19 @@ async def test_preview_sends_nothing_and_match_introduces_each_pair_once(cohort)
     await bot.command("admin match", user="UADMIN")
 
     opened = sent(bot, "conversations.open")
-    assert sorted(c.params["users"] for c in opened) == ["UJ1,UL1", "UJ2,UL2"]
+    # The pairs' group DMs, and each person's own DM for their preparation guide.
+    assert sorted(c.params["users"] for c in opened) == [
+        "UJ1",
+        "UJ1,UL1",
+        "UJ2",
+        "UJ2,UL2",
+        "UL1",
+        "UL2",
+    ]
+    guides = [c for c in bot.slack.calls_to("chat.postMessage") if is_guide(c)]
+    assert sorted(c.params["channel"] for c in guides) == sorted(
+        bot.slack.conversation_id(user) for user in ("UJ1", "UJ2", "UL1", "UL2")
+    )
     intros = sent(bot, "chat.postMessage")
     assert len(intros) == 2
     for intro in intros:
@@ -263,9 +278,10 @@ async def test_introductions_survive_a_slack_outage(cohort, clock):
     await tick(bot.runtime.deps)  # nothing left to send
     assert len(sent(bot, "chat.postMessage")) == 2
     statuses = bot.runtime.deps.db.run_sync(
-        lambda s: [m.status for m in s.exec(select(OutboxMessage)).all()]
+        lambda s: [(m.kind, m.status) for m in s.exec(select(OutboxMessage)).all()]
     )
-    assert statuses == ["sent", "sent"]
+    # The introductions, and the four guides (their DMs waited out the outage too).
+    assert sorted(statuses) == [("guide", "sent")] * 4 + [("intro", "sent")] * 2
 
 
 async def test_rate_limited_introductions_wait_and_are_sent_once(cohort, timer):

@@ -178,7 +178,7 @@ def test_anything_else_is_not_an_admin_channel(channel):
 def test_every_problem_is_reported_at_once():
     settings, errors = validate_settings({})
     assert settings is None
-    assert set(errors) == set(BOUNDS) | {"timezone", "working_days"}
+    assert set(errors) == set(BOUNDS) | {"timezone", "working_days", "send_guides"}
 
 
 def test_a_full_valid_form_becomes_settings():
@@ -198,6 +198,7 @@ def test_a_full_valid_form_becomes_settings():
             "min_responses": "4",
             "admin_channel": "C0PROGRAM",
             "working_days": "0,1,2,3,4",
+            "send_guides": "off",
         }
     )
     assert errors == {}
@@ -215,8 +216,29 @@ def test_a_full_valid_form_becomes_settings():
         timezone="Europe/Paris",
         min_responses=4,
         admin_channel="C0PROGRAM",
+        send_guides=False,
     )
     described = dict(describe_settings(settings))
     assert described["Weekly summary"] == "Fridays at 16:00 (Europe/Paris)"
     assert described["Program end"] == "2026-09-01"
     assert described["Sessions every"] == "21 days"
+    assert described["Preparation guides"] == "not sent"
+
+
+def test_the_guides_are_on_by_default_and_switched_by_the_select():
+    assert ProgramSettings().send_guides is True
+    assert raw_from_settings(ProgramSettings())["send_guides"] == "on"
+    on, errors = validate_settings(raw(send_guides="on"))
+    assert errors == {} and on is not None and on.send_guides is True
+    off, errors = validate_settings(raw(send_guides="off"))
+    assert errors == {} and off is not None and off.send_guides is False
+    assert raw_from_settings(off)["send_guides"] == "off"
+    described = dict(describe_settings(on))
+    assert described["Preparation guides"] == "sent before each person's first session"
+
+
+@pytest.mark.parametrize("answer", [None, "", "yes", "true", "ON", "1"])
+def test_anything_but_on_or_off_is_refused_on_the_guides_field(answer):
+    settings, errors = validate_settings(raw(send_guides=answer))
+    assert settings is None
+    assert errors == {"send_guides": "Choose whether to send the preparation guides."}

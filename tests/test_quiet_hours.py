@@ -14,6 +14,7 @@ from handlers.devkit.driver import make_settings, start_driver, stop_driver
 from handlers.devkit.fake_slack import Call
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import Pair
+from tests.kit.guides import is_guide
 
 TOKYO, LONDON, LA = "Asia/Tokyo", "Europe/London", "America/Los_Angeles"
 # Same-zone pairs share a topic only with each other; the Tokyo-LA pair shares two
@@ -84,20 +85,25 @@ async def test_nobody_hears_from_the_bot_outside_working_hours(slack, database_u
                     f"({moment.astimezone(ZoneInfo(zones[user]))})"
                 )
             text = call.params["text"]
-            kind = next(
-                (
-                    k
-                    for k in ("Meet your", "prompt", "happen?", "since your last", "good fit")
-                    if k in text
-                ),
-                "other",
+            kind = (
+                "guide"
+                if is_guide(call)
+                else next(
+                    (
+                        k
+                        for k in ("Meet your", "prompt", "happen?", "since your last", "good fit")
+                        if k in text
+                    ),
+                    "other",
+                )
             )
             kinds_per_pair.setdefault(channel, set()).add(kind)
         # Not vacuous: every pair was introduced, prompted, checked in on and nudged.
         for channel in members:
             assert channel is not None  # every pair has its DM
             assert {"Meet your", "prompt", "happen?", "since your last"} <= kinds_per_pair[channel]
+        # Each person's own DM: the preparation guide, and later the fit question.
         for user in ("UTK1", "ULA1"):
-            assert kinds_per_pair[slack.conversation_id(user)] == {"good fit"}
+            assert kinds_per_pair[slack.conversation_id(user)] == {"guide", "good fit"}
     finally:
         await stop_driver(bot)

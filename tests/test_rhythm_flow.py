@@ -13,6 +13,7 @@ from handlers.devkit.driver import make_settings, start_driver, stop_driver
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from storage.models import HeldSession, OutboxMessage, Pair, PromptSent
 from tests.kit.databases import everything_stored
+from tests.kit.guides import without_guides
 
 LONDON = "Europe/London"
 PEOPLE = {
@@ -54,7 +55,8 @@ def pairs_by_mentor(bot) -> dict[str, Pair]:
 
 
 def posts(bot, channel: str | None = None):
-    calls = bot.slack.calls_to("chat.postMessage")
+    """What the bot posted, leaving out the preparation guides (their own tests count them)."""
+    calls = without_guides(bot.slack.calls_to("chat.postMessage"))
     return [c for c in calls if channel is None or c.params["channel"] == channel]
 
 

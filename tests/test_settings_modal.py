@@ -36,6 +36,7 @@ def settings_state(**changes: str | None) -> dict:
         "min_responses": "3",
         "admin_channel": None,
         "working_days": "0,1,2,3,4",
+        "send_guides": "on",
     }
     answers.update(changes)
     state: dict = {}
@@ -46,7 +47,7 @@ def settings_state(**changes: str | None) -> dict:
             element = {"type": "checkboxes", "selected_options": chosen}
         elif name in ("program_start", "program_end"):
             element = {"type": "datepicker", "selected_date": value}
-        elif name in ("summary_weekday", "summary_hour", "timezone"):
+        elif name in ("summary_weekday", "summary_hour", "timezone", "send_guides"):
             option = {"value": value} if value else None
             element = {"type": "static_select", "selected_option": option}
         elif name == "admin_channel":
@@ -123,6 +124,7 @@ async def test_the_modal_opens_with_the_defaults_and_fits_slack(bot):
         "timezone": "UTC",
         "admin_channel": None,
         "working_days": ["0", "1", "2", "3", "4"],
+        "send_guides": "on",
     }
     channel = next(b for b in view["blocks"] if b.get("block_id") == "admin_channel")
     assert channel["element"]["type"] == "conversations_select"
@@ -141,6 +143,7 @@ async def test_field_errors_come_back_in_the_modal_and_nothing_is_saved(bot):
         program_end="2026-05-01",
         timezone="Mars/Olympus",
         admin_channel="D0DIRECT1",
+        send_guides=None,
     )
     status, body = await bot.submit_view(filled(view, state), user="UADMIN")
     assert status == 200
@@ -151,6 +154,7 @@ async def test_field_errors_come_back_in_the_modal_and_nothing_is_saved(bot):
         "program_end",
         "timezone",
         "admin_channel",
+        "send_guides",
     }
     assert body["errors"]["min_responses"] == "Enter a whole number from 2 to 50."
     assert body["errors"]["program_end"] == "The program must end after it starts."
@@ -177,12 +181,14 @@ async def test_valid_settings_are_saved_and_shown_next_time(bot):
         timezone="Asia/Kathmandu",
         min_responses="4",
         admin_channel="C0PROGRAM",
+        send_guides="off",
     )
     status, body = await bot.submit_view(filled(view, state), user="UADMIN")
     assert body["response_action"] == "update"
     assert validate_view(body["view"]) == []
     shown = str(body["view"]["blocks"])
     assert "Saved." in shown and "Fridays at 16:00 (Asia/Kathmandu)" in shown
+    assert "*Preparation guides:* not sent" in shown
     assert "<#C0PROGRAM>" in shown
     assert stored(bot) == ProgramSettings(
         cadence_days=21,
@@ -198,12 +204,14 @@ async def test_valid_settings_are_saved_and_shown_next_time(bot):
         timezone="Asia/Kathmandu",
         min_responses=4,
         admin_channel="C0PROGRAM",
+        send_guides=False,
     )
     # Opening the modal again shows what was saved, including a zone not in the usual list.
     again = await open_settings(bot)
     values = initial_values(again)
     assert values["cadence_days"] == "21" and values["program_end"] == "2026-09-01"
     assert values["timezone"] == "Asia/Kathmandu" and values["admin_channel"] == "C0PROGRAM"
+    assert values["send_guides"] == "off"
     assert validate_view(again) == []
 
     # Emptying the optional fields clears them.
@@ -213,6 +221,7 @@ async def test_valid_settings_are_saved_and_shown_next_time(bot):
     assert body["response_action"] == "update"
     saved = stored(bot)
     assert (saved.program_start, saved.program_end, saved.admin_channel) == (None, None, None)
+    assert saved.send_guides is True  # the guides are on again
 
 
 async def test_saving_clears_the_summary_schedule_so_it_is_recomputed(bot):

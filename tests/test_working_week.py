@@ -120,6 +120,7 @@ def test_validation_of_the_working_week():
             "timezone": "UTC",
             "min_responses": "3",
             "working_days": "0,1,2,3,4",
+            "send_guides": "on",
         }
         answers.update(changes)
         return answers

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.guides import Guide
 from bot.prompts import Prompt
 from bot.settings import Settings
 from handlers.core.slack import SlackCallError, SlackGateway
@@ -34,6 +35,7 @@ class Deps:
     slack: SlackGateway
     clock: Callable[[], datetime]
     prompts: tuple[Prompt, ...] = ()
+    guides: dict[str, Guide] = field(default_factory=dict)  # by audience (bot/guides.toml)
     # OAuth mode: where each workspace's installation (its bot token) and the install
     # links' states are kept; None with one workspace (SLACK_BOT_TOKEN).
     oauth: OAuth | None = None

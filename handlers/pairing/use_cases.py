@@ -16,6 +16,7 @@ from bot.matching import MatchResult, MatchRules, ProposedPair, match
 from bot.pool import Person, build_pool
 from handlers.core import outbox
 from handlers.core.deps import Deps
+from handlers.guides.use_cases import decide_guides
 from storage import outbox as rows
 from storage import pairs, participants
 from storage.models import Pair, Participant
@@ -102,8 +103,8 @@ def commit_pairs(
 
 
 def new_pair(session: Session, *, team_id: str, proposal: ProposedPair, now: datetime) -> Pair:
-    """Store a proposed pair and, with it, the decision to introduce it: never left
-    unannounced."""
+    """Store a proposed pair and, with it, the decisions to introduce it (never left
+    unannounced) and to send each of the two their preparation guide."""
     pair = pairs.create_pair(
         session=session,
         team_id=team_id,
@@ -121,6 +122,7 @@ def new_pair(session: Session, *, team_id: str, proposal: ProposedPair, now: dat
         pair_id=pair.id,
         now=now,
     )
+    decide_guides(session, pair=pair, now=now)
     return pair
 
 

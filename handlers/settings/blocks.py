@@ -60,6 +60,10 @@ _HINTS: dict[str, str] = {
     "direct message.",
     "program_admins": "People who may run the admin commands and see the program at a "
     "glance, besides the workspace's owners and admins (who always may).",
+    "send_guides": "Before each person's first session of the program, a short guide in a "
+    "direct message: for mentors, how to run the first conversation and give honest feedback; "
+    "for leaders, listen first and let the mentor lead. Once per person per program (new "
+    "program dates send them again). The text is in bot/guides.toml. Default on.",
     "working_days": "Messages reach people only 09:00-18:00 on these days, in each person's "
     "own time zone; sessions are proposed on them, and the weekly summary goes out on one. "
     "Default Monday to Friday.",
@@ -170,6 +174,14 @@ def settings_modal(settings: ProgramSettings, *, many_workspaces: bool = False) 
         _number("prompt_lead_hours", settings.prompt_lead_hours),
         _number("stall_days", settings.stall_days),
         _number("escalate_after_days", settings.escalate_after_days),
+        _heading("Preparation guides"),
+        _select(
+            "send_guides",
+            "Guides before the first session",
+            [option("on", "Send them"), option("off", "Don't send them")],
+            "on" if settings.send_guides else "off",
+            _HINTS["send_guides"],
+        ),
         _heading("Pulse surveys"),
         _number("pulse_cadence_days", settings.pulse_cadence_days),
         _number("pulse_close_days", settings.pulse_close_days),
