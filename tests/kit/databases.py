@@ -28,17 +28,33 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+T = TypeVar("T")
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 SKIP_REASON = "TEST_DATABASE_URL is not set: the PostgreSQL runs were skipped"
-needs_postgresql = pytest.mark.skipif(not TEST_DATABASE_URL, reason=SKIP_REASON)
+# A PostgreSQL run: skipped without a server, and marked so the run's last line counts it.
+_ON_POSTGRESQL = (
+    pytest.mark.postgresql,
+    pytest.mark.skipif(not TEST_DATABASE_URL, reason=SKIP_REASON),
+)
+
+
+def needs_postgresql(test: T) -> T:
+    """For a test of its own that uses TEST_DATABASE_URL's server."""
+    marked: Any = test
+    for mark in _ON_POSTGRESQL:
+        marked = mark(marked)
+    return cast(T, marked)
+
 
 # The two databases the bot runs on, for @pytest.fixture(params=DIALECTS) or parametrize.
-DIALECTS = ("sqlite", pytest.param("postgresql", marks=needs_postgresql))
+DIALECTS = ("sqlite", pytest.param("postgresql", marks=_ON_POSTGRESQL))
 
 
 # For an end-to-end test about the SQLite file itself (its write lock, its bytes): the `bot`
@@ -81,7 +97,7 @@ def postgresql_summary(stats: dict[str, list[pytest.TestReport]]) -> str:
 def _on_postgresql(report: pytest.TestReport) -> bool:
     if getattr(report, "when", "call") != "call" and report.passed:
         return False  # a test's setup and teardown reports are not runs of their own
-    return "postgresql" in report.nodeid
+    return "postgresql" in report.keywords
 
 
 class LeftOpen(AssertionError):
