@@ -4,17 +4,16 @@ kept as admin-editable text in guides.toml beside this module."""
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+from bot.data_files import DataFileError, read_data_file
 
 AUDIENCES = ("junior", "leader")
 FIELDS = ("title", "sections")
 TITLE_MAX = 150  # a header block's plain text
 SECTION_MAX = 2000  # Slack's section text allows 3000; a guide is read on a phone
 SECTIONS_MAX = 10
-_DEFAULT_SOURCE = "bot/guides.toml"
 
 
 @dataclass(frozen=True)
@@ -24,29 +23,13 @@ class Guide:
     sections: tuple[str, ...]  # mrkdwn, in order
 
 
-class GuideError(ValueError):
-    """The guides can't be used; the message names the file, the guide and the field.
-
-    Every problem found is in `problems`; the message lists them one per line.
-    """
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = tuple(problems)
-        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
+class GuideError(DataFileError):
+    """The guides can't be used; the message names the file, the guide and the field."""
 
 
 def load_guides(path: str | Path | None = None) -> dict[str, Guide]:
     """Read and validate the guides, by audience; by default guides.toml beside this module."""
-    try:
-        if path is None:
-            source = _DEFAULT_SOURCE
-            text = resources.files("bot").joinpath("guides.toml").read_text(encoding="utf-8")
-        else:
-            source = str(path)
-            text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise GuideError(source, [f"not UTF-8 text ({exc.reason})"]) from exc
+    source, text = read_data_file("guides.toml", path, GuideError)
     return parse_guides(text, source=source)
 
 

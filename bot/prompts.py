@@ -7,15 +7,14 @@ import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from bot.data_files import DataFileError, read_data_file
 from bot.profiles import TOPICS
 
 FIELDS = ("id", "topic", "question", "reverse")
 TEXT_MAX = 500
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_DEFAULT_SOURCE = "bot/prompts.toml"
 
 
 @dataclass(frozen=True)
@@ -26,30 +25,13 @@ class Prompt:
     reverse: str  # the leader shares their own experience
 
 
-class PromptLibraryError(ValueError):
-    """The library can't be used; the message names the file, the entry and the field.
-
-    Every problem found is in `problems`; the message lists them one per line.
-    """
-
-    def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = tuple(problems)
-        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
+class PromptLibraryError(DataFileError):
+    """The prompt library can't be used; the message names the file, the entry and the field."""
 
 
 def load_library(path: str | Path | None = None) -> tuple[Prompt, ...]:
     """Read and validate a library; by default the prompts.toml shipped beside this module."""
-    try:
-        if path is None:
-            source = _DEFAULT_SOURCE
-            # importlib.resources also works when the package is installed as a zip.
-            text = resources.files("bot").joinpath("prompts.toml").read_text(encoding="utf-8")
-        else:
-            source = str(path)
-            text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise PromptLibraryError(source, [f"not UTF-8 text ({exc.reason})"]) from exc
+    source, text = read_data_file("prompts.toml", path, PromptLibraryError)
     return parse_library(text, source=source)
 
 
