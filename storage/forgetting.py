@@ -5,7 +5,7 @@ leave use case, which also drops the messages decided for them alone). What stay
 the program needs without them: their participant row (role, status, when they left) and
 the pair rows (so nobody is paired with a past partner again), sessions without who logged
 them, and their goal-progress answers under an opaque token, so the anonymous counts do not
-change.
+change. Their pairs' learning agreements go: both wrote them, and they name both.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import secrets
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from storage.agreements import delete_agreements_of
 from storage.models import FitAnswer, HeldSession, OutcomeAnswer, PulseResponse
 
 
@@ -35,6 +36,8 @@ def forget_person(*, session: Session, team_id: str, user_id: str) -> None:
         .values(logged_by="")  # the column is NOT NULL: empty means "someone who left"
     )
     anonymise_outcome_answers(session=session, team_id=team_id, user_id=user_id)
+    # Written by both of a pair, about both: it goes with either of them.
+    delete_agreements_of(session=session, team_id=team_id, user_id=user_id)
 
 
 def anonymise_outcome_answers(*, session: Session, team_id: str, user_id: str) -> None:

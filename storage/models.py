@@ -154,6 +154,22 @@ class HeldSession(SQLModel, table=True):
     logged_at: datetime = Field(sa_column=_utc_column())
 
 
+class LearningAgreement(SQLModel, table=True):
+    """What a pair agreed to get from the pairing: the leader's one to three things to learn
+    and the junior mentor's one to three to gain. Only the two of them see it."""
+
+    __tablename__ = "learning_agreement"
+    __table_args__ = (UniqueConstraint("team_id", "pair_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    pair_id: int = Field(foreign_key="pair.id")
+    leader_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    junior_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_by: str  # who saved it last ("" once they left)
+    updated_at: datetime = Field(sa_column=_utc_column())
+
+
 class PromptSent(SQLModel, table=True):
     """Which library prompts a pair has had, so none repeats before the topics run out."""
 

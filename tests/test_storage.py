@@ -230,3 +230,59 @@ def test_text_with_a_nul_in_it_is_stored_on_both_databases(db):
     )
     assert claimed is True
     assert stored is not None and stored.goals in (typed, typed.replace("\x00", "\ufffd"))
+
+
+def test_a_pairs_learning_agreement_is_saved_replaced_and_forgotten(db):
+    from storage import agreements
+    from storage.models import Pair
+
+    def pair(session, mentor: str, mentee: str) -> int:
+        row = Pair(team_id="T1", mentor_id=mentor, mentee_id=mentee, created_at=NOW, updated_at=NOW)
+        session.add(row)
+        session.flush()
+        return row.id
+
+    first, second = db.run_sync(lambda s: (pair(s, "UJ", "UL"), pair(s, "UJ2", "UL2")))
+    for pair_id, by in ((first, "UJ"), (second, "UL2")):
+        db.run_sync(
+            lambda s, pair_id=pair_id, by=by: agreements.save_agreement(
+                session=s,
+                team_id="T1",
+                pair_id=pair_id,
+                leader_items=["AI", "TikTok \u00e9"],
+                junior_items=["Strategy"],
+                updated_by=by,
+                now=NOW,
+            )
+        )
+    db.run_sync(
+        lambda s: agreements.save_agreement(
+            session=s,
+            team_id="T1",
+            pair_id=first,
+            leader_items=["Only one"],
+            junior_items=["a", "b", "c"],
+            updated_by="UL",
+            now=NOW + timedelta(hours=1),
+        )
+    )
+    row = db.run_sync(lambda s: agreements.agreement_of(session=s, team_id="T1", pair_id=first))
+    assert row is not None
+    assert (row.leader_items, row.junior_items, row.updated_by) == (
+        ["Only one"],
+        ["a", "b", "c"],
+        "UL",
+    )
+    assert row.updated_at == NOW + timedelta(hours=1)
+    assert (
+        db.run_sync(lambda s: agreements.agreement_of(session=s, team_id="T2", pair_id=first))
+        is None
+    )
+    # Leaving takes the agreements of the leaver's pairs, and only theirs.
+    db.run_sync(lambda s: agreements.delete_agreements_of(session=s, team_id="T1", user_id="UL"))
+    assert (
+        db.run_sync(lambda s: agreements.agreement_of(session=s, team_id="T1", pair_id=first))
+        is None
+    )
+    other = db.run_sync(lambda s: agreements.agreement_of(session=s, team_id="T1", pair_id=second))
+    assert other is not None and other.leader_items == ["AI", "TikTok \u00e9"]
