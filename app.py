@@ -28,6 +28,7 @@ import handlers.core
 from bot.guides import GuideError, load_guides
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings, redact_url
+from handlers.agreement import listeners as agreement
 from handlers.core.bolt import TrackedApp
 from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
@@ -66,6 +67,7 @@ FEATURES = (
     pairing,
     guides,
     rhythm,
+    agreement,
     pulse,
     outcomes,
     reports,

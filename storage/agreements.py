@@ -29,7 +29,7 @@ def save_agreement(
     updated_by: str,
     now: datetime,
 ) -> LearningAgreement:
-    """Create a pair's agreement or replace its items; returns the row."""
+    """Create a pair's agreement or replace its items, counting the save; returns the row."""
     row = agreement_of(session=session, team_id=team_id, pair_id=pair_id)
     if row is None:
         row = LearningAgreement(
@@ -37,6 +37,7 @@ def save_agreement(
         )
     row.leader_items = list(leader_items)
     row.junior_items = list(junior_items)
+    row.saves += 1
     row.updated_by = updated_by
     row.updated_at = now
     session.add(row)

@@ -166,7 +166,8 @@ class LearningAgreement(SQLModel, table=True):
     pair_id: int = Field(foreign_key="pair.id")
     leader_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     junior_items: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    updated_by: str  # who saved it last ("" once they left)
+    saves: int = 0  # how many times it was saved: numbers each save's confirmation
+    updated_by: str  # who saved it last
     updated_at: datetime = Field(sa_column=_utc_column())
 
 

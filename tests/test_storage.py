@@ -234,13 +234,13 @@ def test_text_with_a_nul_in_it_is_stored_on_both_databases(db):
 
 def test_a_pairs_learning_agreement_is_saved_replaced_and_forgotten(db):
     from storage import agreements
-    from storage.models import Pair
+    from storage.models import Pair, saved_id
 
     def pair(session, mentor: str, mentee: str) -> int:
         row = Pair(team_id="T1", mentor_id=mentor, mentee_id=mentee, created_at=NOW, updated_at=NOW)
         session.add(row)
         session.flush()
-        return row.id
+        return saved_id(row)
 
     first, second = db.run_sync(lambda s: (pair(s, "UJ", "UL"), pair(s, "UJ2", "UL2")))
     for pair_id, by in ((first, "UJ"), (second, "UL2")):

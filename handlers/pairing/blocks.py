@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
 
 from bot.introductions import GROUND_RULES, first_agenda, shared_topics
 from bot.matching import MatchResult
+from handlers.agreement.blocks import open_button
 from handlers.core.blocks import SECTION_MAX, clip, context, date_text, escape, section, who
 from handlers.rhythm.blocks import RhythmActions
 from storage.models import Pair, Participant
@@ -49,6 +50,7 @@ def intro_blocks(pair: Pair, *, mentor: Participant, mentee: Participant) -> lis
                     action_id=RhythmActions.PICK_SESSION_DATE,
                     placeholder="Pick your first session",
                 ),
+                open_button(pair.id or 0),
                 ButtonElement(
                     action_id=PairingActions.REQUEST_REMATCH,
                     text="Ask for a different match",

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from bot import cadence
 from bot.introductions import shared_topics
 from bot.prompts import Prompt, choose_prompt
+from handlers.agreement.use_cases import decide_reminder
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.pairing.use_cases import end_pair, pair_in_channel
@@ -30,7 +31,8 @@ def log_session(
     """Log a held session once per meeting, however many times or people press. A log within
     `cadence.same_meeting_days` calendar days of one the pair already has is that meeting,
     logged from the other side of the date line: not a new one. The first session held brings
-    each person the fit question; every session brings a pulse survey."""
+    each person the fit question; every session brings a pulse survey; the second, to a pair
+    with no learning agreement yet, its one reminder."""
     settings = program.get_program_settings(session=session, team_id=pair.team_id)
     window = timedelta(
         days=cadence.same_meeting_days(rhythm.pair_timezones(session=session, pair=pair), now)
@@ -58,6 +60,8 @@ def log_session(
             )
     # How valuable was it? (Also restarts the pair's pulse cadence.)
     decide_session_pulse(session, pair=pair, held_on=held_on, settings=settings, now=now)
+    # Two sessions in and nothing agreed: one gentle reminder.
+    decide_reminder(session, pair=pair, now=now)
     return True
 
 

@@ -1,5 +1,5 @@
 """Learning agreements: per pair, the leader's things to learn and the junior mentor's
-things to gain (one to three each, as JSON lists), and who saved them last.
+things to gain (one to three each, as JSON lists), how many times and by whom they were saved.
 
 Revision ID: 0005
 Revises: 0004
@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("pair_id", sa.Integer(), nullable=False),
         sa.Column("leader_items", sa.JSON(), nullable=False),
         sa.Column("junior_items", sa.JSON(), nullable=False),
+        sa.Column("saves", sa.Integer(), nullable=False),
         sa.Column("updated_by", sa.String(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["pair_id"], ["pair.id"]),
