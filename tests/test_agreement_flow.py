@@ -321,3 +321,18 @@ async def test_the_reminder_goes_in_the_morning_when_they_have_not_agreed(paired
     await run_tick(bot)
     [reminder] = posts_keyed(bot, "agreement_reminder:")
     assert reminder.params["channel"] == pair.dm_channel_id
+
+
+async def test_leaving_deletes_the_agreements_of_the_leavers_pairs(paired):
+    bot = paired
+    first, second = pair_of(bot, "UJ1"), pair_of(bot, "UJ2")
+    for pair, user in ((first, "UL1"), (second, "UJ2")):
+        view = await form(bot, pair, user)
+        await bot.submit_view(filled(view, state("Learn", "Gain")), user=user)
+    assert [row[0] for row in stored(bot)] == [first.id, second.id]
+
+    await bot.command("leave", user="UL1")
+    await bot.click("leave_confirm", user="UL1", container={"type": "message", "message_ts": "1"})
+    assert [row[0] for row in stored(bot)] == [second.id]  # only the leaver's pair's
+    said = bot.slack.calls_to("response_url")[-1].params["text"]
+    assert "learning agreements" in said.split("Kept:")[0]

@@ -227,7 +227,8 @@ LEAVING = (
 
 LEFT_TEXT = (
     "You've left the program. Deleted: your profile (goals, topics, department, manager, level, "
-    "job title, time zone), your pulse answers, your fit answers and any change you shared. "
+    "job title, time zone), your pulse answers, your fit answers, your pairs' learning "
+    "agreements and any change you shared. "
     "Your progress answers are kept only as anonymous counts, no longer linked to you. Kept: "
     "that you took part, who you were paired with (so you're never paired with them again) and "
     "the dates your pairs met. Thank you for taking part. You're welcome back any time with "
