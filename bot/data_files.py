@@ -1,11 +1,13 @@
 """The admin-editable TOML files shipped beside this package (prompts.toml, guides.toml):
-reading one, and the error that names every problem in it at once."""
+reading and parsing one, and the error that names every problem in it at once."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 
 class DataFileError(ValueError):
@@ -33,3 +35,10 @@ def read_data_file(
         return source, Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise error(source, [f"not UTF-8 text ({exc.reason})"]) from exc
+
+
+def parse_toml(text: str, source: str, error: type[DataFileError]) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(source, [f"not valid TOML: {exc}"]) from exc

@@ -3,11 +3,10 @@ kept as admin-editable text in guides.toml beside this module."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.data_files import DataFileError, read_data_file
+from bot.data_files import DataFileError, parse_toml, read_data_file
 
 AUDIENCES = ("junior", "leader")
 FIELDS = ("title", "sections")
@@ -35,10 +34,7 @@ def load_guides(path: str | Path | None = None) -> dict[str, Guide]:
 
 def parse_guides(text: str, *, source: str = "guides.toml") -> dict[str, Guide]:
     """Parse and validate guide text, reporting every problem at once."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise GuideError(source, [f"not valid TOML: {exc}"]) from exc
+    data = parse_toml(text, source, GuideError)
 
     problems = [
         f"unknown top-level key {key!r}: the file holds only [{'] and ['.join(AUDIENCES)}]"

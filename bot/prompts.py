@@ -4,12 +4,11 @@ gets next (topics they share, rotating, no repeats until every candidate has bee
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.data_files import DataFileError, read_data_file
+from bot.data_files import DataFileError, parse_toml, read_data_file
 from bot.profiles import TOPICS
 
 FIELDS = ("id", "topic", "question", "reverse")
@@ -37,10 +36,7 @@ def load_library(path: str | Path | None = None) -> tuple[Prompt, ...]:
 
 def parse_library(text: str, *, source: str = "prompts.toml") -> tuple[Prompt, ...]:
     """Parse and validate library text, reporting every problem at once so admins fix in one go."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PromptLibraryError(source, [f"not valid TOML: {exc}"]) from exc
+    data = parse_toml(text, source, PromptLibraryError)
 
     problems = [
         f"unknown top-level key {key!r}: the file holds only [[prompt]] tables"
