@@ -36,17 +36,21 @@ class RateLimits(Protocol):
 
 
 class LocalRateLimits:
-    """One process's holds (tests of the gateway alone, scripts with no database)."""
+    """One process's holds (tests of the gateway alone, scripts with no database), on the
+    clock given: monotonic by default, wall-clock time under SharedRateLimits."""
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._monotonic = monotonic
+        self._clock = monotonic
         self._until: dict[tuple[str, str], float] = {}
 
     async def wait_for(self, team_id: str, method: str) -> float:
-        return max(0.0, self._until.get((team_id, method), 0.0) - self._monotonic())
+        return max(0.0, self._until.get((team_id, method), 0.0) - self._clock())
 
     async def hold(self, team_id: str, method: str, seconds: float) -> None:
-        until = self._monotonic() + seconds
+        self.keep(team_id, method, self._clock() + seconds)
+
+    def keep(self, team_id: str, method: str, until: float) -> None:
+        """Hold until `until` on this board's clock, unless a later hold already stands."""
         key = (team_id, method)
         self._until[key] = max(until, self._until.get(key, 0.0))
 
@@ -68,18 +72,17 @@ class SharedRateLimits:
         self._wall = wall
         self._monotonic = monotonic
         self._refresh = refresh
-        self._until: dict[tuple[str, str], float] = {}
+        self._known = LocalRateLimits(wall)  # what this instance has been told or has read
         self._read_at: float | None = None
 
     async def wait_for(self, team_id: str, method: str) -> float:
         if self._read_at is None or self._monotonic() - self._read_at >= self._refresh:
             await self._read()
-        return max(0.0, self._until.get((team_id, method), 0.0) - self._wall())
+        return await self._known.wait_for(team_id, method)
 
     async def hold(self, team_id: str, method: str, seconds: float) -> None:
         until = self._wall() + seconds
-        key = (team_id, method)
-        self._until[key] = max(until, self._until.get(key, 0.0))
+        self._known.keep(team_id, method, until)
         when = datetime.fromtimestamp(until, UTC)
         try:
             await self._db.run(
@@ -100,5 +103,5 @@ class SharedRateLimits:
         except SQLAlchemyError as exc:
             log.warning("shared rate limits not read: %s", type(exc).__name__)
             return
-        for key, until in holds.items():
-            self._until[key] = max(until.timestamp(), self._until.get(key, 0.0))
+        for (team_id, method), until in holds.items():
+            self._known.keep(team_id, method, until.timestamp())
