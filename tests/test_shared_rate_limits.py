@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 import app
-from handlers.core.rate_limits import SharedRateLimits
+from handlers.core.rate_limits import LocalRateLimits, SharedRateLimits
 from handlers.core.slack import SlackCallError
 from handlers.devkit.driver import FakeTimer, make_settings
 from handlers.devkit.fake_slack import FakeSlack
@@ -133,3 +133,10 @@ async def test_without_the_database_the_instance_still_honours_its_own_429(
     assert answer["user"]["id"] == "U1"
     assert timer.sleeps == [RETRY_AFTER]
     assert len(slack.calls_to("users.info")) == 2
+
+
+async def test_a_shorter_retry_after_does_not_shorten_a_longer_hold_within_an_instance(timer):
+    board = LocalRateLimits(timer.monotonic)
+    await board.hold("T1", "chat.postMessage", 30)
+    await board.hold("T1", "chat.postMessage", 5)  # a later, shorter answer
+    assert await board.wait_for("T1", "chat.postMessage") == 30
