@@ -29,6 +29,7 @@ from bot.guides import GuideError, load_guides
 from bot.prompts import PromptLibraryError, load_library
 from bot.settings import ConfigError, Settings, load_settings, redact_url
 from handlers.agreement import listeners as agreement
+from handlers.cohorts import listeners as cohorts
 from handlers.core.bolt import TrackedApp
 from handlers.core.deps import Deps
 from handlers.core.http import build_web_app
@@ -68,6 +69,7 @@ FEATURES = (
     guides,
     rhythm,
     agreement,
+    cohorts,
     pulse,
     outcomes,
     reports,

@@ -1,13 +1,20 @@
-"""The cohort: when a program starts and ends, and when its two outcome checkpoints fall.
+"""The cohort: when one run of the program starts and ends, when its two outcome checkpoints
+fall, and what an admin may set on it.
 
-A program runs from `program_start` to `program_end`. An admin who sets only a start gets
-the usual six months: read the end through `program_end()` everywhere, never the raw field.
+A cohort runs from `program_start` to `program_end` of its settings (the workspace's
+settings with the cohort's dates and its own rhythm laid over them: `cohort_settings`). An
+admin who sets only a start gets the usual six months: read the end through
+`program_end()` everywhere, never the raw field.
 """
 
 from __future__ import annotations
 
 import calendar
+import dataclasses
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from bot.cadence import ProgramSettings, last_working_day, next_working_day, zone
 
@@ -35,11 +42,130 @@ def program_end(settings: ProgramSettings) -> date | None:
     return default_end(settings.program_start)
 
 
-def cohort_key(settings: ProgramSettings) -> str:
-    """What tells one cohort from the next where something happens once per cohort (a
-    person's preparation guide): its start date, or "program" while no start is set. New
-    program dates make a new cohort."""
-    return settings.program_start.isoformat() if settings.program_start else "program"
+class CohortStatus(StrEnum):
+    RUNNING = "running"  # its pairs meet; checkpoints still to come
+    ENDED = "ended"  # its end checkpoint came: its pairs were asked to continue or close
+    CLOSED = "closed"  # an admin closed it: nothing more happens in it
+
+
+# The rhythm a cohort may set for itself; None follows the workspace's settings.
+OWN_SETTINGS: dict[str, str] = {
+    "cadence": "cadence_days",
+    "stall": "stall_days",
+    "escalate": "escalate_after_days",
+    "pulse": "pulse_cadence_days",
+}
+NAME_MAX = 40
+
+
+@dataclass(frozen=True)
+class CohortFacts:
+    """What a cohort stores, as plain data."""
+
+    name: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+    cadence_days: int | None = None
+    stall_days: int | None = None
+    escalate_after_days: int | None = None
+    pulse_cadence_days: int | None = None
+
+
+def cohort_settings(workspace: ProgramSettings, cohort: CohortFacts | None) -> ProgramSettings:
+    """The settings a cohort's pairs run by: the workspace's, with the cohort's dates and
+    whatever rhythm it set for itself."""
+    if cohort is None:
+        return workspace
+    own = {
+        field: getattr(cohort, field)
+        for field in OWN_SETTINGS.values()
+        if getattr(cohort, field) is not None
+    }
+    return dataclasses.replace(
+        workspace, program_start=cohort.starts_on, program_end=cohort.ends_on, **own
+    )
+
+
+@dataclass(frozen=True)
+class CohortChange:
+    """An admin's `/mentor admin cohort new|edit NAME key=value …`, checked."""
+
+    name: str
+    values: dict[str, object]  # CohortFacts field (or "signups_open", "new_name") -> value
+    errors: tuple[str, ...] = ()
+
+
+_OPTION = re.compile(r"^([a-z_]+)=(.*)$")
+_NAME_OK = re.compile(r"^[\w .,'&()/+-]+$")
+
+
+def check_name(name: str) -> str | None:
+    """Why a cohort name is refused, or None."""
+    if not name:
+        return "Give the cohort a name, for example `Pilot` or `Spring 2027`."
+    if len(name) > NAME_MAX:
+        return f"A cohort name has at most {NAME_MAX} characters."
+    if not _NAME_OK.match(name):
+        return "A cohort name may use letters, digits, spaces and . , ' & ( ) / + -"
+    return None
+
+
+def parse_cohort_change(words: list[str], *, bounds: dict[str, tuple[int, int]]) -> CohortChange:
+    """`Spring 2027 start=2027-03-01 end=2027-08-31 cadence=21`: the name is every word
+    before the first key=value. `bounds` gives each own setting's (low, high) in days."""
+    name_words: list[str] = []
+    options: list[tuple[str, str]] = []
+    for word in words:
+        match = _OPTION.match(word)
+        if match:
+            options.append((match[1], match[2]))
+        elif options:
+            options[-1] = (options[-1][0], f"{options[-1][1]} {word}")  # name=Two words
+        else:
+            name_words.append(word)
+    name = " ".join(name_words).strip()
+    errors: list[str] = []
+    if (problem := check_name(name)) is not None:
+        errors.append(problem)
+    values: dict[str, object] = {}
+    for key, raw in options:
+        raw = raw.strip()
+        if key in ("start", "end"):
+            try:
+                values["starts_on" if key == "start" else "ends_on"] = date.fromisoformat(raw)
+            except ValueError:
+                errors.append(f"`{key}=` takes a date like 2027-03-01.")
+        elif key in OWN_SETTINGS:
+            low, high = bounds[OWN_SETTINGS[key]]
+            if raw == "default":
+                values[OWN_SETTINGS[key]] = None
+            elif raw.isdigit() and low <= int(raw) <= high:
+                values[OWN_SETTINGS[key]] = int(raw)
+            else:
+                errors.append(
+                    f"`{key}=` takes a number of days from {low} to {high}, "
+                    "or `default` to follow the workspace's settings."
+                )
+        elif key == "signups":
+            if raw not in ("open", "closed"):
+                errors.append("`signups=` is `open` or `closed`.")
+            values["signups_open"] = raw == "open"
+        elif key == "name":
+            if (problem := check_name(raw)) is not None:
+                errors.append(problem)
+            values["new_name"] = raw
+        else:
+            known = ", ".join(["start", "end", *OWN_SETTINGS, "signups", "name"])
+            errors.append(f"`{key}=` is not something a cohort has; it has {known}.")
+    return CohortChange(name=name, values=values, errors=tuple(errors))
+
+
+def check_dates(starts_on: date | None, ends_on: date | None) -> str | None:
+    if ends_on is not None and starts_on is None:
+        return "Give the cohort a start (`start=`) before an end."
+    if starts_on is not None and ends_on is not None and ends_on <= starts_on:
+        return "A cohort ends after it starts."
+    return None
 
 
 def cohort_dates(settings: ProgramSettings) -> tuple[date, date] | None:

@@ -27,6 +27,12 @@ PARTICIPANT_COMMANDS: tuple[CommandSpec, ...] = (
 
 ADMIN_COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
+        "cohort",
+        "/mentor admin cohort",
+        "List the cohorts; `new`, `edit` or `close` one (dates, its own rhythm, signups)",
+        admin=True,
+    ),
+    CommandSpec(
         "match",
         "/mentor admin match preview",
         "See the best pairs for everyone waiting, and why; nothing is sent",

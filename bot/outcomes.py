@@ -19,6 +19,23 @@ CHANGE_MAX = 500
 NOT_ENOUGH = "not enough responses"
 
 
+def checkpoint_ref(cohort_id: int, checkpoint: str) -> str:
+    """A cohort's checkpoint as its buttons and forms carry it: "12:midpoint"."""
+    return f"{cohort_id}:{checkpoint}"
+
+
+def parse_checkpoint_ref(raw: str | None) -> tuple[int | None, str | None]:
+    """(cohort id, checkpoint) from a button's value; the cohort is None in a question sent
+    before there were cohorts ("midpoint"), and both are None for anything unreadable."""
+    text = (raw or "").strip()
+    cohort, _, checkpoint = text.rpartition(":")
+    if checkpoint not in CHECKPOINTS:
+        return None, None
+    if not cohort:
+        return None, checkpoint
+    return (int(cohort), checkpoint) if cohort.isdigit() and len(cohort) < 12 else (None, None)
+
+
 class CheckpointFigures(TypedDict):
     """One checkpoint's figures, keyed by PROGRESS: how many answers of each and their share."""
 

@@ -74,6 +74,32 @@ class Participant(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column())
     updated_at: datetime = Field(sa_column=_utc_column())
     left_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    # The cohort whose pool they are in; None while no cohort is running for them to join.
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
+
+
+class Cohort(SQLModel, table=True):
+    """One run of the program in a workspace: a name, dates, its own rhythm where an admin
+    set one (None follows the workspace's settings), and which checkpoints were decided."""
+
+    __tablename__ = "cohort"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(index=True)
+    name: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+    signups_open: bool = True  # new signups join the newest cohort that is open for them
+    status: str = "running"  # running -> ended (its end checkpoint came) -> closed
+    cadence_days: int | None = None
+    stall_days: int | None = None
+    escalate_after_days: int | None = None
+    pulse_cadence_days: int | None = None
+    midpoint_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    end_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    created_at: datetime = Field(sa_column=_utc_column())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -122,6 +148,8 @@ class Pair(SQLModel, table=True):
     status: str = "introducing"  # introducing -> active (<-> paused) -> ended; or intro_failed
     score: float = 0.0
     explanation: str = ""
+    # The cohort the pair runs in now: a pair that continues moves to the next one.
+    cohort_id: int | None = Field(default=None, foreign_key="cohort.id", index=True)
     dm_channel_id: str | None = None
     intro_ts: str | None = None
     next_session_on: date | None = None
@@ -208,8 +236,6 @@ class ProgramSettingsRow(SQLModel, table=True):
     stall_days: int
     escalate_after_days: int
     updated_at: datetime = Field(sa_column=_utc_column())
-    program_start: date | None = None
-    program_end: date | None = None
     pulse_cadence_days: int = 14
     pulse_close_days: int = 7
     summary_weekday: int = 0
@@ -251,15 +277,14 @@ class SlackRateLimit(SQLModel, table=True):
 
 
 class WorkspaceSchedule(SQLModel, table=True):
-    """Workspace-wide moments the tick watches: the weekly summary and the cohort checkpoints."""
+    """Workspace-wide moments the tick watches: the weekly summary (each cohort keeps its own
+    checkpoints)."""
 
     __tablename__ = "workspace_schedule"
 
     team_id: str = Field(primary_key=True)
     summary_due_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     last_summary_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
-    midpoint_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
-    end_decided_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     # Why the bot cannot post in the admin channel (Slack's error), until a post works again.
     admin_channel_problem: str | None = None
     admin_channel_problem_at: datetime | None = Field(
@@ -304,10 +329,11 @@ class OutcomeAnswer(SQLModel, table=True):
     """At the midpoint and the end: progress on one's own goal, and a leader's one change."""
 
     __tablename__ = "outcome_answer"
-    __table_args__ = (UniqueConstraint("team_id", "user_id", "checkpoint"),)
+    __table_args__ = (UniqueConstraint("team_id", "cohort_id", "user_id", "checkpoint"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str
+    cohort_id: int = Field(foreign_key="cohort.id")
     user_id: str
     checkpoint: str  # "midpoint" or "end"
     progress: str | None = None  # "not_yet", "some", "achieved"

@@ -9,26 +9,27 @@ from sqlmodel import Session, col, select
 
 from bot.outcomes import is_leader
 from bot.profiles import Status
-from storage.models import OutcomeAnswer, Pair, Participant, WorkspaceSchedule
+from storage.models import Cohort, OutcomeAnswer, Pair, Participant
 
 
-def answers_for(*, session: Session, team_id: str) -> list[OutcomeAnswer]:
-    """Every answer in a workspace (for the figures: read them only in aggregate)."""
-    return list(
-        session.exec(
-            select(OutcomeAnswer)
-            .where(OutcomeAnswer.team_id == team_id)
-            .order_by(col(OutcomeAnswer.id))
-        ).all()
-    )
+def answers_for(
+    *, session: Session, team_id: str, cohort_id: int | None = None
+) -> list[OutcomeAnswer]:
+    """Every answer in a workspace, or in one cohort (for the figures: read them only in
+    aggregate)."""
+    query = select(OutcomeAnswer).where(OutcomeAnswer.team_id == team_id)
+    if cohort_id is not None:
+        query = query.where(OutcomeAnswer.cohort_id == cohort_id)
+    return list(session.exec(query.order_by(col(OutcomeAnswer.id))).all())
 
 
 def answer_of(
-    *, session: Session, team_id: str, user_id: str, checkpoint: str
+    *, session: Session, team_id: str, cohort_id: int, user_id: str, checkpoint: str
 ) -> OutcomeAnswer | None:
     return session.exec(
         select(OutcomeAnswer).where(
             OutcomeAnswer.team_id == team_id,
+            OutcomeAnswer.cohort_id == cohort_id,
             OutcomeAnswer.user_id == user_id,
             OutcomeAnswer.checkpoint == checkpoint,
         )
@@ -36,13 +37,30 @@ def answer_of(
 
 
 def _save(
-    session: Session, *, team_id: str, user_id: str, checkpoint: str, now: datetime, **fields: Any
+    session: Session,
+    *,
+    team_id: str,
+    cohort_id: int,
+    user_id: str,
+    checkpoint: str,
+    now: datetime,
+    **fields: Any,
 ) -> OutcomeAnswer:
-    """Someone's answer for a checkpoint, created or updated with `fields`."""
-    row = answer_of(session=session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
+    """Someone's answer for a cohort's checkpoint, created or updated with `fields`."""
+    row = answer_of(
+        session=session,
+        team_id=team_id,
+        cohort_id=cohort_id,
+        user_id=user_id,
+        checkpoint=checkpoint,
+    )
     if row is None:
         row = OutcomeAnswer(
-            team_id=team_id, user_id=user_id, checkpoint=checkpoint, answered_at=now
+            team_id=team_id,
+            cohort_id=cohort_id,
+            user_id=user_id,
+            checkpoint=checkpoint,
+            answered_at=now,
         )
     row.answered_at = now
     for name, value in fields.items():
@@ -53,11 +71,24 @@ def _save(
 
 
 def record_progress(
-    *, session: Session, team_id: str, user_id: str, checkpoint: str, progress: str, now: datetime
+    *,
+    session: Session,
+    team_id: str,
+    cohort_id: int,
+    user_id: str,
+    checkpoint: str,
+    progress: str,
+    now: datetime,
 ) -> OutcomeAnswer:
     """Store someone's progress answer; a later press replaces it (the change text stays)."""
     return _save(
-        session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now, progress=progress
+        session,
+        team_id=team_id,
+        cohort_id=cohort_id,
+        user_id=user_id,
+        checkpoint=checkpoint,
+        now=now,
+        progress=progress,
     )
 
 
@@ -65,6 +96,7 @@ def record_change(
     *,
     session: Session,
     team_id: str,
+    cohort_id: int,
     user_id: str,
     checkpoint: str,
     change: str | None,
@@ -72,23 +104,31 @@ def record_change(
 ) -> OutcomeAnswer:
     """Store (or clear, with None) a leader's change; their progress answer stays."""
     return _save(
-        session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now, change=change
+        session,
+        team_id=team_id,
+        cohort_id=cohort_id,
+        user_id=user_id,
+        checkpoint=checkpoint,
+        now=now,
+        change=change,
     )
 
 
-def _introduced_pairs(session: Session, team_id: str) -> list[tuple[str, str]]:
+def _introduced_pairs(session: Session, team_id: str, cohort_id: int) -> list[tuple[str, str]]:
     rows = session.exec(
         select(Pair.mentor_id, Pair.mentee_id).where(
-            Pair.team_id == team_id, col(Pair.dm_channel_id).is_not(None)
+            Pair.team_id == team_id,
+            Pair.cohort_id == cohort_id,
+            col(Pair.dm_channel_id).is_not(None),
         )
     ).all()
     return [(mentor, mentee) for mentor, mentee in rows]
 
 
-def checkpoint_people(*, session: Session, team_id: str) -> list[tuple[str, bool]]:
-    """Who a checkpoint asks: active participants who have taken part in a pair (introduced),
-    as (user_id, is_leader), in signup order."""
-    pairs = _introduced_pairs(session, team_id)
+def checkpoint_people(*, session: Session, team_id: str, cohort_id: int) -> list[tuple[str, bool]]:
+    """Who a cohort's checkpoint asks: active participants who have taken part in one of its
+    pairs (introduced), as (user_id, is_leader), in signup order."""
+    pairs = _introduced_pairs(session, team_id, cohort_id)
     paired = {user for pair in pairs for user in pair}
     mentees = {mentee for _, mentee in pairs}
     if not paired:
@@ -121,19 +161,9 @@ def is_leader_in(*, session: Session, team_id: str, user_id: str) -> bool:
     return is_leader(person.role, mentee_in_a_pair=mentee is not None)
 
 
-def decided_flags(*, session: Session, team_id: str) -> tuple[bool, bool]:
-    """Whether the midpoint and the end have been decided (read-only: creates no row)."""
-    schedule = session.get(WorkspaceSchedule, team_id)
-    if schedule is None:
+def decided_flags(*, session: Session, team_id: str, cohort_id: int | None) -> tuple[bool, bool]:
+    """Whether a cohort's midpoint and end have been decided."""
+    row = session.get(Cohort, cohort_id) if cohort_id is not None else None
+    if row is None or row.team_id != team_id:
         return False, False
-    return schedule.midpoint_decided_at is not None, schedule.end_decided_at is not None
-
-
-def mark_decided(
-    *, session: Session, schedule: WorkspaceSchedule, checkpoint: str, now: datetime
-) -> None:
-    if checkpoint == "midpoint":
-        schedule.midpoint_decided_at = schedule.midpoint_decided_at or now
-    else:
-        schedule.end_decided_at = schedule.end_decided_at or now
-    session.add(schedule)
+    return row.midpoint_decided_at is not None, row.end_decided_at is not None

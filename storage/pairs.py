@@ -78,10 +78,12 @@ def create_pair(
     score: float,
     explanation: str,
     now: datetime,
+    cohort_id: int | None = None,
 ) -> Pair:
     """Store a new pair (introducing it is the pairing feature's decision)."""
     pair = Pair(
         team_id=team_id,
+        cohort_id=cohort_id,
         mentor_id=mentor_id,
         mentee_id=mentee_id,
         score=score,

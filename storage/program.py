@@ -8,18 +8,34 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.cadence import MONDAY_TO_FRIDAY, ProgramSettings
+from bot.cohort import CohortFacts, cohort_settings
 from bot.program_settings import parse_user_ids, parse_weekdays, weekdays_text
-from storage.models import Participant, ProgramSettingsRow, WorkspaceSchedule
+from storage import cohorts
+from storage.models import Cohort, Participant, ProgramSettingsRow, WorkspaceSchedule
 
-# The settings a workspace stores; the working-day hours are fixed for everyone.
+# The settings a workspace stores; the working-day hours are fixed for everyone, and the
+# program dates belong to each cohort.
 STORED = tuple(
     f.name
     for f in dataclasses.fields(ProgramSettings)
-    if f.name not in ("work_start_hour", "work_end_hour")
+    if f.name not in ("work_start_hour", "work_end_hour", "program_start", "program_end")
 )
 
 
-def get_program_settings(*, session: Session, team_id: str) -> ProgramSettings:
+def facts_of(row: Cohort) -> CohortFacts:
+    return CohortFacts(
+        name=row.name,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        cadence_days=row.cadence_days,
+        stall_days=row.stall_days,
+        escalate_after_days=row.escalate_after_days,
+        pulse_cadence_days=row.pulse_cadence_days,
+    )
+
+
+def workspace_settings(*, session: Session, team_id: str) -> ProgramSettings:
+    """The workspace's own settings, without any cohort's dates or rhythm."""
     row = session.get(ProgramSettingsRow, team_id)
     if row is None:
         return ProgramSettings()
@@ -28,6 +44,19 @@ def get_program_settings(*, session: Session, team_id: str) -> ProgramSettings:
     values["working_days"] = parse_weekdays(row.working_days) or MONDAY_TO_FRIDAY
     values["program_admins"] = parse_user_ids(row.program_admins)
     return ProgramSettings(**values)
+
+
+def get_program_settings(
+    *, session: Session, team_id: str, cohort_id: int | None = None
+) -> ProgramSettings:
+    """The settings of one cohort (`cohort_id`), or of the workspace's current cohort: the
+    workspace's settings with that cohort's dates and own rhythm laid over them."""
+    workspace = workspace_settings(session=session, team_id=team_id)
+    if cohort_id is not None:
+        row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
+    else:
+        row = cohorts.current_cohort(session=session, team_id=team_id)
+    return cohort_settings(workspace, facts_of(row) if row is not None else None)
 
 
 def save_program_settings(
@@ -50,6 +79,10 @@ def save_program_settings(
         row.updated_at = now
     row.updated_by = saved_by or row.updated_by
     session.add(row)
+    # The settings form shows, and saves, the current cohort's dates.
+    current = cohorts.first_cohort(session=session, team_id=team_id, now=now)
+    current.starts_on, current.ends_on = settings.program_start, settings.program_end
+    session.add(current)
     # The weekly summary's next time came from the old day, hour and zone: recompute it.
     schedule = session.get(WorkspaceSchedule, team_id)
     if schedule is not None and schedule.summary_due_at is not None:

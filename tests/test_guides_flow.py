@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
-from storage.models import OutboxMessage, Pair
+from storage.models import Cohort, OutboxMessage, Pair
 from tests.kit.guides import is_guide, outbox_key
 from tests.test_settings_modal import open_settings, settings_state
 
@@ -84,6 +84,17 @@ def guide_rows(bot) -> list[tuple[str, str]]:
     )
 
 
+def first_cohort_id(bot) -> int:
+    return cohort_id_named(bot, "Cohort 1")
+
+
+def cohort_id_named(bot, name: str) -> int:
+    [found] = bot.runtime.deps.db.run_sync(
+        lambda s: list(s.exec(select(Cohort.id).where(Cohort.name == name)))
+    )
+    return found
+
+
 def leader_of(bot, junior_id: str) -> str:
     """Whom `junior_id` mentors now (their one live pair)."""
     [pair] = bot.runtime.deps.db.run_sync(
@@ -139,7 +150,7 @@ async def test_each_junior_and_each_leader_gets_their_own_guide_once(four, clock
     guides = [c for c in bot.slack.calls_to("chat.postMessage") if is_guide(c)]
     assert len(guides) == 4
     assert sorted(outbox_key(c) for c in guides) == [
-        f"guide:{user}:program" for user in ("UJ1", "UJ2", "UL1", "UL2")
+        f"guide:{user}:{first_cohort_id(bot)}" for user in ("UJ1", "UJ2", "UL1", "UL2")
     ]
 
     # Days of ticks later, nothing is sent again.
@@ -174,22 +185,44 @@ async def test_a_rematch_in_the_same_cohort_sends_nothing_new(four):
     assert len([c for c in bot.slack.calls_to("chat.postMessage") if is_guide(c)]) == 5
 
 
-async def test_new_program_dates_make_a_new_cohort_and_the_guides_come_again(four):
+async def test_a_new_cohort_brings_the_guides_again(four):
     bot = four
     await save_settings(bot, program_start="2026-03-02", program_end="2026-08-31")
     await match(bot)
     assert len(guides_to(bot, "UJ1")) == 1
 
-    # The next cohort: the admins set new dates, and UJ1 is matched again (with a newcomer).
-    await save_settings(bot, program_start="2026-09-07", program_end="2027-02-26")
-    await rematch_with_a_newcomer(bot)
+    # The next cohort: the admins start it and close the first; UJ1's pair ends, and UJ1,
+    # left without a pair, is offered the new cohort's pool and joins it.
+    status, body = await bot.command("admin cohort new Autumn start=2026-09-07", user="UADMIN")
+    assert "Created *Autumn*" in body["text"], body
+    status, body = await bot.command("admin cohort close Cohort 1", user="UADMIN")
+    assert "Closed *Cohort 1*" in body["text"], body
+    await bot.settle()
+    [offer] = [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.params["channel"] == bot.slack.conversation_id("UJ1") and "Autumn" in c.params["text"]
+    ]
+    await bot.click_in_message(offer, "cohort_carry_over_join", user="UJ1", value=_value(offer))
+    await sign_up(bot, "UL3", leader("People"))  # a newcomer joins the cohort open for signups
+    await match(bot)
+    assert leader_of(bot, "UJ1") == "UL3"
+
     first, second = guides_to(bot, "UJ1")
     assert_is_the_guide(second, "junior")
+    autumn = cohort_id_named(bot, "Autumn")
     assert [outbox_key(first), outbox_key(second)] == [
-        "guide:UJ1:2026-03-02",
-        "guide:UJ1:2026-09-07",
+        f"guide:UJ1:{first_cohort_id(bot)}",
+        f"guide:UJ1:{autumn}",
     ]
     assert len(guides_to(bot, "UL3")) == 1
+
+
+def _value(call) -> str:
+    [button] = [e for b in call.params["blocks"] if b["type"] == "actions" for e in b["elements"]][
+        :1
+    ]
+    return button["value"]
 
 
 async def test_with_the_guides_off_nothing_is_sent(four, clock):
@@ -249,7 +282,11 @@ async def test_someone_who_paused_before_their_guide_went_out_does_not_get_it(bo
     await run_tick(bot)
     assert guides_to(bot, "UL1") == []
     assert len(guides_to(bot, "UJ1")) == 1
-    assert dict(guide_rows(bot)) == {"guide:UJ1:program": "sent", "guide:UL1:program": "expired"}
+    cohort = first_cohort_id(bot)
+    assert dict(guide_rows(bot)) == {
+        f"guide:UJ1:{cohort}": "sent",
+        f"guide:UL1:{cohort}": "expired",
+    }
 
 
 async def test_someone_who_left_before_their_guide_went_out_does_not_get_it(bot, clock):
@@ -261,4 +298,4 @@ async def test_someone_who_left_before_their_guide_went_out_does_not_get_it(bot,
     clock.now = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     await run_tick(bot)
     assert guides_to(bot, "UL1") == []
-    assert dict(guide_rows(bot))["guide:UL1:program"] in ("skipped", "expired")
+    assert dict(guide_rows(bot))[f"guide:UL1:{first_cohort_id(bot)}"] in ("skipped", "expired")

@@ -34,7 +34,7 @@ from storage.migrations import (
     head_revision,
     migrate,
 )
-from storage.models import OutboxMessage, Pair, Participant, ProcessedEvent
+from storage.models import Cohort, OutboxMessage, Pair, Participant, ProcessedEvent
 from storage.revision import new_revision
 from tests.kit.databases import database_url_fixture  # noqa: F401  (database_url)
 from tests.kit.revisions import revision_count, scripts_up_to, scripts_with
@@ -270,15 +270,21 @@ def test_a_legacy_file_is_upgraded_in_place_without_losing_rows(tmp_path, versio
             assert legacy.user_version(conn) == legacy.LATEST_VERSION
         after = row_counts(engine)
         assert {t: n for t, n in after.items() if t in before} == before
-        assert sum(after.values()) == sum(before.values())  # tables new to the file are empty
+        # Tables new to the file are empty, but for the one program made its first cohort.
+        assert after["cohort"] == 1
+        assert sum(after.values()) == sum(before.values()) + 1
         # The models read every row, and the legacy steps' own data changes were made.
         with Session(engine) as session:
-            assert [p.user_id for p in session.exec(select(Participant))] == ["U1"]
+            [cohort_row] = session.exec(select(Cohort)).all()
+            assert [(p.user_id, p.cohort_id) for p in session.exec(select(Participant))] == [
+                ("U1", cohort_row.id)
+            ]
             [event_row] = session.exec(select(ProcessedEvent)).all()
             if version < 6:  # step 6: events from before the inbox count as applied
                 assert event_row.done_at == event_row.received_at
             if version >= 2:
                 [pair] = session.exec(select(Pair)).all()
+                assert pair.cohort_id == cohort_row.id
                 [message] = session.exec(select(OutboxMessage)).all()
                 if version < 4:  # step 4: a pair under way gets its first pulse due time
                     assert pair.pulse_due_at is not None

@@ -17,8 +17,8 @@ from bot.outcomes import NOT_ENOUGH, leader_changes, outcome_figures, validate_c
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID, make_settings, start_driver, stop_driver
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
-from storage import outcomes, program
-from storage.models import OutboxMessage, OutcomeAnswer, Pair, WorkspaceSchedule
+from storage import cohorts, outcomes, program
+from storage.models import Cohort, OutboxMessage, OutcomeAnswer, Pair
 from tests.kit.guides import without_guides
 
 LONDON = "Europe/London"
@@ -106,8 +106,17 @@ def answers(bot) -> list[OutcomeAnswer]:
     return bot.runtime.deps.db.run_sync(lambda s: outcomes.answers_for(session=s, team_id=TEAM_ID))
 
 
-def schedule(bot) -> WorkspaceSchedule | None:
-    return bot.runtime.deps.db.run_sync(lambda s: s.get(WorkspaceSchedule, TEAM_ID))
+def schedule(bot) -> Cohort | None:
+    """The workspace's first cohort, which holds its checkpoints' stamps."""
+    return bot.runtime.deps.db.run_sync(
+        lambda s: next(iter(cohorts.cohorts_of(session=s, team_id=TEAM_ID)), None)
+    )
+
+
+def first_cohort_id(bot) -> int:
+    row = schedule(bot)
+    assert row is not None and row.id is not None
+    return row.id
 
 
 def all_pairs(bot) -> list[Pair]:
@@ -190,7 +199,7 @@ async def test_midpoint_asks_each_person_once_about_their_own_goal(
             m.key for m in s.exec(select(OutboxMessage)).all() if m.kind == "outcome_question"
         )
     )
-    assert keys == sorted(f"outcome:midpoint:{u}" for u in PEOPLE)
+    assert keys == sorted(f"outcome:{first_cohort_id(bot)}:midpoint:{u}" for u in PEOPLE)
     # People's goals are never logged.
     assert not any(goal in caplog.text or escaped(goal) in caplog.text for goal in GOALS.values())
 
@@ -477,11 +486,13 @@ def test_a_change_is_optional_and_at_most_500_characters():
 async def test_leaving_takes_a_leaders_own_words_with_them(cohort_bot, clock):
     bot = cohort_bot
     leader = next(u for u, a in PEOPLE.items() if a["role"] == "leader")
+    cohort_id = first_cohort_id(bot)
     bot.runtime.deps.db.run_sync(
         lambda s: (
             outcomes.record_progress(
                 session=s,
                 team_id=TEAM_ID,
+                cohort_id=cohort_id,
                 user_id=leader,
                 checkpoint="midpoint",
                 progress="some",
@@ -490,6 +501,7 @@ async def test_leaving_takes_a_leaders_own_words_with_them(cohort_bot, clock):
             outcomes.record_change(
                 session=s,
                 team_id=TEAM_ID,
+                cohort_id=cohort_id,
                 user_id=leader,
                 checkpoint="midpoint",
                 change="I now ask the newest person first",

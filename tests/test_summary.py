@@ -19,7 +19,7 @@ from handlers.devkit.fake_slack import validate_blocks
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
 from handlers.reports import blocks as report_blocks
 from handlers.reports import use_cases as summary
-from storage import program
+from storage import cohorts, program
 from storage.models import (
     OutboxMessage,
     OutcomeAnswer,
@@ -406,10 +406,12 @@ async def test_summary_blocks_stay_within_slack_limits_and_escape_text(program_b
     bot = program_bot
 
     def add_answers(session):
+        first = cohorts.first_cohort(session=session, team_id=TEAM_ID, now=clock.now)
         for n in range(60):
             session.add(
                 OutcomeAnswer(
                     team_id=TEAM_ID,
+                    cohort_id=saved_id(first),
                     user_id=f"UX{n:03d}",
                     checkpoint="end",
                     progress="achieved",

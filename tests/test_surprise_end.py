@@ -19,8 +19,8 @@ from bot.cohort import surprise_end
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
 from handlers.devkit.forms import SignupAnswers, filled, signup_state
-from storage import program
-from storage.models import OutboxMessage, Pair, WorkspaceSchedule
+from storage import cohorts, program
+from storage.models import OutboxMessage, Pair
 from tests.test_settings_modal import open_settings, settings_state, stored
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the driver's clock starts here
@@ -122,7 +122,9 @@ def pairs(bot) -> list[Pair]:
 
 
 def end_decided(bot) -> datetime | None:
-    row = bot.runtime.deps.db.run_sync(lambda s: s.get(WorkspaceSchedule, TEAM_ID))
+    row = bot.runtime.deps.db.run_sync(
+        lambda s: next(iter(cohorts.cohorts_of(session=s, team_id=TEAM_ID)), None)
+    )
     return row.end_decided_at if row else None
 
 

@@ -1,7 +1,7 @@
 """Preparation guides: deciding, when someone is matched, that they get their guide.
 
 A junior mentor gets the junior guide and a leader the leader's, each once per person per
-cohort (the outbox key `guide:{user_id}:{cohort}` makes a second decision a no-op, so a
+cohort (the outbox key `guide:{user_id}:{cohort_id}` makes a second decision a no-op, so a
 junior with two leaders, or re-matched in the same cohort, gets one), unless the admins
 turned the guides off. Deciding happens in the transaction that creates the pair."""
 
@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.cohort import cohort_key
 from storage import outbox as rows
 from storage import program
 from storage.models import Pair
@@ -21,23 +20,24 @@ JUNIOR = "junior"  # the pair's mentor
 LEADER = "leader"  # the one the pair mentors
 
 
-def guide_key(user_id: str, cohort: str) -> str:
-    return f"guide:{user_id}:{cohort}"
+def guide_key(user_id: str, cohort_id: int | None) -> str:
+    return f"guide:{user_id}:{cohort_id if cohort_id is not None else 'program'}"
 
 
 def decide_guides(session: Session, *, pair: Pair, now: datetime) -> int:
     """A new pair: each of the two gets their guide, unless they already did in this cohort
     or the admins turned the guides off. Returns how many were decided now."""
-    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    settings = program.get_program_settings(
+        session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+    )
     if not settings.send_guides:
         return 0
-    cohort = cohort_key(settings)
     decided = 0
     for user_id, audience in ((pair.mentor_id, JUNIOR), (pair.mentee_id, LEADER)):
         decided += rows.enqueue(
             session=session,
             team_id=pair.team_id,
-            key=guide_key(user_id, cohort),
+            key=guide_key(user_id, pair.cohort_id),
             kind=KIND,
             payload={"user": user_id, "audience": audience},
             now=now,

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from bot.commands import parse_command
+from handlers.cohorts import listeners as cohorts
 from handlers.core import inbox
 from handlers.core.deps import Deps
 from handlers.core.mentor import MentorCommand
@@ -37,6 +38,7 @@ PARTICIPANT_COMMANDS: dict[str, Handler] = {
 }
 # `/mentor admin <name>`, for the program's admins only.
 ADMIN_COMMANDS: dict[str, Handler] = {
+    "cohort": cohorts.cohort,
     "match": pairing.match,
     "unpair": pairing.unpair,
     "participants": profile.participants,

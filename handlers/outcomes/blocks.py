@@ -51,15 +51,17 @@ def question_blocks(
     *,
     goal: str | None,
     leader: bool,
+    ref: str,
     answered: str | None = None,
 ) -> tuple[str, list[Block]]:
-    """The private question; `answered` (a progress key) shows the answer given so far."""
+    """The private question; `ref` is the cohort's checkpoint its buttons carry (see
+    bot.outcomes.checkpoint_ref); `answered` (a progress key) shows the answer so far."""
     text = _OPENING[checkpoint]
     buttons = [
         ButtonElement(
             action_id=action,
             text=PROGRESS[key],
-            value=checkpoint,
+            value=ref,
             style="primary" if key == answered else None,
         )
         for action, key in PROGRESS_ACTIONS.items()
@@ -85,7 +87,7 @@ def question_blocks(
                     ButtonElement(
                         action_id=OutcomeActions.OPEN_CHANGE,
                         text="Share one change",
-                        value=checkpoint,
+                        value=ref,
                     )
                 ],
             ),
@@ -96,11 +98,11 @@ def question_blocks(
     return text, content
 
 
-def change_modal(checkpoint: str, *, current: str | None) -> View:
+def change_modal(ref: str, *, current: str | None) -> View:
     return View(
         type="modal",
         callback_id=CHANGE_CALLBACK,
-        private_metadata=checkpoint,
+        private_metadata=ref,
         title="One change",
         submit="Share",
         close="Cancel",

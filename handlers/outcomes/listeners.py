@@ -7,7 +7,7 @@ import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.outcomes import validate_change
+from bot.outcomes import checkpoint_ref, validate_change
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.core.interactions import ids
@@ -28,16 +28,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def progress_answer(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         team_id, user_id = ids(body)
-        checkpoint = action.get("value") or ""
         progress = PROGRESS_ACTIONS[action["action_id"]]
         recorded = await use_cases.record_progress(
-            deps, team_id=team_id, user_id=user_id, checkpoint=checkpoint, progress=progress
+            deps, team_id=team_id, user_id=user_id, ref=action.get("value") or "", progress=progress
         )
         if recorded is None or "response_url" not in body:
             return
-        goal, leader = recorded
+        goal, leader, cohort_id, checkpoint = recorded
         text, content = blocks.question_blocks(
-            checkpoint, goal=goal, leader=leader, answered=progress
+            checkpoint,
+            goal=goal,
+            leader=leader,
+            ref=checkpoint_ref(cohort_id, checkpoint),
+            answered=progress,
         )
         await deps.slack.respond(
             body["response_url"], replace_original=True, text=text, blocks=content
@@ -47,10 +50,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def open_change(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         team_id, user_id = ids(body)
-        checkpoint = action.get("value") or ""
-        existing = await use_cases.current_change(
-            deps, team_id=team_id, user_id=user_id, checkpoint=checkpoint
-        )
+        ref = action.get("value") or ""
+        existing = await use_cases.current_change(deps, team_id=team_id, user_id=user_id, ref=ref)
         if existing is None:
             return
         try:
@@ -58,7 +59,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 "views.open",
                 team_id=team_id,
                 trigger_id=body["trigger_id"],
-                view=blocks.change_modal(checkpoint, current=existing),
+                view=blocks.change_modal(ref, current=existing),
                 budget=2.0,
             )
         except SlackCallError as exc:
@@ -68,7 +69,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def change_submitted(ack: AsyncAck, body: dict) -> None:
         team_id, user_id = ids(body)
         view = body["view"]
-        checkpoint = view.get("private_metadata") or ""
+        ref = view.get("private_metadata") or ""
         field = (view["state"]["values"].get(blocks.CHANGE_BLOCK) or {}).get(
             blocks.CHANGE_ACTION
         ) or {}
@@ -77,7 +78,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={blocks.CHANGE_BLOCK: error})
             return
         if not await use_cases.save_change(
-            deps, team_id=team_id, user_id=user_id, checkpoint=checkpoint, change=change
+            deps, team_id=team_id, user_id=user_id, ref=ref, change=change
         ):
             await ack(response_action="update", view=blocks.change_refused_view())
             return

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.outcomes import checkpoint_ref
 from bot.profiles import Status
 from handlers.core import outbox
 from handlers.core.deps import Deps
@@ -18,22 +19,30 @@ async def draft_question(deps: Deps, message: OutboxMessage) -> outbox.Draft | N
     user_id = message.payload["user"]
     checkpoint = message.payload["checkpoint"]
 
-    def load(session: Session) -> tuple[Participant | None, OutcomeAnswer | None]:
+    def load(session: Session) -> tuple[Participant | None, int | None, OutcomeAnswer | None]:
         person = participants.get_participant(
             session=session, team_id=message.team_id, user_id=user_id
         )
+        cohort_id = _cohort_of(message, person)
+        if person is None or cohort_id is None:
+            return person, None, None
         row = outcomes.answer_of(
-            session=session, team_id=message.team_id, user_id=user_id, checkpoint=checkpoint
+            session=session,
+            team_id=message.team_id,
+            cohort_id=cohort_id,
+            user_id=user_id,
+            checkpoint=checkpoint,
         )
-        return person, row
+        return person, cohort_id, row
 
-    person, row = await deps.db.run(load)
-    if person is None or person.status == Status.LEFT:
+    person, cohort_id, row = await deps.db.run(load)
+    if person is None or person.status == Status.LEFT or cohort_id is None:
         return None  # left since: nothing to ask
     text, content = blocks.question_blocks(
         checkpoint,
         goal=person.goals,
         leader=bool(message.payload.get("leader")),
+        ref=checkpoint_ref(cohort_id, checkpoint),
         answered=row.progress if row else None,
     )
     channel = await outbox.open_if_person(deps, user_id, team_id=message.team_id)
@@ -44,8 +53,21 @@ def question_stale(session: Session, message: OutboxMessage, now: datetime) -> s
     """The midpoint question is moot once the end has been asked."""
     if message.payload.get("checkpoint") != "midpoint":
         return None
-    _, end_decided = outcomes.decided_flags(session=session, team_id=message.team_id)
+    person = participants.get_participant(
+        session=session, team_id=message.team_id, user_id=message.payload["user"]
+    )
+    _, end_decided = outcomes.decided_flags(
+        session=session, team_id=message.team_id, cohort_id=_cohort_of(message, person)
+    )
     return "the end checkpoint has come" if end_decided else None
+
+
+def _cohort_of(message: OutboxMessage, person: Participant | None) -> int | None:
+    """The question's cohort; one decided before there were cohorts is the person's."""
+    cohort = message.payload.get("cohort")
+    if isinstance(cohort, int):
+        return cohort
+    return person.cohort_id if person is not None else None
 
 
 QUESTION = outbox.Kind(

@@ -1,92 +1,114 @@
 """Objectives and outcomes: the cohort's midpoint and end checkpoints.
 
-Each tick compares the clock with every workspace's cohort dates. A checkpoint is decided
-once, in one transaction with its schedule stamp (`WorkspaceSchedule.*_decided_at`) and its
-outbox rows (`outcome:{checkpoint}:{user_id}`): every active participant who has taken part
-in a pair is asked privately how their goal went; at the end every live pair is also thanked
-and closed, and the final summary is posted. Answers are stored, never logged.
+Each tick compares the clock with the dates of every running cohort. A cohort's checkpoint
+is decided once, in one transaction with its stamp (`Cohort.*_decided_at`) and its outbox
+rows (`outcome:{cohort_id}:{checkpoint}:{user_id}`): every active participant who has taken
+part in one of the cohort's pairs is asked privately how their goal went; at the end the
+cohort ends (handlers/cohorts: its pairs continue or close) and the final summary is
+posted. Answers are stored, never logged.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
 from sqlmodel import Session
 
 from bot import cohort
-from bot.outcomes import CHECKPOINTS
+from bot.cohort import CohortStatus
+from bot.outcomes import parse_checkpoint_ref
 from bot.profiles import Status
+from handlers.cohorts.use_cases import end_cohort
 from handlers.core.deps import Deps
-from handlers.pairing.use_cases import end_pair
 from handlers.reports.use_cases import KIND as SUMMARY_KIND
+from storage import cohorts, outcomes, participants, program
 from storage import outbox as rows
-from storage import outcomes, pairs, participants, program
-from storage.models import Participant
+from storage.models import Participant, saved_id
 
 log = logging.getLogger(__name__)
 
 QUESTION_KIND = "outcome_question"
 
 
-def _asked_person(
-    session: Session, *, team_id: str, user_id: str, checkpoint: str
-) -> Participant | None:
-    """The participant, if this checkpoint has been decided and they are still in the program."""
-    if checkpoint not in CHECKPOINTS:
-        return None
-    midpoint_done, end_done = outcomes.decided_flags(session=session, team_id=team_id)
-    if not (midpoint_done if checkpoint == "midpoint" else end_done):
+@dataclass(frozen=True)
+class Asked:
+    person: Participant
+    cohort_id: int
+    checkpoint: str
+
+
+def _asked_person(session: Session, *, team_id: str, user_id: str, ref: str) -> Asked | None:
+    """Who answers, for which cohort's checkpoint (`ref`, as the buttons carry it), if that
+    checkpoint has been decided and they are still in the program."""
+    cohort_id, checkpoint = parse_checkpoint_ref(ref)
+    if checkpoint is None:
         return None
     person = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
     if person is None or person.status == Status.LEFT:
         return None
-    return person
-
-
-def _may_share_change(session: Session, team_id: str, user_id: str, checkpoint: str) -> bool:
-    person = _asked_person(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
-    return person is not None and outcomes.is_leader_in(
-        session=session, team_id=team_id, user_id=user_id
+    cohort_id = cohort_id if cohort_id is not None else person.cohort_id  # an older question
+    midpoint_done, end_done = outcomes.decided_flags(
+        session=session, team_id=team_id, cohort_id=cohort_id
     )
+    if cohort_id is None or not (midpoint_done if checkpoint == "midpoint" else end_done):
+        return None
+    return Asked(person=person, cohort_id=cohort_id, checkpoint=checkpoint)
+
+
+def _leader_asked(session: Session, team_id: str, user_id: str, ref: str) -> Asked | None:
+    asked = _asked_person(session, team_id=team_id, user_id=user_id, ref=ref)
+    if asked is None or not outcomes.is_leader_in(
+        session=session, team_id=team_id, user_id=user_id
+    ):
+        return None
+    return asked
 
 
 async def record_progress(
-    deps: Deps, *, team_id: str, user_id: str, checkpoint: str, progress: str
-) -> tuple[str | None, bool] | None:
+    deps: Deps, *, team_id: str, user_id: str, ref: str, progress: str
+) -> tuple[str | None, bool, int, str] | None:
     """Someone's answer about their own goal (a later press replaces it): returns (their goal,
-    whether they are a leader) to show the question again, or None if they were not asked."""
+    whether they are a leader, the cohort, the checkpoint) to show the question again, or
+    None if they were not asked."""
 
-    def record(session: Session) -> tuple[str | None, bool] | None:
-        person = _asked_person(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
-        if person is None:
+    def record(session: Session) -> tuple[str | None, bool, int, str] | None:
+        asked = _asked_person(session, team_id=team_id, user_id=user_id, ref=ref)
+        if asked is None:
             return None
         outcomes.record_progress(
             session=session,
             team_id=team_id,
+            cohort_id=asked.cohort_id,
             user_id=user_id,
-            checkpoint=checkpoint,
+            checkpoint=asked.checkpoint,
             progress=progress,
             now=deps.clock(),
         )
         leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
-        return person.goals, leader
+        return asked.person.goals, leader, asked.cohort_id, asked.checkpoint
 
     recorded = await deps.db.run(record)
     if recorded is not None:
-        log.info("outcome progress recorded at the %s", checkpoint)
+        log.info("outcome progress recorded at the %s", recorded[3])
     return recorded
 
 
-async def current_change(deps: Deps, *, team_id: str, user_id: str, checkpoint: str) -> str | None:
+async def current_change(deps: Deps, *, team_id: str, user_id: str, ref: str) -> str | None:
     """The change a leader shared so far ("" if none), or None if they may not share one."""
 
     def current(session: Session) -> str | None:
-        if not _may_share_change(session, team_id, user_id, checkpoint):
+        asked = _leader_asked(session, team_id, user_id, ref)
+        if asked is None:
             return None
         row = outcomes.answer_of(
-            session=session, team_id=team_id, user_id=user_id, checkpoint=checkpoint
+            session=session,
+            team_id=team_id,
+            cohort_id=asked.cohort_id,
+            user_id=user_id,
+            checkpoint=asked.checkpoint,
         )
         return (row.change if row else None) or ""
 
@@ -94,77 +116,94 @@ async def current_change(deps: Deps, *, team_id: str, user_id: str, checkpoint: 
 
 
 async def save_change(
-    deps: Deps, *, team_id: str, user_id: str, checkpoint: str, change: str | None
+    deps: Deps, *, team_id: str, user_id: str, ref: str, change: str | None
 ) -> bool:
     """Store (or clear) a leader's one change; False if they may not share one."""
 
-    def save(session: Session) -> bool:
-        if not _may_share_change(session, team_id, user_id, checkpoint):
-            return False
+    def save(session: Session) -> str | None:
+        asked = _leader_asked(session, team_id, user_id, ref)
+        if asked is None:
+            return None
         outcomes.record_change(
             session=session,
             team_id=team_id,
+            cohort_id=asked.cohort_id,
             user_id=user_id,
-            checkpoint=checkpoint,
+            checkpoint=asked.checkpoint,
             change=change,
             now=deps.clock(),
         )
-        return True
+        return asked.checkpoint
 
-    saved = await deps.db.run(save)
-    if saved:
+    checkpoint = await deps.db.run(save)
+    if checkpoint is not None:
         log.info("a leader's change %s at the %s", "shared" if change else "cleared", checkpoint)
-    return saved
+    return checkpoint is not None
 
 
 async def decide_checkpoints(deps: Deps) -> int:
-    """Decide whatever checkpoint has come, per workspace; returns how many were decided."""
+    """Decide whatever checkpoint has come, per running cohort of each workspace; returns
+    how many were decided."""
     teams = await deps.db.run(lambda s: program.workspaces(session=s))
     decided = 0
     for team_id in teams:
-        now = deps.clock()
-        checkpoint = await deps.db.run(partial(_decide, team_id=team_id, now=now))
-        if checkpoint is None:
-            continue
-        decided += 1
+        running = await deps.db.run(partial(_running, team_id=team_id))
+        for cohort_id in running:
+            now = deps.clock()
+            checkpoint = await deps.db.run(
+                partial(_decide, team_id=team_id, cohort_id=cohort_id, now=now)
+            )
+            decided += checkpoint is not None
     return decided
 
 
-def _decide(session: Session, team_id: str, now: datetime) -> str | None:
-    settings = program.get_program_settings(session=session, team_id=team_id)
+def _running(session: Session, team_id: str) -> list[int]:
+    return [saved_id(c) for c in cohorts.running_cohorts(session=session, team_id=team_id)]
+
+
+def _decide(session: Session, team_id: str, cohort_id: int, now: datetime) -> str | None:
+    row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
+    if row is None or row.status != CohortStatus.RUNNING:
+        return None  # ended or closed since it was read
+    settings = program.get_program_settings(session=session, team_id=team_id, cohort_id=cohort_id)
     if not cohort.checkpoint_moments(settings):
         return None  # no cohort dates: nothing to write
-    midpoint_done, end_done = outcomes.decided_flags(session=session, team_id=team_id)
     checkpoint = cohort.due_checkpoint(
-        settings, now, midpoint_decided=midpoint_done, end_decided=end_done
+        settings,
+        now,
+        midpoint_decided=row.midpoint_decided_at is not None,
+        end_decided=row.end_decided_at is not None,
     )
     if checkpoint is None:
         return None
-    schedule = program.schedule_of(session=session, team_id=team_id)
-    outcomes.mark_decided(session=session, schedule=schedule, checkpoint=checkpoint, now=now)
+    cohorts.mark_decided(session=session, cohort=row, checkpoint=checkpoint, now=now)
     closed = 0
     if checkpoint == "end":
         # A midpoint not asked by now is skipped: one question on the last day is enough.
-        outcomes.mark_decided(session=session, schedule=schedule, checkpoint="midpoint", now=now)
-        for pair in pairs.live_pairs(session=session, team_id=team_id):
-            closed += end_pair(session, pair=pair, reason="program_ended", now=now)
+        cohorts.mark_decided(session=session, cohort=row, checkpoint="midpoint", now=now)
+        closed = end_cohort(session, cohort=row, now=now)
         # The final summary goes through the outbox like the weekly one: once, and retried.
         rows.enqueue(
             session=session,
             team_id=team_id,
-            key=f"summary:{team_id}:final",
+            key=f"summary:{team_id}:final:{cohort_id}",
             kind=SUMMARY_KIND,
-            payload={"end": now.isoformat(), "final": True},
+            payload={"end": now.isoformat(), "final": True, "cohort": cohort_id},
             now=now,
         )
-    people = outcomes.checkpoint_people(session=session, team_id=team_id)
+    people = outcomes.checkpoint_people(session=session, team_id=team_id, cohort_id=cohort_id)
     for user_id, leader in people:
         rows.enqueue(
             session=session,
             team_id=team_id,
-            key=f"outcome:{checkpoint}:{user_id}",
+            key=f"outcome:{cohort_id}:{checkpoint}:{user_id}",
             kind=QUESTION_KIND,
-            payload={"user": user_id, "checkpoint": checkpoint, "leader": leader},
+            payload={
+                "user": user_id,
+                "checkpoint": checkpoint,
+                "cohort": cohort_id,
+                "leader": leader,
+            },
             now=now,
         )
     log.info(

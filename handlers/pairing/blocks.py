@@ -74,6 +74,8 @@ _ENDED_TEXT = {
     "participant_left": "This pairing has ended because one of you has left the program.",
     "rematch_requested": "This pairing has ended because a different match was requested.",
     "participant_paused": "This pairing has ended because one of you is stepping back for now.",
+    "cohort_closed": "Your cohort has come to its end and you chose to close this pairing. "
+    "Thank you both for your time, your openness and everything you taught each other.",
     "program_ended": "The reverse-mentoring program has come to its end, and so has this "
     "pairing. Thank you both for your time, your openness and everything you taught each "
     "other: it made a difference. You're welcome to keep talking, of course.",
@@ -83,7 +85,7 @@ _ENDED_TEXT = {
 def ended_blocks(reason: str | None) -> tuple[str, list[Block]]:
     """The goodbye in a pair's group DM, saying why it ended without saying who asked."""
     why = _ENDED_TEXT.get(reason or "", "This pairing has ended.")
-    if reason == "program_ended":  # nobody goes back to the pool: it's over
+    if reason in ("program_ended", "cohort_closed"):  # no pool to go back to: it's over
         return why, [section(f":tada: {why}")]
     text = (
         f"{why} Thank you both for the conversations you had. Anyone still in the program "

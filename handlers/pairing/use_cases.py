@@ -17,8 +17,8 @@ from bot.pool import Person, build_pool
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.guides.use_cases import decide_guides
+from storage import cohorts, pairs, participants
 from storage import outbox as rows
-from storage import pairs, participants
 from storage.models import Pair, Participant
 
 INTRO = "intro"
@@ -40,14 +40,29 @@ def _person(p: Participant) -> Person:
     )
 
 
-async def propose(deps: Deps, *, team_id: str) -> MatchResult:
-    """The optimal assignment for everyone waiting now. Pure computation runs off the loop."""
+def matched_cohort(session: Session, *, team_id: str) -> int | None:
+    """The cohort a match fills: the one open for signups, else the newest running one;
+    None while the workspace has no cohort yet (its first is made with the first pairs)."""
+    found = cohorts.signup_cohort(session=session, team_id=team_id)
+    if found is None:
+        running = cohorts.running_cohorts(session=session, team_id=team_id)
+        found = running[-1] if running else None
+    return found.id if found is not None else None
+
+
+async def propose(deps: Deps, *, team_id: str, cohort_id: int | None = None) -> MatchResult:
+    """The optimal assignment for everyone waiting now in a cohort's pool (`cohort_id`, else
+    the cohort a match fills); people waiting for a cohort are in every pool. Pure
+    computation runs off the loop. Nobody is paired with a past partner from any cohort."""
 
     def load(
         session: Session,
     ) -> tuple[list[Person], list[tuple[str, str]], set[frozenset[str]]]:
+        target = cohort_id or matched_cohort(session, team_id=team_id)
         people = [
-            _person(p) for p in participants.all_participants(session=session, team_id=team_id)
+            _person(p)
+            for p in participants.all_participants(session=session, team_id=team_id)
+            if p.cohort_id is None or p.cohort_id == target
         ]
         live = [
             (p.mentor_id, p.mentee_id) for p in pairs.live_pairs(session=session, team_id=team_id)
@@ -103,8 +118,21 @@ def commit_pairs(
 
 
 def new_pair(session: Session, *, team_id: str, proposal: ProposedPair, now: datetime) -> Pair:
-    """Store a proposed pair and, with it, the decisions to introduce it (never left
-    unannounced) and to send each of the two their preparation guide."""
+    """Store a proposed pair in its cohort and, with it, the decisions to introduce it
+    (never left unannounced) and to send each of the two their preparation guide. Someone
+    waiting for a cohort joins the pair's."""
+    people = [
+        participants.get_participant(session=session, team_id=team_id, user_id=user)
+        for user in (proposal.mentor_id, proposal.mentee_id)
+    ]
+    cohort_id = next((p.cohort_id for p in people if p is not None and p.cohort_id), None)
+    if cohort_id is None:
+        cohort_id = matched_cohort(session, team_id=team_id)
+    if cohort_id is None:
+        cohort_id = cohorts.first_cohort(session=session, team_id=team_id, now=now).id
+    for person in people:
+        if person is not None and person.cohort_id is None:
+            cohorts.join(session=session, person=person, cohort_id=cohort_id, now=now)
     pair = pairs.create_pair(
         session=session,
         team_id=team_id,
@@ -112,6 +140,7 @@ def new_pair(session: Session, *, team_id: str, proposal: ProposedPair, now: dat
         mentee_id=proposal.mentee_id,
         score=proposal.score,
         explanation=proposal.explanation,
+        cohort_id=cohort_id,
         now=now,
     )
     rows.enqueue(

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.profiles import Profile, Status
+from handlers.cohorts.use_cases import place_new_member
 from handlers.core.deps import Deps
 from handlers.pairing import use_cases as pairing
 from storage import forgetting, outbox, pairs, participants, program, rhythm
@@ -33,19 +34,26 @@ async def save_signup(
     timezone: str | None,
     title: str | None,
 ) -> tuple[Participant, bool]:
-    """Create or edit someone's profile (someone who left and signs up again is back);
-    returns (participant, created)."""
-    return await deps.db.run(
-        lambda s: participants.save_profile(
-            session=s,
+    """Create or edit someone's profile (someone who left and signs up again is back, in
+    the cohort open for signups); returns (participant, created)."""
+
+    def save(session: Session) -> tuple[Participant, bool]:
+        now = deps.clock()
+        before = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
+        rejoined = before is not None and before.status == Status.LEFT
+        person, created = participants.save_profile(
+            session=session,
             team_id=team_id,
             user_id=user_id,
             profile=profile,
             timezone=timezone,
             title=title,
-            now=deps.clock(),
+            now=now,
         )
-    )
+        place_new_member(session, person=person, rejoined=rejoined, now=now)
+        return person, created
+
+    return await deps.db.run(save)
 
 
 async def live_pairs_of(deps: Deps, *, team_id: str, user_id: str) -> list[Pair]:

@@ -69,7 +69,9 @@ async def decide_cadence_pulses(deps: Deps) -> int:
 def _decide_cadence_batch(session: Session, now: datetime) -> int:
     due = rhythm.due_pairs(session=session, column="pulse_due_at", now=now, limit=BATCH)
     for pair in due:
-        settings = program.get_program_settings(session=session, team_id=pair.team_id)
+        settings = program.get_program_settings(
+            session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+        )
         # Named by the day it fell due, so a late, repeated or restarted tick decides the
         # same survey.
         period = pulse.cadence_period((pair.pulse_due_at or now).date())

@@ -89,7 +89,9 @@ def prompt_stale(session: Session, message: OutboxMessage, now: datetime) -> str
     day = date.fromisoformat(message.payload["session"])
     if pair.next_session_on != day:
         return "its session was moved"
-    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    settings = program.get_program_settings(
+        session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+    )
     leader_tz = rhythm.leader_timezone(session=session, pair=pair)
     if now >= cadence.session_over(day, leader_tz, settings):
         return "its session has passed"  # on the day itself it still helps

@@ -81,7 +81,9 @@ def _decide(
 
 def _send_after(session: Session, pair: Pair, now: datetime) -> datetime:
     mentor_tz, leader_tz = rhythm.pair_timezones(session=session, pair=pair)
-    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    settings = program.get_program_settings(
+        session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+    )
     return cadence.next_send_time(
         now, (mentor_tz, leader_tz), leader_tz=leader_tz, settings=settings
     )
@@ -121,7 +123,9 @@ def _decide_checkin(session: Session, deps: Deps, pair: Pair, now: datetime) -> 
     _decide(session, pair, "checkin", day.isoformat(), {"session": day.isoformat()}, now)
     # Keep the rhythm going even if nobody answers: the cadence proposes the next date,
     # and the check-in's buttons can still log, move or skip it.
-    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    settings = program.get_program_settings(
+        session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+    )
     rhythm.schedule_after(session=session, pair=pair, day=day, settings=settings, now=now)
 
 
@@ -129,7 +133,9 @@ def _decide_nudge(session: Session, deps: Deps, pair: Pair, now: datetime) -> No
     since = pair.last_activity_at or pair.created_at
     days = cadence.days_between(since, now)
     _decide(session, pair, "nudge", since.date().isoformat(), {"days": days}, now)
-    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    settings = program.get_program_settings(
+        session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+    )
     pair.nudged_at = now
     pair.escalate_due_at = cadence.escalate_due_at(now, settings)
 

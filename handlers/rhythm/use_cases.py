@@ -33,7 +33,9 @@ def log_session(
     logged from the other side of the date line: not a new one. The first session held brings
     each person the fit question; every session brings a pulse survey; the second, to a pair
     with no learning agreement yet, its one reminder."""
-    settings = program.get_program_settings(session=session, team_id=pair.team_id)
+    settings = program.get_program_settings(
+        session=session, team_id=pair.team_id, cohort_id=pair.cohort_id
+    )
     window = timedelta(
         days=cadence.same_meeting_days(rhythm.pair_timezones(session=session, pair=pair), now)
     )

@@ -17,8 +17,8 @@ from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.core.slack import SlackCallError, SlackGateway
 from handlers.settings.blocks import settings_modal
+from storage import cohorts, outcomes, pairs, program, rhythm
 from storage import outbox as rows
-from storage import outcomes, pairs, program, rhythm
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,10 @@ def _surprise_end(
     session: Session, team_id: str, settings: ProgramSettings, now: datetime
 ) -> dict[str, str]:
     """A field error when this save would end the program (and close every pair) at once."""
-    _, end_decided = outcomes.decided_flags(session=session, team_id=team_id)
+    current = cohorts.current_cohort(session=session, team_id=team_id)
+    _, end_decided = outcomes.decided_flags(
+        session=session, team_id=team_id, cohort_id=current.id if current else None
+    )
     found = cohort.surprise_end(
         settings,
         program.get_program_settings(session=session, team_id=team_id),
