@@ -59,7 +59,7 @@ def pair_of(bot, mentor: str) -> Pair:
     return pair
 
 
-def message_in(bot, channel: str, contains: str):
+def message_in(bot, channel: str | None, contains: str):
     found = [
         c
         for c in bot.slack.calls_to("chat.postMessage")
