@@ -151,9 +151,7 @@ def impact_blocks(report: ImpactReport) -> tuple[str, list[Block]]:
         if group == PULSE and (weeks := _weeks_section(report)) is not None:
             content.append(weeks)
     content.append(DividerBlock())
-    tail = _change_sections(report)
-    room = MAX_BLOCKS - len(content)
-    content.extend(tail[:room])
+    content.extend(_change_sections(report))
     match = report.figure("match_rate").value
     pulse = report.figure("pulse_average").value
     text = (
