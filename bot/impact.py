@@ -173,6 +173,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _people(n: int) -> str:
+    return f"{n} person" if n == 1 else f"{n} people"
+
+
 # --- one cohort's figures ----------------------------------------------------------------------
 
 
@@ -262,7 +266,7 @@ def _pulse_values(cohort: CohortFigures, min_responses: int) -> list[_Value]:
                 "pulse_average",
                 PULSE,
                 "Pulse average (1–5)",
-                f"{_mean_text(mean)} ({_count(len(answers), 'rating')} by {people} people)",
+                f"{_mean_text(mean)} ({_count(len(answers), 'rating')} by {_people(people)})",
                 number=float(mean),
             )
         )

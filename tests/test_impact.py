@@ -200,7 +200,8 @@ def test_pulse_matches_the_oracle(answers, min_responses):
         assert not average.hidden
         assert average.value == (
             f"{tenths(Fraction(total, len(answers)))} ({len(answers)} "
-            f"rating{'' if len(answers) == 1 else 's'} by {len(people)} people)"
+            f"rating{'' if len(answers) == 1 else 's'} by {len(people)} "
+            f"{'person' if len(people) == 1 else 'people'})"
         )
     shown_means = []
     for point in report.pulse_weeks:
