@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from bot.cohort import CohortStatus
 from bot.profiles import Status
-from storage.models import Cohort, Pair, Participant
+from storage.models import Cohort, CohortMember, Pair, PairCohort, Participant, saved_id
 
 FIRST_COHORT = "Cohort 1"
 
@@ -161,6 +161,39 @@ def pairs_in(*, session: Session, cohort_id: int) -> list[Pair]:
 
 
 def join(*, session: Session, person: Participant, cohort_id: int | None, now: datetime) -> None:
+    """Put someone in a cohort's pool (None: waiting for one); the cohort remembers them."""
     person.cohort_id = cohort_id
     person.updated_at = now
     session.add(person)
+    if cohort_id is not None and session.get(CohortMember, (cohort_id, person.user_id)) is None:
+        session.add(
+            CohortMember(cohort_id=cohort_id, user_id=person.user_id, team_id=person.team_id)
+        )
+
+
+def move_pair(*, session: Session, pair: Pair, cohort_id: int, now: datetime) -> None:
+    """A pair runs in `cohort_id` from now on; the cohorts it ran in before remember it."""
+    pair.cohort_id = cohort_id
+    pair.updated_at = now
+    session.add(pair)
+    pair_id = saved_id(pair)
+    if session.get(PairCohort, (pair_id, cohort_id)) is None:
+        session.add(PairCohort(pair_id=pair_id, cohort_id=cohort_id, team_id=pair.team_id))
+
+
+def people_ever_in(*, session: Session, cohort_id: int) -> list[str]:
+    return list(
+        session.exec(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id))
+    )
+
+
+def pairs_ever_in(*, session: Session, cohort_id: int) -> list[Pair]:
+    """Every pair that ran in the cohort, those that continued into the next one included."""
+    return list(
+        session.exec(
+            select(Pair)
+            .join(PairCohort, col(PairCohort.pair_id) == col(Pair.id))
+            .where(PairCohort.cohort_id == cohort_id)
+            .order_by(col(Pair.id))
+        )
+    )

@@ -102,6 +102,25 @@ class Cohort(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
+class CohortMember(SQLModel, table=True):
+    """Everyone who was ever in a cohort's pool, and every cohort a pair ran in: a person or
+    pair that moves on to the next cohort still counts in the one it came from."""
+
+    __tablename__ = "cohort_member"
+
+    cohort_id: int = Field(foreign_key="cohort.id", primary_key=True)
+    user_id: str = Field(primary_key=True)
+    team_id: str
+
+
+class PairCohort(SQLModel, table=True):
+    __tablename__ = "pair_cohort"
+
+    pair_id: int = Field(foreign_key="pair.id", primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", primary_key=True)
+    team_id: str
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Slack event IDs already applied, so a retried delivery changes nothing."""
 

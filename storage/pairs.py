@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, col, func, or_, select
 
 from storage import rhythm
-from storage.models import Pair
+from storage.models import Pair, PairCohort, saved_id
 
 LIVE = ("introducing", "active", "paused", "intro_failed")
 
@@ -93,6 +93,8 @@ def create_pair(
     )
     session.add(pair)
     session.flush()
+    if cohort_id is not None:
+        session.add(PairCohort(pair_id=saved_id(pair), cohort_id=cohort_id, team_id=team_id))
     return pair
 
 

@@ -79,8 +79,13 @@ def save_program_settings(
         row.updated_at = now
     row.updated_by = saved_by or row.updated_by
     session.add(row)
-    # The settings form shows, and saves, the current cohort's dates.
-    current = cohorts.first_cohort(session=session, team_id=team_id, now=now)
+    # The settings form shows, and saves, the current cohort's dates (dates given to a
+    # workspace with no cohort yet start its first).
+    current = cohorts.current_cohort(session=session, team_id=team_id)
+    if current is None and settings.program_start is None and settings.program_end is None:
+        return
+    if current is None:
+        current = cohorts.first_cohort(session=session, team_id=team_id, now=now)
     current.starts_on, current.ends_on = settings.program_start, settings.program_end
     session.add(current)
     # The weekly summary's next time came from the old day, hour and zone: recompute it.

@@ -7,12 +7,15 @@ Expected dates are worked out here by hand from the cohorts' dates, not by bot.c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
+from handlers.devkit.driver import TEAM_ID
+from storage import program
 from storage.models import Cohort, OutboxMessage, OutcomeAnswer, Pair, Participant
 from tests.test_guides_flow import junior, leader, sign_up
 
@@ -69,6 +72,17 @@ def message_in(bot, channel: str | None, contains: str):
     return found[-1]
 
 
+def figures_in(call) -> dict[str, tuple[str, str]]:
+    """label -> (this cohort's value, the previous cohort's): the report's fields come in
+    twos, "*label*\nvalue" and then "_previous cohort_\nvalue"."""
+    fields = [f["text"] for b in call.params["blocks"] for f in b.get("fields") or []]
+    shown: dict[str, tuple[str, str]] = {}
+    for mine, theirs in zip(fields[::2], fields[1::2], strict=True):
+        label, value = mine.split("\n", 1)
+        shown[label.strip("*")] = (value, theirs.split("\n", 1)[1])
+    return shown
+
+
 def first_value(call) -> str:
     return next(
         e["value"] for b in call.params["blocks"] if b["type"] == "actions" for e in b["elements"]
@@ -76,11 +90,22 @@ def first_value(call) -> str:
 
 
 @pytest.fixture
-async def pilot(bot):
+async def pilot(bot, clock):
     """The pilot with two pairs (UJ1-UL1 and UJ2-UL2), and the expansion cohort created
     during it: signups from then on go to the expansion."""
     answer = await admin(bot, f"cohort new {PILOT} start=2026-03-02 end=2026-04-24")
     assert f"Created *{PILOT}*" in answer
+    bot.slack.add_channel("CADMIN")
+    await bot.runtime.deps.db.run(
+        lambda s: program.save_program_settings(
+            session=s,
+            team_id=TEAM_ID,
+            settings=replace(
+                program.get_program_settings(session=s, team_id=TEAM_ID), admin_channel="CADMIN"
+            ),
+            now=clock.now,
+        )
+    )
     for user, answers in (
         ("UJ1", junior("1")),
         ("UJ2", junior("2")),
@@ -206,6 +231,34 @@ async def test_two_cohorts_in_sequence_each_get_their_checkpoints_and_no_pair_re
     # No cohort follows the expansion: at its end its pairs are thanked and closed.
     assert {p.status for p in rows(bot, Pair) if p.cohort_id == expansion_id} == {"ended"}
     assert cohort_named(bot, EXPANSION).status == "ended"
+
+    # The three junior mentors answer the end question (two achieved, one some progress);
+    # no leader does. A week after the end, the impact report compares with the pilot.
+    answered = (("UJ1", "outcome_achieved"), ("UJ2", "outcome_achieved"), ("UJ3", "outcome_some"))
+    for user, action in answered:
+        await bot.click_in_message(
+            message_in(bot, bot.slack.conversation_id(user), "come to an end"),
+            action,
+            user=user,
+            value=f"{expansion_id}:end",
+        )
+    await run_tick_at(bot, clock, EXPANSION_END + timedelta(days=7, hours=1))
+    report = message_in(bot, "CADMIN", f"Impact report: {EXPANSION}")
+    shown = figures_in(report)
+    assert f"compared with {PILOT}" in str(report.params["blocks"])
+    # Participation: 6 people (2 new, 2 continuing, 2 carried over), all paired; the pilot
+    # had 4, and 1 of its 2 pairs continued.
+    assert shown["Signed up"][:2] == ("6", "4")
+    assert shown["Pairs continuing into the next cohort"][1] == "1"
+    # Juniors' goals: 3 different people answered, so shown (2 of 3 achieved); leaders' are
+    # under the minimum of 3 and hidden, never a number.
+    assert shown["Junior mentors: goal achieved"][0].startswith("67%")
+    assert shown["Leaders: goal achieved"][0] == "not enough responses"
+    assert "not enough responses" in shown["Pulse average (1–5)"][0]
+    # Its chart and the page to forward follow, once each.
+    files = [c for c in bot.slack.calls_to("files.getUploadURLExternal")]
+    names = sorted(c.params["filename"] for c in files if "expansion" in c.params["filename"])
+    assert names == ["impact-expansion.html", "impact-expansion.png"]
 
 
 async def test_the_expansion_has_its_own_rhythm_and_the_pilot_keeps_the_workspaces(pilot):

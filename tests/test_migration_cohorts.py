@@ -10,7 +10,15 @@ from sqlmodel import Session, select
 from storage import program
 from storage.db import make_engine
 from storage.migrations import head_revision, migrate
-from storage.models import Cohort, OutcomeAnswer, Pair, Participant, saved_id
+from storage.models import (
+    Cohort,
+    CohortMember,
+    OutcomeAnswer,
+    Pair,
+    PairCohort,
+    Participant,
+    saved_id,
+)
 from tests.kit.databases import database_url_fixture  # noqa: F401  (database_url)
 from tests.kit.revisions import scripts_up_to
 
@@ -78,6 +86,12 @@ def test_a_single_program_database_becomes_cohort_1_with_everything_it_had(datab
             assert people == {"UJ1": one.id, "UL1": one.id, "UJ2": two.id, "UJ3": three.id}
             [pair] = session.exec(select(Pair)).all()
             assert (pair.mentor_id, pair.cohort_id) == ("UJ1", one.id)
+            # Each cohort remembers who and which pairs were ever in it.
+            members = {(m.cohort_id, m.user_id) for m in session.exec(select(CohortMember))}
+            assert members == {(cohort_id, user) for user, cohort_id in people.items()}
+            assert [(p.pair_id, p.cohort_id) for p in session.exec(select(PairCohort))] == [
+                (pair.id, one.id)
+            ]
             [answer] = session.exec(select(OutcomeAnswer)).all()
             assert (answer.id, answer.user_id, answer.cohort_id, answer.progress) == (
                 7,

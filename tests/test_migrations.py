@@ -270,9 +270,11 @@ def test_a_legacy_file_is_upgraded_in_place_without_losing_rows(tmp_path, versio
             assert legacy.user_version(conn) == legacy.LATEST_VERSION
         after = row_counts(engine)
         assert {t: n for t, n in after.items() if t in before} == before
-        # Tables new to the file are empty, but for the one program made its first cohort.
-        assert after["cohort"] == 1
-        assert sum(after.values()) == sum(before.values()) + 1
+        # Tables new to the file are empty, but for the one program made its first cohort,
+        # which remembers its participant and its pair.
+        assert after["cohort"] == after["cohort_member"] == 1
+        assert after["pair_cohort"] == before.get("pair", 0)
+        assert sum(after.values()) == sum(before.values()) + 2 + after["pair_cohort"]
         # The models read every row, and the legacy steps' own data changes were made.
         with Session(engine) as session:
             [cohort_row] = session.exec(select(Cohort)).all()

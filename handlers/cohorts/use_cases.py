@@ -285,9 +285,7 @@ async def choose(
             return f"<@{user_id}> chose to close this pairing. Thank you both!"
         if following is None:
             return "There is no next cohort to continue into any more; the program team knows."
-        pair.cohort_id = following.id
-        pair.updated_at = now
-        session.add(pair)
+        cohorts.move_pair(session=session, pair=pair, cohort_id=saved_id(following), now=now)
         for member in (pair.mentor_id, pair.mentee_id):
             person = participants.get_participant(session=session, team_id=team_id, user_id=member)
             if person is not None and person.status != Status.LEFT:

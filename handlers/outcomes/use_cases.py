@@ -23,6 +23,7 @@ from bot.outcomes import parse_checkpoint_ref
 from bot.profiles import Status
 from handlers.cohorts.use_cases import end_cohort
 from handlers.core.deps import Deps
+from handlers.reports.impact import decide_impact_report
 from handlers.reports.use_cases import KIND as SUMMARY_KIND
 from storage import cohorts, outcomes, participants, program
 from storage import outbox as rows
@@ -182,6 +183,7 @@ def _decide(session: Session, team_id: str, cohort_id: int, now: datetime) -> st
         # A midpoint not asked by now is skipped: one question on the last day is enough.
         cohorts.mark_decided(session=session, cohort=row, checkpoint="midpoint", now=now)
         closed = end_cohort(session, cohort=row, now=now)
+        decide_impact_report(session, cohort=row, now=now)
         # The final summary goes through the outbox like the weekly one: once, and retried.
         rows.enqueue(
             session=session,

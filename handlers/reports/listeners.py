@@ -12,7 +12,7 @@ from handlers.core.blocks import context
 from handlers.core.deps import Deps
 from handlers.core.mentor import MentorCommand
 from handlers.core.slack import SlackCallError
-from handlers.reports import messages
+from handlers.reports import impact, messages
 from handlers.reports.blocks import MAX_BLOCKS, summary_blocks
 from handlers.reports.use_cases import (
     CHART_KIND,
@@ -35,6 +35,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     outbox.register_kind(deps, KIND, messages.SUMMARY)
     outbox.register_kind(deps, CHART_KIND, messages.CHART)
     outbox.register_kind(deps, EXPORT_KIND, messages.EXPORT)
+    outbox.register_kind(deps, impact.KIND, impact.REPORT)
+    outbox.register_kind(deps, impact.FILE_KIND, impact.FILE)
     deps.tick_steps.append(decide_weekly)
 
 

@@ -3,7 +3,8 @@ checkpoints. Participants, pairs and outcome answers name their cohort.
 
 A workspace that ran the one program before this revision gets "Cohort 1" with the
 program's dates and whatever checkpoints it had decided (then dropped from
-workspace_schedule), and every participant, pair and outcome answer it had joins it. A
+workspace_schedule), and every participant, pair and outcome answer it had joins it
+(cohort_member and pair_cohort keep every cohort a person or pair has been in). A
 program whose end had been decided is an ended cohort that takes no more signups.
 
 Revision ID: 0006
@@ -60,6 +61,19 @@ def upgrade() -> None:
     with op.batch_alter_table("pair") as batch:
         batch.add_column(_cohort_id("pair"))
         batch.create_index("ix_pair_cohort_id", ["cohort_id"])
+
+    op.create_table(
+        "cohort_member",
+        sa.Column("cohort_id", sa.Integer(), sa.ForeignKey("cohort.id"), primary_key=True),
+        sa.Column("user_id", sa.String(), primary_key=True),
+        sa.Column("team_id", sa.String(), nullable=False),
+    )
+    op.create_table(
+        "pair_cohort",
+        sa.Column("pair_id", sa.Integer(), sa.ForeignKey("pair.id"), primary_key=True),
+        sa.Column("cohort_id", sa.Integer(), sa.ForeignKey("cohort.id"), primary_key=True),
+        sa.Column("team_id", sa.String(), nullable=False),
+    )
 
     _first_cohorts()
 
@@ -162,6 +176,18 @@ def _first_cohorts() -> None:
                 f"(SELECT c.id FROM cohort c WHERE c.team_id = {table}.team_id)"
             )
         )
+    bind.execute(
+        sa.text(
+            "INSERT INTO cohort_member (cohort_id, user_id, team_id) "
+            "SELECT cohort_id, user_id, team_id FROM participant"
+        )
+    )
+    bind.execute(
+        sa.text(
+            "INSERT INTO pair_cohort (pair_id, cohort_id, team_id) "
+            "SELECT id, cohort_id, team_id FROM pair"
+        )
+    )
 
 
 def downgrade() -> None:
