@@ -1,15 +1,24 @@
-"""Outcome answers: progress on one's own goal at each checkpoint, and a leader's one change."""
+"""Outcome answers: progress on one's own goal at each checkpoint, on each of one's own
+learning-agreement items, and a leader's one change."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from bot.outcomes import is_leader
 from bot.profiles import Status
-from storage.models import OutcomeAnswer, Pair, Participant, WorkspaceSchedule
+from storage.models import (
+    AgreementItemAnswer,
+    LearningAgreement,
+    OutcomeAnswer,
+    Pair,
+    Participant,
+    WorkspaceSchedule,
+)
 
 
 def answers_for(*, session: Session, team_id: str) -> list[OutcomeAnswer]:
@@ -73,6 +82,84 @@ def record_change(
     """Store (or clear, with None) a leader's change; their progress answer stays."""
     return _save(
         session, team_id=team_id, user_id=user_id, checkpoint=checkpoint, now=now, change=change
+    )
+
+
+def agreed_pairs_of(
+    *, session: Session, team_id: str, user_id: str
+) -> list[tuple[Pair, LearningAgreement]]:
+    """Every pair `user_id` is or was in that has a learning agreement, with it, oldest first."""
+    rows = session.exec(
+        select(Pair, LearningAgreement)
+        .join(LearningAgreement, col(LearningAgreement.pair_id) == col(Pair.id))
+        .where(
+            Pair.team_id == team_id,
+            LearningAgreement.team_id == team_id,
+            or_(col(Pair.mentor_id) == user_id, col(Pair.mentee_id) == user_id),
+        )
+        .order_by(col(Pair.id))
+    ).all()
+    return [(pair, agreement) for pair, agreement in rows]
+
+
+def item_answers_of(
+    *, session: Session, team_id: str, user_id: str, checkpoint: str
+) -> dict[tuple[int, int], str]:
+    """Someone's item answers at a checkpoint: (pair_id, item_index) -> progress."""
+    rows = session.exec(
+        select(AgreementItemAnswer).where(
+            AgreementItemAnswer.team_id == team_id,
+            AgreementItemAnswer.user_id == user_id,
+            AgreementItemAnswer.checkpoint == checkpoint,
+        )
+    ).all()
+    return {(row.pair_id, row.item_index): row.progress for row in rows}
+
+
+def record_item_progress(
+    *,
+    session: Session,
+    team_id: str,
+    pair_id: int,
+    user_id: str,
+    checkpoint: str,
+    item_index: int,
+    progress: str,
+    now: datetime,
+) -> AgreementItemAnswer:
+    """Store someone's answer about one agreement item; a later press replaces it."""
+    row = session.exec(
+        select(AgreementItemAnswer).where(
+            AgreementItemAnswer.pair_id == pair_id,
+            AgreementItemAnswer.user_id == user_id,
+            AgreementItemAnswer.checkpoint == checkpoint,
+            AgreementItemAnswer.item_index == item_index,
+        )
+    ).first()
+    if row is None:
+        row = AgreementItemAnswer(
+            team_id=team_id,
+            pair_id=pair_id,
+            user_id=user_id,
+            checkpoint=checkpoint,
+            item_index=item_index,
+            progress=progress,
+            answered_at=now,
+        )
+    row.progress = progress
+    row.answered_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_item_answers_of(*, session: Session, team_id: str, user_id: str) -> None:
+    """Everything someone answered about agreement items (for leaving)."""
+    session.execute(
+        delete(AgreementItemAnswer).where(
+            col(AgreementItemAnswer.team_id) == team_id,
+            col(AgreementItemAnswer.user_id) == user_id,
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""Outcomes' message: the private question at a checkpoint, with the person's own goal."""
+"""Outcomes' message: the private question at a checkpoint, with the person's own goal and
+their own learning-agreement items."""
 
 from __future__ import annotations
 
@@ -10,31 +11,33 @@ from bot.profiles import Status
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.outcomes import blocks
+from handlers.outcomes.use_cases import Question, question_of
 from storage import outcomes, participants
-from storage.models import OutboxMessage, OutcomeAnswer, Participant
+from storage.models import OutboxMessage
 
 
 async def draft_question(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     user_id = message.payload["user"]
     checkpoint = message.payload["checkpoint"]
 
-    def load(session: Session) -> tuple[Participant | None, OutcomeAnswer | None]:
+    def load(session: Session) -> Question | None:
         person = participants.get_participant(
             session=session, team_id=message.team_id, user_id=user_id
         )
-        row = outcomes.answer_of(
-            session=session, team_id=message.team_id, user_id=user_id, checkpoint=checkpoint
-        )
-        return person, row
+        if person is None or person.status == Status.LEFT:
+            return None  # left since: nothing to ask
+        leader = bool(message.payload.get("leader"))
+        return question_of(session, person=person, checkpoint=checkpoint, leader=leader)
 
-    person, row = await deps.db.run(load)
-    if person is None or person.status == Status.LEFT:
-        return None  # left since: nothing to ask
+    question = await deps.db.run(load)
+    if question is None:
+        return None
     text, content = blocks.question_blocks(
         checkpoint,
-        goal=person.goals,
-        leader=bool(message.payload.get("leader")),
-        answered=row.progress if row else None,
+        goal=question.goal,
+        leader=question.leader,
+        answered=question.answered,
+        items=question.items,
     )
     channel = await outbox.open_if_person(deps, user_id, team_id=message.team_id)
     return outbox.Draft(channel=channel, text=text, blocks=content)

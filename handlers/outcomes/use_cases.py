@@ -3,27 +3,30 @@
 Each tick compares the clock with every workspace's cohort dates. A checkpoint is decided
 once, in one transaction with its schedule stamp (`WorkspaceSchedule.*_decided_at`) and its
 outbox rows (`outcome:{checkpoint}:{user_id}`): every active participant who has taken part
-in a pair is asked privately how their goal went; at the end every live pair is also thanked
-and closed, and the final summary is posted. Answers are stored, never logged.
+in a pair is asked privately how their goal went, and how each of their own items of their
+pairs' learning agreements went (a leader the things to learn, a junior mentor the things to
+gain); at the end every live pair is also thanked and closed, and the final summary is posted.
+Answers are stored, never logged.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
 from sqlmodel import Session
 
 from bot import cohort
-from bot.outcomes import CHECKPOINTS
+from bot.outcomes import CHECKPOINTS, AgreedPair, ItemQuestion, item_questions
 from bot.profiles import Status
 from handlers.core.deps import Deps
 from handlers.pairing.use_cases import end_pair
 from handlers.reports.use_cases import KIND as SUMMARY_KIND
 from storage import outbox as rows
 from storage import outcomes, pairs, participants, program
-from storage.models import Participant
+from storage.models import Participant, saved_id
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,56 @@ def _asked_person(
     return person
 
 
+@dataclass(frozen=True)
+class Question:
+    """What someone's checkpoint question shows: their goal and answer, their own agreement
+    items with their answers, and whether they are offered to share one change."""
+
+    goal: str | None
+    leader: bool
+    answered: str | None
+    items: tuple[ItemQuestion, ...]
+
+
+def _item_questions(
+    session: Session, *, team_id: str, user_id: str, checkpoint: str
+) -> list[ItemQuestion]:
+    """The agreement items a checkpoint asks `user_id` about, from their pairs' agreements as
+    they are now (bot.outcomes.item_questions decides which), with their answers so far."""
+    agreed = [
+        AgreedPair(
+            pair_id=saved_id(pair),
+            mentor_id=pair.mentor_id,
+            mentee_id=pair.mentee_id,
+            live=pair.status in pairs.LIVE,
+            end_reason=pair.end_reason,
+            introduced=pair.dm_channel_id is not None,
+            leader_items=tuple(agreement.leader_items),
+            junior_items=tuple(agreement.junior_items),
+        )
+        for pair, agreement in outcomes.agreed_pairs_of(
+            session=session, team_id=team_id, user_id=user_id
+        )
+    ]
+    answers = outcomes.item_answers_of(
+        session=session, team_id=team_id, user_id=user_id, checkpoint=checkpoint
+    )
+    return item_questions(user_id, agreed, answers)
+
+
+def question_of(
+    session: Session, *, person: Participant, checkpoint: str, leader: bool
+) -> Question:
+    """The question as `person` should see it now (read-only)."""
+    row = outcomes.answer_of(
+        session=session, team_id=person.team_id, user_id=person.user_id, checkpoint=checkpoint
+    )
+    items = _item_questions(
+        session, team_id=person.team_id, user_id=person.user_id, checkpoint=checkpoint
+    )
+    return Question(person.goals, leader, row.progress if row else None, tuple(items))
+
+
 def _may_share_change(session: Session, team_id: str, user_id: str, checkpoint: str) -> bool:
     person = _asked_person(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
     return person is not None and outcomes.is_leader_in(
@@ -54,11 +107,11 @@ def _may_share_change(session: Session, team_id: str, user_id: str, checkpoint: 
 
 async def record_progress(
     deps: Deps, *, team_id: str, user_id: str, checkpoint: str, progress: str
-) -> tuple[str | None, bool] | None:
-    """Someone's answer about their own goal (a later press replaces it): returns (their goal,
-    whether they are a leader) to show the question again, or None if they were not asked."""
+) -> Question | None:
+    """Someone's answer about their own goal (a later press replaces it): returns their
+    question to show again, or None if they were not asked."""
 
-    def record(session: Session) -> tuple[str | None, bool] | None:
+    def record(session: Session) -> Question | None:
         person = _asked_person(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
         if person is None:
             return None
@@ -71,11 +124,52 @@ async def record_progress(
             now=deps.clock(),
         )
         leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
-        return person.goals, leader
+        return question_of(session, person=person, checkpoint=checkpoint, leader=leader)
 
     recorded = await deps.db.run(record)
     if recorded is not None:
         log.info("outcome progress recorded at the %s", checkpoint)
+    return recorded
+
+
+async def record_item_progress(
+    deps: Deps,
+    *,
+    team_id: str,
+    user_id: str,
+    checkpoint: str,
+    pair_id: int,
+    item_index: int,
+    progress: str,
+) -> Question | None:
+    """Someone's answer about one of their own agreement items (a later press replaces it):
+    returns their question to show again, or None (nothing stored) unless the checkpoint
+    asked them and the item is one it asks them about: their own side of the agreement of a
+    pair they are in, as the agreement is now."""
+
+    def record(session: Session) -> Question | None:
+        person = _asked_person(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
+        if person is None:
+            return None
+        asked = _item_questions(session, team_id=team_id, user_id=user_id, checkpoint=checkpoint)
+        if not any(q.pair_id == pair_id and q.index == item_index for q in asked):
+            return None
+        outcomes.record_item_progress(
+            session=session,
+            team_id=team_id,
+            pair_id=pair_id,
+            user_id=user_id,
+            checkpoint=checkpoint,
+            item_index=item_index,
+            progress=progress,
+            now=deps.clock(),
+        )
+        leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
+        return question_of(session, person=person, checkpoint=checkpoint, leader=leader)
+
+    recorded = await deps.db.run(record)
+    if recorded is not None:
+        log.info("agreement item progress recorded at the %s", checkpoint)
     return recorded
 
 
