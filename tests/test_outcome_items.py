@@ -14,6 +14,7 @@ import itertools
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlmodel import col, select
@@ -407,18 +408,18 @@ async def test_admin_figures_show_items_by_answer_only_from_enough_people(bot, c
 # --- the pure functions ---------------------------------------------------------------------
 
 
-def agreed(pair_id: int, mentor: str, mentee: str, **overrides) -> AgreedPair:
-    fields = {
-        "pair_id": pair_id,
-        "mentor_id": mentor,
-        "mentee_id": mentee,
-        "live": True,
-        "end_reason": None,
-        "introduced": True,
-        "leader_items": ("L1", "L2"),
-        "junior_items": ("J1", "J2", "J3"),
-    }
-    return AgreedPair(**(fields | overrides))
+def agreed(pair_id: int, mentor: str, mentee: str, **overrides: Any) -> AgreedPair:
+    base = AgreedPair(
+        pair_id=pair_id,
+        mentor_id=mentor,
+        mentee_id=mentee,
+        live=True,
+        end_reason=None,
+        introduced=True,
+        leader_items=("L1", "L2"),
+        junior_items=("J1", "J2", "J3"),
+    )
+    return replace(base, **overrides)
 
 
 def test_item_questions_are_ones_own_side_of_the_pairs_asked_about():
@@ -485,11 +486,9 @@ def test_item_figures_count_items_and_need_enough_people_per_side_and_checkpoint
             assert figures[side][checkpoint] == oracle(answers, side, checkpoint, min_responses)
     # Three answers from one person are one person: with 3 needed, D and E are not enough.
     assert item_figures(answers, min_responses=3)["junior"]["midpoint"] == NOT_ENOUGH
-    assert item_figures(answers, min_responses=3)["leader"]["midpoint"]["counts"] == {
-        "not_yet": 1,
-        "some": 1,
-        "achieved": 3,
-    }
+    leaders = item_figures(answers, min_responses=3)["leader"]["midpoint"]
+    assert not isinstance(leaders, str)
+    assert leaders["counts"] == {"not_yet": 1, "some": 1, "achieved": 3}
 
 
 def test_the_summarys_item_figures_keep_sides_apart_and_hide_under_the_minimum():
