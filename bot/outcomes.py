@@ -1,12 +1,15 @@
-"""Objectives and outcomes: progress on one's own goal at the midpoint and the end, a leader's
-one change, and the figures admins see (only above a minimum number of answers, so no figure
-points at one person)."""
+"""Objectives and outcomes: progress on one's own goal at the midpoint and the end, on one's
+own learning-agreement items, a leader's one change, and the figures admins see (only above a
+minimum number of answers, so no figure points at one person)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypedDict
 
+from bot.agreement import ITEMS_MAX
 from bot.privacy import enough_people
 
 CHECKPOINTS = ("midpoint", "end")
@@ -17,6 +20,27 @@ PROGRESS: dict[str, str] = {
 }
 CHANGE_MAX = 500
 NOT_ENOUGH = "not enough responses"
+# Whose agreement items someone answers about: a pair's leader (its mentee) the things to
+# learn, its junior mentor the things to gain.
+LEADER_SIDE = "leader"
+JUNIOR_SIDE = "junior"
+SIDES = (LEADER_SIDE, JUNIOR_SIDE)
+# Besides live pairs, the pairs the program's end closed are still asked about at the end.
+ASKED_AFTER = frozenset({"program_ended", "cohort_closed"})
+# A junior mentor has at most three pairs of at most ITEMS_MAX items each: the question
+# never holds more item questions than this, so it stays well within a message's 50 blocks.
+ITEM_QUESTIONS_MAX = 3 * ITEMS_MAX
+
+
+@dataclass(frozen=True)
+class ItemQuestion:
+    """One of someone's own agreement items, as their checkpoint question asks about it."""
+
+    pair_id: int
+    partner: str  # the other person in the pair (a user ID, shown only to the person asked)
+    index: int  # its place in the person's own side of the agreement
+    text: str
+    answered: str | None = None  # a PROGRESS key, once they answered
 
 
 def checkpoint_ref(cohort_id: int, checkpoint: str) -> str:
@@ -59,6 +83,67 @@ def is_leader(role: str, *, mentee_in_a_pair: bool) -> bool:
     return role == "leader" or mentee_in_a_pair
 
 
+def own_side(user_id: str, *, mentor_id: str, mentee_id: str) -> str | None:
+    """Which side of a pair's agreement is `user_id`'s own; None if they are not in the pair."""
+    if user_id == mentee_id:
+        return LEADER_SIDE
+    if user_id == mentor_id:
+        return JUNIOR_SIDE
+    return None
+
+
+def own_items(
+    side: str, *, leader_items: Sequence[str], junior_items: Sequence[str]
+) -> tuple[str, ...]:
+    """The items of one side of an agreement, at most ITEMS_MAX (what a message can hold)."""
+    items = leader_items if side == LEADER_SIDE else junior_items
+    return tuple(items[:ITEMS_MAX])
+
+
+def asks_items_of(*, live: bool, end_reason: str | None, introduced: bool) -> bool:
+    """Whether a checkpoint asks about a pair's agreement: the pair was introduced and is
+    still live, or was closed by the program's end (at the end every live pair is closed
+    first). A pair that ended otherwise (unpaired, re-matched, someone left) is not asked."""
+    return introduced and (live or end_reason in ASKED_AFTER)
+
+
+@dataclass(frozen=True)
+class AgreedPair:
+    """A pair someone is or was in, with its learning agreement, as plain facts."""
+
+    pair_id: int
+    mentor_id: str
+    mentee_id: str
+    live: bool
+    end_reason: str | None
+    introduced: bool
+    leader_items: tuple[str, ...]
+    junior_items: tuple[str, ...]
+
+
+def item_questions(
+    user_id: str, pairs: Iterable[AgreedPair], answers: Mapping[tuple[int, int], str]
+) -> list[ItemQuestion]:
+    """What a checkpoint asks `user_id` about their agreements: each of their own side's
+    items (a leader's things to learn, a junior mentor's things to gain), for each pair the
+    checkpoint asks about (asks_items_of), in pair order, at most ITEM_QUESTIONS_MAX;
+    `answers` ((pair_id, item_index) -> progress) fills in what they answered so far. Only
+    these may be answered."""
+    found: list[ItemQuestion] = []
+    for pair in pairs:
+        side = own_side(user_id, mentor_id=pair.mentor_id, mentee_id=pair.mentee_id)
+        if side is None or not asks_items_of(
+            live=pair.live, end_reason=pair.end_reason, introduced=pair.introduced
+        ):
+            continue
+        partner = pair.mentor_id if side == LEADER_SIDE else pair.mentee_id
+        items = own_items(side, leader_items=pair.leader_items, junior_items=pair.junior_items)
+        for index, text in enumerate(items):
+            answered = answers.get((pair.pair_id, index))
+            found.append(ItemQuestion(pair.pair_id, partner, index, text, answered))
+    return found[:ITEM_QUESTIONS_MAX]
+
+
 def outcome_figures(
     answers: list[tuple[str, str, str | None]], *, min_responses: int
 ) -> dict[str, CheckpointFigures | str]:
@@ -89,6 +174,24 @@ def outcome_figures(
             "shares": {key: count / responses for key, count in counts.items()},
         }
     return figures
+
+
+def item_figures(
+    answers: Iterable[tuple[str, str, str, str | None]], *, min_responses: int
+) -> dict[str, dict[str, CheckpointFigures | str]]:
+    """Agreement items by answer, per side (SIDES) and then per checkpoint, from
+    (person, side, checkpoint, progress) answers, one per item: how many item answers and the
+    counts and shares of each progress answer, or NOT_ENOUGH unless at least `min_responses`
+    different people answered on that side at that checkpoint (three items answered by one
+    person are still one person)."""
+    answers = list(answers)
+    return {
+        side: outcome_figures(
+            [(person, where, progress) for person, own, where, progress in answers if own == side],
+            min_responses=min_responses,
+        )
+        for side in SIDES
+    }
 
 
 def leader_changes(changes: list[tuple[str, str]], *, min_responses: int) -> list[str] | None:

@@ -5,7 +5,9 @@ Privacy rule (bot/privacy.py): an average or a share from fewer than `min_respon
 different people could reveal one person's answers, so it is never a number: `Average.value`
 is None and it reads "not enough responses". People are counted, not answers: one person
 answering three surveys is one person. The same rule hides the leaders' changes until enough
-leaders gave one. User ids go in only to be counted; no figure carries them out.
+leaders gave one, and the learning-agreement item figures (leaders' items and junior mentors'
+items apart, per checkpoint) until enough different people answered on that side at that
+checkpoint. User ids go in only to be counted; no figure carries them out.
 """
 
 from __future__ import annotations
@@ -56,6 +58,16 @@ class OutcomeFact:
     change: str | None = None  # a leader's one change
     is_leader: bool = False
     person: str = field(kw_only=True)  # who answered (or an opaque token): only counted
+
+
+@dataclass(frozen=True)
+class ItemFact:
+    """One answer about one learning-agreement item."""
+
+    side: str  # leader (a leader's thing to learn) / junior (a junior mentor's thing to gain)
+    checkpoint: str  # midpoint / end
+    progress: str  # not_yet / some / achieved
+    person: str = field(kw_only=True)  # who answered: only counted
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,18 @@ class CheckpointOutcome:
 
 
 @dataclass(frozen=True)
+class ItemOutcome:
+    """One side's agreement items at one checkpoint: how many were answered each way."""
+
+    side: str  # leader / junior
+    checkpoint: str
+    answers: int  # item answers
+    people: int  # different people who gave them
+    counts: dict[str, int] | None  # progress -> item answers; None: not enough people
+    shares: dict[str, float] | None  # progress -> share of item answers; None: likewise
+
+
+@dataclass(frozen=True)
 class Summary:
     start: datetime
     end: datetime
@@ -133,6 +157,7 @@ class Summary:
     top_topics: tuple[tuple[str, int], ...]  # (topic key, prompts sent), most first
     attention: tuple[Stalled, ...]  # most stalled first
     outcomes: tuple[CheckpointOutcome, ...]
+    items: tuple[ItemOutcome, ...] = ()
 
     @property
     def pulse_change(self) -> float | None:
@@ -155,6 +180,7 @@ def compute_summary(
     end: datetime,
     now: datetime,
     settings: ProgramSettings,
+    items: Iterable[ItemFact] = (),
 ) -> Summary:
     """Figures for the period [start, end). Session dates count in the period when their day
     falls in [start.date(), end.date()), so pass start and end in the workspace's time zone.
@@ -183,6 +209,7 @@ def compute_summary(
         top_topics=top_topics(topics),
         attention=tuple(stalled),
         outcomes=outcome_figures(outcomes, settings.min_responses),
+        items=item_figures(items, settings.min_responses),
     )
 
 
@@ -266,6 +293,32 @@ def outcome_figures(
                 tuple(changes) if changes else None,
             )
         )
+    return tuple(found)
+
+
+def item_figures(items: Iterable[ItemFact], min_responses: int) -> tuple[ItemOutcome, ...]:
+    """Per side (leaders' items first) and checkpoint that has item answers: the counts and
+    shares of each answer, only from at least `min_responses` different people on that side
+    at that checkpoint (bot.outcomes.item_figures, the one rule)."""
+    items = [item for item in items if item.progress in PROGRESS]
+    figures = outcomes_kpi.item_figures(
+        [(i.person, i.side, i.checkpoint, i.progress) for i in items], min_responses=min_responses
+    )
+    found = []
+    for side in outcomes_kpi.SIDES:
+        for checkpoint in CHECKPOINTS:
+            answered = [i.person for i in items if (i.side, i.checkpoint) == (side, checkpoint)]
+            if not answered:
+                continue
+            figure = figures[side][checkpoint]
+            counts: dict[str, int] | None = None
+            shares: dict[str, float] | None = None
+            if isinstance(figure, dict):
+                counts = {key: figure["counts"][key] for key in PROGRESS}
+                shares = {key: figure["shares"][key] for key in PROGRESS}
+            found.append(
+                ItemOutcome(side, checkpoint, len(answered), people_count(answered), counts, shares)
+            )
     return tuple(found)
 
 

@@ -5,7 +5,10 @@ leave use case, which also drops the messages decided for them alone). What stay
 the program needs without them: their participant row (role, status, when they left) and
 the pair rows (so nobody is paired with a past partner again), sessions without who logged
 them, and their goal-progress answers under an opaque token, so the anonymous counts do not
-change. Their pairs' learning agreements go: both wrote them, and they name both.
+change. Their pairs' learning agreements go: both wrote them, and they name both. So do
+their answers about their own agreement items: an answer is stored with its pair, and the pair
+row (which stays) names them, so no token could make it anonymous; and the items it was about
+are gone with the agreement. Their partner's answers about the partner's own items stay.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from storage.agreements import delete_agreements_of
 from storage.models import FitAnswer, HeldSession, OutcomeAnswer, PulseResponse
+from storage.outcomes import delete_item_answers_of
 
 
 def forget_person(*, session: Session, team_id: str, user_id: str) -> None:
@@ -36,6 +40,8 @@ def forget_person(*, session: Session, team_id: str, user_id: str) -> None:
         .values(logged_by="")  # the column is NOT NULL: empty means "someone who left"
     )
     anonymise_outcome_answers(session=session, team_id=team_id, user_id=user_id)
+    # Stored with the pair, whose row names them: deleted, not anonymised (see above).
+    delete_item_answers_of(session=session, team_id=team_id, user_id=user_id)
     # Written by both of a pair, about both: it goes with either of them.
     delete_agreements_of(session=session, team_id=team_id, user_id=user_id)
 

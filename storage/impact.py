@@ -7,7 +7,15 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from storage.models import HeldSession, OutcomeAnswer, Participant, PulseResponse, PulseSurvey
+from storage.models import (
+    AgreementItemAnswer,
+    HeldSession,
+    OutcomeAnswer,
+    Pair,
+    Participant,
+    PulseResponse,
+    PulseSurvey,
+)
 
 
 def roles_and_statuses(
@@ -50,3 +58,16 @@ def end_answers(*, session: Session, cohort_id: int) -> list[OutcomeAnswer]:
             )
         ).all()
     )
+
+
+def end_item_answers(*, session: Session, cohort_id: int) -> list[tuple[str, bool, str]]:
+    """(user_id, answered as the pair's leader, progress) of every agreement item answer at
+    the cohort's end."""
+    rows = session.exec(
+        select(AgreementItemAnswer, Pair)
+        .join(Pair, col(Pair.id) == col(AgreementItemAnswer.pair_id))
+        .where(AgreementItemAnswer.cohort_id == cohort_id, AgreementItemAnswer.checkpoint == "end")
+    ).all()
+    return [
+        (answer.user_id, answer.user_id == pair.mentee_id, answer.progress) for answer, pair in rows
+    ]

@@ -360,6 +360,27 @@ class OutcomeAnswer(SQLModel, table=True):
     answered_at: datetime = Field(sa_column=_utc_column())
 
 
+class AgreementItemAnswer(SQLModel, table=True):
+    """At the midpoint and the end: progress on each of one's own learning-agreement items
+    (a leader on the things to learn, the junior mentor on the things to gain), per pair and
+    item, by its place in that side's list. A later press replaces the answer."""
+
+    __tablename__ = "agreement_item_answer"
+    __table_args__ = (
+        UniqueConstraint("pair_id", "cohort_id", "user_id", "checkpoint", "item_index"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str
+    pair_id: int = Field(foreign_key="pair.id")
+    cohort_id: int = Field(foreign_key="cohort.id")  # a pair that continues is asked again
+    user_id: str
+    checkpoint: str  # "midpoint" or "end"
+    item_index: int  # 0, 1 or 2: the item's place in the answerer's own side of the agreement
+    progress: str  # "not_yet", "some", "achieved"
+    answered_at: datetime = Field(sa_column=_utc_column())
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message the bot has decided to send. The unique key makes the decision happen once."""
 

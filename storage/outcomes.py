@@ -1,15 +1,25 @@
-"""Outcome answers: progress on one's own goal at each checkpoint, and a leader's one change."""
+"""Outcome answers: progress on one's own goal at each checkpoint, on each of one's own
+learning-agreement items, and a leader's one change."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
 from bot.outcomes import is_leader
 from bot.profiles import Status
-from storage.models import Cohort, OutcomeAnswer, Pair, Participant
+from storage.models import (
+    AgreementItemAnswer,
+    Cohort,
+    LearningAgreement,
+    OutcomeAnswer,
+    Pair,
+    PairCohort,
+    Participant,
+)
 
 
 def answers_for(
@@ -111,6 +121,91 @@ def record_change(
         checkpoint=checkpoint,
         now=now,
         change=change,
+    )
+
+
+def agreed_pairs_of(
+    *, session: Session, team_id: str, cohort_id: int, user_id: str
+) -> list[tuple[Pair, LearningAgreement]]:
+    """Every pair `user_id` is or was in during a cohort that has a learning agreement, with
+    it, oldest first."""
+    rows = session.exec(
+        select(Pair, LearningAgreement)
+        .join(LearningAgreement, col(LearningAgreement.pair_id) == col(Pair.id))
+        .join(PairCohort, col(PairCohort.pair_id) == col(Pair.id))
+        .where(
+            Pair.team_id == team_id,
+            LearningAgreement.team_id == team_id,
+            PairCohort.cohort_id == cohort_id,
+            or_(col(Pair.mentor_id) == user_id, col(Pair.mentee_id) == user_id),
+        )
+        .order_by(col(Pair.id))
+    ).all()
+    return [(pair, agreement) for pair, agreement in rows]
+
+
+def item_answers_of(
+    *, session: Session, team_id: str, cohort_id: int, user_id: str, checkpoint: str
+) -> dict[tuple[int, int], str]:
+    """Someone's item answers at a cohort's checkpoint: (pair_id, item_index) -> progress."""
+    rows = session.exec(
+        select(AgreementItemAnswer).where(
+            AgreementItemAnswer.team_id == team_id,
+            AgreementItemAnswer.cohort_id == cohort_id,
+            AgreementItemAnswer.user_id == user_id,
+            AgreementItemAnswer.checkpoint == checkpoint,
+        )
+    ).all()
+    return {(row.pair_id, row.item_index): row.progress for row in rows}
+
+
+def record_item_progress(
+    *,
+    session: Session,
+    team_id: str,
+    cohort_id: int,
+    pair_id: int,
+    user_id: str,
+    checkpoint: str,
+    item_index: int,
+    progress: str,
+    now: datetime,
+) -> AgreementItemAnswer:
+    """Store someone's answer about one agreement item; a later press replaces it."""
+    row = session.exec(
+        select(AgreementItemAnswer).where(
+            AgreementItemAnswer.pair_id == pair_id,
+            AgreementItemAnswer.cohort_id == cohort_id,
+            AgreementItemAnswer.user_id == user_id,
+            AgreementItemAnswer.checkpoint == checkpoint,
+            AgreementItemAnswer.item_index == item_index,
+        )
+    ).first()
+    if row is None:
+        row = AgreementItemAnswer(
+            team_id=team_id,
+            cohort_id=cohort_id,
+            pair_id=pair_id,
+            user_id=user_id,
+            checkpoint=checkpoint,
+            item_index=item_index,
+            progress=progress,
+            answered_at=now,
+        )
+    row.progress = progress
+    row.answered_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_item_answers_of(*, session: Session, team_id: str, user_id: str) -> None:
+    """Everything someone answered about agreement items (for leaving)."""
+    session.execute(
+        delete(AgreementItemAnswer).where(
+            col(AgreementItemAnswer.team_id) == team_id,
+            col(AgreementItemAnswer.user_id) == user_id,
+        )
     )
 
 

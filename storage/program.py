@@ -82,12 +82,11 @@ def save_program_settings(
     # The settings form shows, and saves, the current cohort's dates (dates given to a
     # workspace with no cohort yet start its first).
     current = cohorts.current_cohort(session=session, team_id=team_id)
-    if current is None and settings.program_start is None and settings.program_end is None:
-        return
-    if current is None:
+    if current is None and (settings.program_start or settings.program_end):
         current = cohorts.first_cohort(session=session, team_id=team_id, now=now)
-    current.starts_on, current.ends_on = settings.program_start, settings.program_end
-    session.add(current)
+    if current is not None:
+        current.starts_on, current.ends_on = settings.program_start, settings.program_end
+        session.add(current)
     # The weekly summary's next time came from the old day, hour and zone: recompute it.
     schedule = session.get(WorkspaceSchedule, team_id)
     if schedule is not None and schedule.summary_due_at is not None:

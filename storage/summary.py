@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from storage import program
 from storage.models import (
+    AgreementItemAnswer,
     HeldSession,
     OutcomeAnswer,
     Pair,
@@ -74,6 +75,20 @@ def outcome_answers(
     ).all()
     return [
         (user_id, checkpoint, progress, change) for user_id, checkpoint, progress, change in rows
+    ]
+
+
+def item_answers(*, session: Session, team_id: str) -> list[tuple[str, str, str, str, str]]:
+    """(user_id, mentor_id, mentee_id, checkpoint, progress) of every agreement item answer,
+    with the pair it was given in (which says whose side of the agreement it was about)."""
+    rows = session.exec(
+        select(AgreementItemAnswer, Pair)
+        .join(Pair, col(Pair.id) == col(AgreementItemAnswer.pair_id))
+        .where(AgreementItemAnswer.team_id == team_id)
+    ).all()
+    return [
+        (answer.user_id, pair.mentor_id, pair.mentee_id, answer.checkpoint, answer.progress)
+        for answer, pair in rows
     ]
 
 

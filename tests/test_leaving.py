@@ -269,11 +269,13 @@ async def test_leaving_unlinks_everything_they_rated_or_answered(leaver_with_his
     # Nothing decided for them alone is still waiting to go out.
     assert run(bot, lambda s: s.get(OutboxMessage, pending.id)).status == "skipped"
 
-    # On the database: only their participant row and the pair rows name them, besides the
+    # On the database: only their participant row, the pair rows and the cohort's record that
+    # they were in it (counted in its report as someone who left) name them, besides the
     # outbox's records of messages already sent to them (or skipped), none of them pending.
     found = rows_naming(bot, LEAVER)
     assert [row["user_id"] for row in found.pop("participant")] == [LEAVER]
     assert {row["id"] for row in found.pop("pair")} == {first.id, second.id}
+    assert [row["cohort_id"] for row in found.pop("cohort_member")] == [person.cohort_id]
     assert {row["status"] for row in found.pop("outbox")} <= {"sent", "skipped"}
     assert found == {}
     for words in (GOAL, CHANGE, "Operations", "UBOSS"):

@@ -1,6 +1,9 @@
-"""Block Kit for the outcome checkpoints: the private question and a leader's change modal."""
+"""Block Kit for the outcome checkpoints: the private question (one's goal and one's own
+learning-agreement items) and a leader's change modal."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -11,12 +14,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.outcomes import CHANGE_MAX, PROGRESS
-from handlers.core.blocks import context, escape, section
+from bot.outcomes import CHANGE_MAX, PROGRESS, ItemQuestion
+from handlers.core.blocks import clip, context, escape, section
 
 CHANGE_CALLBACK = "outcome_change"
 CHANGE_BLOCK = "change"
 CHANGE_ACTION = "value"
+ITEM_SHOWN = 300  # an agreement item is at most 150 characters; older rows are cut here
 
 
 class OutcomeActions:
@@ -24,6 +28,9 @@ class OutcomeActions:
     SOME = "outcome_some"
     ACHIEVED = "outcome_achieved"
     OPEN_CHANGE = "outcome_change_open"
+    ITEM_NOT_YET = "outcome_item_not_yet"
+    ITEM_SOME = "outcome_item_some"
+    ITEM_ACHIEVED = "outcome_item_achieved"
 
 
 PROGRESS_ACTIONS = {
@@ -31,6 +38,28 @@ PROGRESS_ACTIONS = {
     OutcomeActions.SOME: "some",
     OutcomeActions.ACHIEVED: "achieved",
 }
+
+ITEM_ACTIONS = {
+    OutcomeActions.ITEM_NOT_YET: "not_yet",
+    OutcomeActions.ITEM_SOME: "some",
+    OutcomeActions.ITEM_ACHIEVED: "achieved",
+}
+
+
+def item_value(ref: str, pair_id: int, index: int) -> str:
+    """An item button's value: which cohort's checkpoint (`ref`), pair and item it answers."""
+    return f"{ref}:{pair_id}:{index}"
+
+
+def parse_item_value(raw: str | None) -> tuple[str, int, int] | None:
+    """(checkpoint ref, pair_id, item_index) from an item button's value; None if malformed."""
+    parts = (raw or "").rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return None
+    if len(parts[1]) > 12 or len(parts[2]) > 2:
+        return None
+    return parts[0], int(parts[1]), int(parts[2])
+
 
 _OPENING = {
     "midpoint": "We're halfway through the reverse-mentoring program. "
@@ -53,9 +82,11 @@ def question_blocks(
     leader: bool,
     ref: str,
     answered: str | None = None,
+    items: Sequence[ItemQuestion] = (),
 ) -> tuple[str, list[Block]]:
-    """The private question; `ref` is the cohort's checkpoint its buttons carry (see
-    bot.outcomes.checkpoint_ref); `answered` (a progress key) shows the answer so far."""
+    """The private question; `answered` (a progress key) shows the answer given so far, and
+    `items` (at most ITEM_QUESTIONS_MAX) are the person's own agreement items, each with its
+    buttons and its answer so far."""
     text = _OPENING[checkpoint]
     buttons = [
         ButtonElement(
@@ -75,6 +106,7 @@ def question_blocks(
         content.append(
             context(f"You answered *{PROGRESS[answered]}*. Changed your mind? Press another.")
         )
+    content += _item_blocks(ref, items)
     if leader:
         content += [
             section(
@@ -96,6 +128,41 @@ def question_blocks(
         context("Only you get this question. The program team sees answers only as totals.")
     )
     return text, content
+
+
+def _item_blocks(ref: str, items: Sequence[ItemQuestion]) -> list[Block]:
+    """Per pair, a heading; per item, its text (escaped) with the answer so far, and its own
+    buttons. Two blocks an item and one a pair: nine items of three pairs make 30 blocks."""
+    found: list[Block] = []
+    pair_id: int | None = None
+    for item in items:
+        if item.pair_id != pair_id:
+            pair_id = item.pair_id
+            found.append(
+                section(
+                    f"*Your learning agreement with <@{item.partner}>:* how is each thing you "
+                    "wanted from it going?"
+                )
+            )
+        line = f"• {escape(clip(item.text, ITEM_SHOWN))}"
+        if item.answered in PROGRESS:
+            line += f"\n_You answered {PROGRESS[item.answered]}._"
+        found.append(section(line))
+        found.append(
+            ActionsBlock(
+                block_id=f"outcome_item:{item_value(ref, item.pair_id, item.index)}",
+                elements=[
+                    ButtonElement(
+                        action_id=action,
+                        text=PROGRESS[key],
+                        value=item_value(ref, item.pair_id, item.index),
+                        style="primary" if key == item.answered else None,
+                    )
+                    for action, key in ITEM_ACTIONS.items()
+                ],
+            )
+        )
+    return found
 
 
 def change_modal(ref: str, *, current: str | None) -> View:

@@ -7,13 +7,13 @@ import logging
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.outcomes import checkpoint_ref, validate_change
+from bot.outcomes import validate_change
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.core.interactions import ids
 from handlers.core.slack import SlackCallError
 from handlers.outcomes import blocks, messages, use_cases
-from handlers.outcomes.blocks import PROGRESS_ACTIONS, OutcomeActions
+from handlers.outcomes.blocks import ITEM_ACTIONS, PROGRESS_ACTIONS, OutcomeActions
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +32,28 @@ def register(app: AsyncApp, deps: Deps) -> None:
         recorded = await use_cases.record_progress(
             deps, team_id=team_id, user_id=user_id, ref=action.get("value") or "", progress=progress
         )
-        if recorded is None or "response_url" not in body:
+        await _show_again(deps, body, recorded)
+
+    @app.action(OutcomeActions.ITEM_NOT_YET)
+    @app.action(OutcomeActions.ITEM_SOME)
+    @app.action(OutcomeActions.ITEM_ACHIEVED)
+    async def item_answer(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        team_id, user_id = ids(body)
+        parsed = blocks.parse_item_value(action.get("value"))
+        if parsed is None:
             return
-        goal, leader, cohort_id, checkpoint = recorded
-        text, content = blocks.question_blocks(
-            checkpoint,
-            goal=goal,
-            leader=leader,
-            ref=checkpoint_ref(cohort_id, checkpoint),
-            answered=progress,
+        ref, pair_id, item_index = parsed
+        recorded = await use_cases.record_item_progress(
+            deps,
+            team_id=team_id,
+            user_id=user_id,
+            ref=ref,
+            pair_id=pair_id,
+            item_index=item_index,
+            progress=ITEM_ACTIONS[action["action_id"]],
         )
-        await deps.slack.respond(
-            body["response_url"], replace_original=True, text=text, blocks=content
-        )
+        await _show_again(deps, body, recorded)
 
     @app.action(OutcomeActions.OPEN_CHANGE)
     async def open_change(ack: AsyncAck, body: dict, action: dict) -> None:
@@ -83,3 +92,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="update", view=blocks.change_refused_view())
             return
         await ack(response_action="update", view=blocks.change_saved_view(shared=bool(change)))
+
+
+async def _show_again(deps: Deps, body: dict, question: use_cases.Question | None) -> None:
+    """The question message again, with the answers given so far (nothing if not recorded)."""
+    if question is None or "response_url" not in body:
+        return
+    text, content = blocks.question_blocks(
+        question.checkpoint,
+        goal=question.goal,
+        leader=question.leader,
+        ref=question.ref,
+        answered=question.answered,
+        items=question.items,
+    )
+    await deps.slack.respond(body["response_url"], replace_original=True, text=text, blocks=content)

@@ -1,4 +1,5 @@
-"""Outcomes' message: the private question at a checkpoint, with the person's own goal."""
+"""Outcomes' message: the private question at a checkpoint, with the person's own goal and
+their own learning-agreement items."""
 
 from __future__ import annotations
 
@@ -7,43 +8,39 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from bot.outcomes import checkpoint_ref
-from bot.profiles import Status
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.outcomes import blocks
+from handlers.outcomes.use_cases import Question, asked_now, question_of
 from storage import outcomes, participants
-from storage.models import OutboxMessage, OutcomeAnswer, Participant
+from storage.models import OutboxMessage, Participant
 
 
 async def draft_question(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     user_id = message.payload["user"]
     checkpoint = message.payload["checkpoint"]
 
-    def load(session: Session) -> tuple[Participant | None, int | None, OutcomeAnswer | None]:
+    def load(session: Session) -> Question | None:
         person = participants.get_participant(
             session=session, team_id=message.team_id, user_id=user_id
         )
         cohort_id = _cohort_of(message, person)
-        if person is None or cohort_id is None:
-            return person, None, None
-        row = outcomes.answer_of(
-            session=session,
-            team_id=message.team_id,
-            cohort_id=cohort_id,
-            user_id=user_id,
-            checkpoint=checkpoint,
-        )
-        return person, cohort_id, row
+        ref = checkpoint if cohort_id is None else checkpoint_ref(cohort_id, checkpoint)
+        asked = asked_now(session, team_id=message.team_id, user_id=user_id, ref=ref)
+        if asked is None:
+            return None  # left since: nothing to ask
+        return question_of(session, asked=asked, leader=bool(message.payload.get("leader")))
 
-    person, cohort_id, row = await deps.db.run(load)
-    if person is None or person.status == Status.LEFT or cohort_id is None:
-        return None  # left since: nothing to ask
+    question = await deps.db.run(load)
+    if question is None:
+        return None
     text, content = blocks.question_blocks(
         checkpoint,
-        goal=person.goals,
-        leader=bool(message.payload.get("leader")),
-        ref=checkpoint_ref(cohort_id, checkpoint),
-        answered=row.progress if row else None,
+        goal=question.goal,
+        leader=question.leader,
+        ref=question.ref,
+        answered=question.answered,
+        items=question.items,
     )
     channel = await outbox.open_if_person(deps, user_id, team_id=message.team_id)
     return outbox.Draft(channel=channel, text=text, blocks=content)

@@ -3,9 +3,11 @@
 Each tick compares the clock with the dates of every running cohort. A cohort's checkpoint
 is decided once, in one transaction with its stamp (`Cohort.*_decided_at`) and its outbox
 rows (`outcome:{cohort_id}:{checkpoint}:{user_id}`): every active participant who has taken
-part in one of the cohort's pairs is asked privately how their goal went; at the end the
-cohort ends (handlers/cohorts: its pairs continue or close) and the final summary is
-posted. Answers are stored, never logged.
+part in one of the cohort's pairs is asked privately how their goal went, and how each of
+their own items of their pairs' learning agreements went (a leader the things to learn, a
+junior mentor the things to gain); at the end the cohort ends (handlers/cohorts: its pairs
+continue or close), and the final summary and the impact report are decided. Answers are
+stored, never logged.
 """
 
 from __future__ import annotations
@@ -19,13 +21,19 @@ from sqlmodel import Session
 
 from bot import cohort
 from bot.cohort import CohortStatus
-from bot.outcomes import parse_checkpoint_ref
+from bot.outcomes import (
+    AgreedPair,
+    ItemQuestion,
+    checkpoint_ref,
+    item_questions,
+    parse_checkpoint_ref,
+)
 from bot.profiles import Status
 from handlers.cohorts.use_cases import end_cohort
 from handlers.core.deps import Deps
 from handlers.reports.impact import decide_impact_report
 from handlers.reports.use_cases import KIND as SUMMARY_KIND
-from storage import cohorts, outcomes, participants, program
+from storage import cohorts, outcomes, pairs, participants, program
 from storage import outbox as rows
 from storage.models import Participant, saved_id
 
@@ -68,14 +76,84 @@ def _leader_asked(session: Session, team_id: str, user_id: str, ref: str) -> Ask
     return asked
 
 
+@dataclass(frozen=True)
+class Question:
+    """What someone's checkpoint question shows: their goal and answer, their own agreement
+    items with their answers, and whether they are offered to share one change."""
+
+    checkpoint: str
+    ref: str  # the cohort's checkpoint, as its buttons carry it
+    goal: str | None
+    leader: bool
+    answered: str | None
+    items: tuple[ItemQuestion, ...]
+
+
+def _item_questions(
+    session: Session, *, team_id: str, user_id: str, asked: Asked
+) -> list[ItemQuestion]:
+    """The agreement items a cohort's checkpoint asks `user_id` about, from the agreements of
+    their pairs in that cohort as they are now (bot.outcomes.item_questions decides which),
+    with their answers so far."""
+    agreed = [
+        AgreedPair(
+            pair_id=saved_id(pair),
+            mentor_id=pair.mentor_id,
+            mentee_id=pair.mentee_id,
+            # A pair that has moved on to a later cohort is asked about here as it was.
+            live=pair.status in pairs.LIVE,
+            end_reason=pair.end_reason,
+            introduced=pair.dm_channel_id is not None,
+            leader_items=tuple(agreement.leader_items),
+            junior_items=tuple(agreement.junior_items),
+        )
+        for pair, agreement in outcomes.agreed_pairs_of(
+            session=session, team_id=team_id, cohort_id=asked.cohort_id, user_id=user_id
+        )
+    ]
+    answers = outcomes.item_answers_of(
+        session=session,
+        team_id=team_id,
+        cohort_id=asked.cohort_id,
+        user_id=user_id,
+        checkpoint=asked.checkpoint,
+    )
+    return item_questions(user_id, agreed, answers)
+
+
+def question_of(session: Session, *, asked: Asked, leader: bool) -> Question:
+    """The question as the person asked should see it now (read-only)."""
+    person = asked.person
+    row = outcomes.answer_of(
+        session=session,
+        team_id=person.team_id,
+        cohort_id=asked.cohort_id,
+        user_id=person.user_id,
+        checkpoint=asked.checkpoint,
+    )
+    items = _item_questions(session, team_id=person.team_id, user_id=person.user_id, asked=asked)
+    return Question(
+        checkpoint=asked.checkpoint,
+        ref=checkpoint_ref(asked.cohort_id, asked.checkpoint),
+        goal=person.goals,
+        leader=leader,
+        answered=row.progress if row else None,
+        items=tuple(items),
+    )
+
+
+def asked_now(session: Session, *, team_id: str, user_id: str, ref: str) -> Asked | None:
+    """The person and the cohort's checkpoint of a question (for drafting it)."""
+    return _asked_person(session, team_id=team_id, user_id=user_id, ref=ref)
+
+
 async def record_progress(
     deps: Deps, *, team_id: str, user_id: str, ref: str, progress: str
-) -> tuple[str | None, bool, int, str] | None:
-    """Someone's answer about their own goal (a later press replaces it): returns (their goal,
-    whether they are a leader, the cohort, the checkpoint) to show the question again, or
-    None if they were not asked."""
+) -> Question | None:
+    """Someone's answer about their own goal (a later press replaces it): returns their
+    question to show again, or None if they were not asked."""
 
-    def record(session: Session) -> tuple[str | None, bool, int, str] | None:
+    def record(session: Session) -> Question | None:
         asked = _asked_person(session, team_id=team_id, user_id=user_id, ref=ref)
         if asked is None:
             return None
@@ -89,11 +167,53 @@ async def record_progress(
             now=deps.clock(),
         )
         leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
-        return asked.person.goals, leader, asked.cohort_id, asked.checkpoint
+        return question_of(session, asked=asked, leader=leader)
 
     recorded = await deps.db.run(record)
     if recorded is not None:
-        log.info("outcome progress recorded at the %s", recorded[3])
+        log.info("outcome progress recorded at the %s", recorded.checkpoint)
+    return recorded
+
+
+async def record_item_progress(
+    deps: Deps,
+    *,
+    team_id: str,
+    user_id: str,
+    ref: str,
+    pair_id: int,
+    item_index: int,
+    progress: str,
+) -> Question | None:
+    """Someone's answer about one of their own agreement items (a later press replaces it):
+    returns their question to show again, or None (nothing stored) unless the checkpoint
+    asked them and the item is one it asks them about: their own side of the agreement of a
+    pair they are in in that cohort, as the agreement is now."""
+
+    def record(session: Session) -> Question | None:
+        asked = _asked_person(session, team_id=team_id, user_id=user_id, ref=ref)
+        if asked is None:
+            return None
+        questions = _item_questions(session, team_id=team_id, user_id=user_id, asked=asked)
+        if not any(q.pair_id == pair_id and q.index == item_index for q in questions):
+            return None
+        outcomes.record_item_progress(
+            session=session,
+            team_id=team_id,
+            cohort_id=asked.cohort_id,
+            pair_id=pair_id,
+            user_id=user_id,
+            checkpoint=asked.checkpoint,
+            item_index=item_index,
+            progress=progress,
+            now=deps.clock(),
+        )
+        leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
+        return question_of(session, asked=asked, leader=leader)
+
+    recorded = await deps.db.run(record)
+    if recorded is not None:
+        log.info("agreement item progress recorded at the %s", recorded.checkpoint)
     return recorded
 
 

@@ -220,7 +220,7 @@ def status_blocks(participant: Participant | None, *, paired: bool = False) -> l
 # also the Home button's confirm dialog, which Slack caps at 300 characters.
 LEAVING = (
     "Leaving deletes your profile (goals, topics, department, manager, level, title, time zone), "
-    "pulse answers, fit answers and any change you shared; progress answers stay only as "
+    "pulse answers, fit answers and any change you shared; goal answers stay only as "
     "anonymous counts. We keep that you took part and who you were paired with, so you're "
     "never re-paired. Messages stop."
 )
@@ -228,8 +228,8 @@ LEAVING = (
 LEFT_TEXT = (
     "You've left the program. Deleted: your profile (goals, topics, department, manager, level, "
     "job title, time zone), your pulse answers, your fit answers, your pairs' learning "
-    "agreements and any change you shared. "
-    "Your progress answers are kept only as anonymous counts, no longer linked to you. Kept: "
+    "agreements, your answers about their items and any change you shared. "
+    "Your goal-progress answers are kept only as anonymous counts, no longer linked to you. Kept: "
     "that you took part, who you were paired with (so you're never paired with them again) and "
     "the dates your pairs met. Thank you for taking part. You're welcome back any time with "
     "`/mentor signup`."

@@ -85,6 +85,29 @@ def _outcome_lines(report: Summary) -> list[str]:
     return lines
 
 
+SIDE_NAMES = {"leader": "Leaders' things to learn", "junior": "Junior mentors' things to gain"}
+
+
+def _item_lines(report: Summary) -> list[str]:
+    """Learning-agreement items by answer, leaders' and juniors' apart, per checkpoint."""
+    lines = []
+    for item in report.items:
+        name = f"{SIDE_NAMES.get(item.side, item.side)}, {item.checkpoint}"
+        answered = _from_people(item.answers, item.people, "item answer")
+        if item.counts is None or item.shares is None:
+            lines.append(
+                f"{name}: {NOT_ENOUGH} ({answered}; at least {report.min_responses} "
+                "different people needed)"
+            )
+            continue
+        shares = " · ".join(
+            f"{item.counts[key]} {PROGRESS_LABELS[key]} ({round(item.shares[key] * 100)}%)"
+            for key in PROGRESS
+        )
+        lines.append(f"{name} ({answered}): {shares}")
+    return lines
+
+
 def _change_sections(report: Summary) -> list[Block]:
     found: list[Block] = []
     for outcome in report.outcomes:
@@ -152,10 +175,14 @@ def summary_blocks(report: Summary, *, title: str, final: bool = False) -> tuple
     else:
         content.append(_section("*Needing attention*\nNo stalled pairs."))
     outcome_lines = _outcome_lines(report)
-    if outcome_lines:
+    item_lines = _item_lines(report)
+    if outcome_lines or item_lines:
         content.append(DividerBlock())
+    if outcome_lines:
         content.append(_section("*Outcomes*\n" + "\n".join(outcome_lines)))
         content.extend(_change_sections(report))
+    if item_lines:
+        content.append(_section("*Learning agreement items*\n" + "\n".join(item_lines)))
     text = (
         f"{title}: {_count(report.active_pairs, 'active pair')}, "
         f"{_count(report.sessions_in_period, 'session')} {noun}, pulse {report.pulse.shown()}"

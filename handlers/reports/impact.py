@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.cadence import zone
 from bot.cohort import program_end
-from bot.impact import CohortFigures, ImpactReport, impact_report
+from bot.impact import CohortFigures, ImpactReport, Progress, Role, impact_report
 from bot.outcomes import is_leader
 from bot.profiles import Status
 from handlers.core import outbox
@@ -83,9 +83,9 @@ def _cohort_figures(session: Session, row: Cohort) -> CohortFigures:
     )
     answers = store.end_answers(session=session, cohort_id=cohort_id)
 
-    def role(user: str) -> str:
+    def role(user: str) -> Role:
         known = facts.get(user, ("", ""))[0]
-        return "leader" if is_leader(known, mentee_in_a_pair=user in mentees) else "junior"
+        return _LEADER if is_leader(known, mentee_in_a_pair=user in mentees) else _JUNIOR
 
     return CohortFigures(
         name=row.name,
@@ -101,12 +101,26 @@ def _cohort_figures(session: Session, row: Cohort) -> CohortFigures:
         stalled_pairs=stalled,
         pulse=pulse,
         goal_progress=tuple(
-            (a.user_id, role(a.user_id), a.progress)  # type: ignore[misc]
+            (a.user_id, role(a.user_id), progress)
             for a in answers
-            if a.progress in ("not_yet", "some", "achieved")
+            if (progress := _progress(a.progress)) is not None
+        ),
+        agreement_items=tuple(
+            (user, _LEADER if as_leader else _JUNIOR, progress)
+            for user, as_leader, raw in store.end_item_answers(session=session, cohort_id=cohort_id)
+            if (progress := _progress(raw)) is not None
         ),
         changes=tuple((a.user_id, a.change) for a in answers if a.change),
     )
+
+
+_LEADER: Role = "leader"
+_JUNIOR: Role = "junior"
+_PROGRESS: dict[str, Progress] = {"not_yet": "not_yet", "some": "some", "achieved": "achieved"}
+
+
+def _progress(raw: str | None) -> Progress | None:
+    return _PROGRESS.get(raw or "")
 
 
 def _week_start(day: date) -> date:

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from bot import summary as figures
 from bot.cadence import ProgramSettings, zone
-from bot.summary import OutcomeFact, PairFact, PersonFact, Summary
+from bot.outcomes import own_side
+from bot.summary import ItemFact, OutcomeFact, PairFact, PersonFact, Summary
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from storage import outbox as rows
@@ -100,6 +101,7 @@ class _Loaded:
     ratings: list[tuple[str, int]]  # (who, rating): only counted, never shown together
     previous: list[tuple[str, int]]
     outcomes: list[OutcomeFact]
+    items: list[ItemFact]
     start: datetime
 
 
@@ -151,6 +153,13 @@ def _load(
             session=session, team_id=team_id
         )
     ]
+    items = []
+    for user_id, mentor_id, mentee_id, checkpoint, progress in store.item_answers(
+        session=session, team_id=team_id
+    ):
+        side = own_side(user_id, mentor_id=mentor_id, mentee_id=mentee_id)
+        if side is not None:
+            items.append(ItemFact(side, checkpoint, progress, person=user_id))
     return _Loaded(
         settings=settings,
         people=people,
@@ -162,6 +171,7 @@ def _load(
         ratings=[(user_id, rating) for _, user_id, rating in ratings],
         previous=[(user_id, rating) for _, user_id, rating in previous],
         outcomes=outcomes,
+        items=items,
         start=start,
     )
 
@@ -188,6 +198,7 @@ async def build_summary(
         previous_ratings=loaded.previous,
         topics=[topic_of[p] for p in loaded.prompt_ids if p in topic_of],
         outcomes=loaded.outcomes,
+        items=loaded.items,
         start=loaded.start,
         end=end.astimezone(loaded.start.tzinfo),
         now=now,
