@@ -248,9 +248,10 @@ async def _first_socket_url(handler: AsyncSocketModeHandler) -> str | None:
 
 
 USAGE = """usage: reverse-mentor                    run the bot
-       reverse-mentor import-roster FILE [--rejoin] [--team TEAM_ID]
+       reverse-mentor import-roster FILE [--rejoin] [--cohort NAME] [--team TEAM_ID]
                                          add or update participants from a CSV roster
                                          (--rejoin: also bring back people who left;
+                                         --cohort: put them in that cohort's pool;
                                          --team: the workspace, with many by OAuth)
        reverse-mentor delete-workspace TEAM_ID [--yes]
                                          delete every record of a workspace, after a
@@ -320,9 +321,9 @@ def migrate_database(argv: list[str]) -> int:
     return 0
 
 
-def roster_arguments(argv: list[str]) -> tuple[str, bool, str | None] | None:
-    """(FILE, rejoin, team) from `import-roster FILE [--rejoin] [--team TEAM_ID]` (the
-    options on either side), else None."""
+def roster_arguments(argv: list[str]) -> tuple[str, bool, str | None, str | None] | None:
+    """(FILE, rejoin, team, cohort) from `import-roster FILE [--rejoin] [--cohort NAME]
+    [--team TEAM_ID]` (the options on either side), else None."""
     if not argv or argv[0] != "import-roster":
         return None
     rest = argv[1:]
@@ -332,11 +333,17 @@ def roster_arguments(argv: list[str]) -> tuple[str, bool, str | None] | None:
         if at + 1 >= len(rest) or not _TEAM_ID.match(rest[at + 1]) or rest.count("--team") > 1:
             return None
         team, rest = rest[at + 1], rest[:at] + rest[at + 2 :]
+    cohort = None
+    if "--cohort" in rest:
+        at = rest.index("--cohort")
+        if at + 1 >= len(rest) or rest[at + 1].startswith("-") or rest.count("--cohort") > 1:
+            return None
+        cohort, rest = rest[at + 1], rest[:at] + rest[at + 2 :]
     rejoin = "--rejoin" in rest
     files = [a for a in rest if a != "--rejoin"]
     if len(files) != 1 or files[0].startswith("-") or rest.count("--rejoin") > 1:
         return None
-    return files[0], rejoin, team
+    return files[0], rejoin, team, cohort
 
 
 def delete_workspace_arguments(argv: list[str]) -> tuple[str, bool] | None:
@@ -428,11 +435,17 @@ def main(argv: list[str]) -> int:
         print(f"reverse-mentor: the preparation guides are invalid: {exc}", file=sys.stderr)
         return 2
     if roster is not None:
-        path, rejoin, team = roster
+        path, rejoin, team, cohort = roster
         try:
             return asyncio.run(
                 run_import(
-                    runtime.deps, path, out=sys.stdout, err=sys.stderr, rejoin=rejoin, team_id=team
+                    runtime.deps,
+                    path,
+                    out=sys.stdout,
+                    err=sys.stderr,
+                    rejoin=rejoin,
+                    team_id=team,
+                    cohort=cohort,
                 )
             )
         except NotInstalled:

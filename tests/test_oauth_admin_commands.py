@@ -90,8 +90,17 @@ def test_delete_workspace_arguments(argv, parsed):
 @pytest.mark.parametrize(
     ("argv", "parsed"),
     [
-        (["import-roster", "a.csv"], ("a.csv", False, None)),
-        (["import-roster", "--team", "T0002", "a.csv", "--rejoin"], ("a.csv", True, "T0002")),
+        (["import-roster", "a.csv"], ("a.csv", False, None, None)),
+        (
+            ["import-roster", "--team", "T0002", "a.csv", "--rejoin"],
+            ("a.csv", True, "T0002", None),
+        ),
+        (
+            ["import-roster", "a.csv", "--cohort", "Pilot 2027"],
+            ("a.csv", False, None, "Pilot 2027"),
+        ),
+        (["import-roster", "a.csv", "--cohort"], None),
+        (["import-roster", "a.csv", "--cohort", "--rejoin"], None),
         (["import-roster", "a.csv", "--team"], None),
         (["import-roster", "a.csv", "--team", "acme"], None),
     ],

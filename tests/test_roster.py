@@ -6,6 +6,7 @@ import asyncio
 import io
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import select
 
 import app
@@ -13,7 +14,7 @@ from bot.cadence import ProgramSettings
 from bot.roster import parse_roster
 from handlers.devkit.driver import BOT_TOKEN, SIGNING_SECRET, TEAM_ID
 from handlers.profile.roster import import_roster, run_import
-from storage import program
+from storage import cohorts, participants, program
 from storage.models import Participant
 
 HEADER = "user,role,level,department,manager,topics,goals,capacity\n"
@@ -174,3 +175,53 @@ async def test_the_cli_refuses_a_leaver_and_rejoin_brings_them_back(
     assert await main("import-roster", "--rejoin", str(roster)) == 0
     assert "imported 1 participants" in capsys.readouterr().out
     assert [(p.status, p.goals) for p in _stored(bot)] == [("active", "Teach AI")]
+
+
+# --- the roster names its cohort ------------------------------------------------------------
+
+
+def _cohort_of(bot) -> dict[str, str | None]:
+    """user_id -> the name of the cohort whose pool they are in."""
+
+    def load(session):
+        names = {c.id: c.name for c in cohorts.cohorts_of(session=session, team_id=TEAM_ID)}
+        return {p.user_id: names.get(p.cohort_id) for p in _stored_in(session)}
+
+    return bot.runtime.deps.db.run_sync(load)
+
+
+def _stored_in(session):
+    return participants.all_participants(session=session, team_id=TEAM_ID)
+
+
+async def test_a_roster_without_a_cohort_joins_the_one_open_for_signups(bot):
+    bot.slack.add_user("U2", email="u2@example.com")
+    await bot.command("admin cohort new Pilot start=2026-03-02", user="UADMIN")
+    await bot.command("admin cohort new Spring start=2026-06-01", user="UADMIN")
+    assert await import_roster(bot.runtime.deps, team_id=TEAM_ID, text=GOOD) == (2, [])
+    assert _cohort_of(bot) == {"U1": "Spring", "U2": "Spring"}
+
+
+async def test_a_roster_puts_everyone_in_the_cohort_it_names(bot):
+    bot.slack.add_user("U2", email="u2@example.com")
+    await bot.command("admin cohort new Pilot start=2026-03-02", user="UADMIN")
+    await bot.command("admin cohort new Spring start=2026-06-01", user="UADMIN")
+    deps = bot.runtime.deps
+    assert await import_roster(deps, team_id=TEAM_ID, text=GOOD, cohort="pilot") == (2, [])
+    assert _cohort_of(bot) == {"U1": "Pilot", "U2": "Pilot"}
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("Autumn", "there is no cohort called 'Autumn' (see /mentor admin cohort list)"),
+        ("Pilot", "the cohort 'Pilot' has ended; name a running one"),
+    ],
+)
+async def test_a_roster_naming_no_running_cohort_imports_nothing(bot, name, problem):
+    bot.slack.add_user("U2", email="u2@example.com")
+    await bot.command("admin cohort new Pilot start=2026-03-02", user="UADMIN")
+    await bot.command("admin cohort close Pilot", user="UADMIN")
+    count, problems = await import_roster(bot.runtime.deps, team_id=TEAM_ID, text=GOOD, cohort=name)
+    assert (count, [str(p) for p in problems]) == (0, [problem])
+    assert _stored(bot) == []

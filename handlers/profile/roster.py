@@ -1,4 +1,5 @@
-"""`python app.py import-roster FILE [--rejoin]`: load a cohort from CSV, all rows or none.
+"""`python app.py import-roster FILE [--rejoin] [--cohort NAME]`: load a cohort from CSV, all
+rows or none.
 
 Someone who left the program is brought back only with --rejoin: a roster made before they
 left must not quietly sign them up again."""
@@ -13,11 +14,14 @@ from typing import TextIO
 from sqlmodel import Session
 
 from bot.cadence import zone
+from bot.cohort import CohortStatus
 from bot.profiles import Profile, Status
 from bot.roster import ParsedRoster, RosterProblem, RosterRow, parse_roster
+from handlers.cohorts.use_cases import place_new_member
 from handlers.core.deps import Deps
 from handlers.core.slack import NotInstalled, SlackCallError
-from storage import participants, program
+from storage import cohorts, pairs, participants, program
+from storage.models import Cohort
 
 # A row that passed every check: the row, the person's Slack profile, the profile to save.
 _Ready = tuple[RosterRow, dict, Profile]
@@ -34,13 +38,18 @@ async def _lookup(deps: Deps, team_id: str, reference: str) -> dict:
 
 
 async def import_roster(
-    deps: Deps, *, team_id: str, text: str, rejoin: bool = False
+    deps: Deps, *, team_id: str, text: str, rejoin: bool = False, cohort: str | None = None
 ) -> tuple[int, list[RosterProblem]]:
     """Validate every row against the CSV rules and Slack, then store all in one transaction.
-    A row for someone who left is refused unless `rejoin`."""
+    A row for someone who left is refused unless `rejoin`. Everyone joins the cohort named
+    `cohort` (a running one), else the one open for signups as if they had signed up."""
     parsed: ParsedRoster = parse_roster(text)
     if parsed.problems:
         return 0, parsed.problems
+    if cohort is not None:
+        problem = await deps.db.run(lambda s: _cohort_problem(s, team_id=team_id, name=cohort))
+        if problem is not None:
+            return 0, [RosterProblem(0, problem)]
     problems: list[RosterProblem] = []
     resolved: dict[str, dict] = {}
     for row, _ in parsed.rows:
@@ -81,9 +90,20 @@ async def import_roster(
             refused = _left_the_program(session, team_id=team_id, ready=ready)
             if refused:
                 return 0, refused
+        target = None
+        if cohort is not None:
+            if (problem := _cohort_problem(session, team_id=team_id, name=cohort)) is not None:
+                return 0, [RosterProblem(0, problem)]
+            target = cohorts.cohort_named(session=session, team_id=team_id, name=cohort)
+            refused = _paired_elsewhere(session, team_id=team_id, ready=ready, cohort=target)
+            if refused:
+                return 0, refused
         now = deps.clock()
         for _, user, profile in ready:
-            participants.save_profile(
+            before = participants.get_participant(
+                session=session, team_id=team_id, user_id=user["id"]
+            )
+            person, _ = participants.save_profile(
                 session=session,
                 team_id=team_id,
                 user_id=user["id"],
@@ -92,9 +112,42 @@ async def import_roster(
                 title=(user.get("profile") or {}).get("title") or None,
                 now=now,
             )
+            if target is not None:
+                cohorts.join(session=session, person=person, cohort_id=target.id, now=now)
+            else:
+                rejoined = before is not None and before.status == Status.LEFT
+                place_new_member(session, person=person, rejoined=rejoined, now=now)
         return len(ready), []
 
     return await deps.db.run(store)
+
+
+def _cohort_problem(session: Session, *, team_id: str, name: str) -> str | None:
+    found = cohorts.cohort_named(session=session, team_id=team_id, name=name)
+    if found is None:
+        return f"there is no cohort called {name!r} (see /mentor admin cohort list)"
+    if found.status != CohortStatus.RUNNING:
+        return f"the cohort {found.name!r} has ended; name a running one"
+    return None
+
+
+def _paired_elsewhere(
+    session: Session, *, team_id: str, ready: list[_Ready], cohort: Cohort | None
+) -> list[RosterProblem]:
+    """A problem for each row whose person is in a live pair of another cohort: moving them
+    would split them from their pair."""
+    refused: list[RosterProblem] = []
+    for row, user, _ in ready:
+        for pair in pairs.live_pairs_of(session=session, team_id=team_id, user_id=user["id"]):
+            if cohort is not None and pair.cohort_id != cohort.id:
+                refused.append(
+                    RosterProblem(
+                        row.line,
+                        f"{row.user} is in a live pair of another cohort; end it or leave them out",
+                    )
+                )
+                break
+    return refused
 
 
 def _left_the_program(
@@ -127,8 +180,10 @@ async def run_import(
     err: TextIO,
     rejoin: bool = False,
     team_id: str | None = None,
+    cohort: str | None = None,
 ) -> int:
-    """Import a roster file into the bot's workspace (with many workspaces, `team_id`)."""
+    """Import a roster file into the bot's workspace (with many workspaces, `team_id`), into
+    the cohort named `cohort` if given."""
     if deps.settings.oauth and team_id is None:
         print(
             "import-roster: the bot serves many workspaces (OAuth): say which one with "
@@ -151,7 +206,9 @@ async def run_import(
     if team_id is None:
         identity = await deps.slack.call("auth.test", budget=60)
         team_id = identity["team_id"]
-    count, problems = await import_roster(deps, team_id=team_id, text=text, rejoin=rejoin)
+    count, problems = await import_roster(
+        deps, team_id=team_id, text=text, rejoin=rejoin, cohort=cohort
+    )
     if problems:
         print(f"import-roster: nothing was imported; fix these rows in {path}:", file=err)
         for problem in problems:
