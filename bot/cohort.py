@@ -88,15 +88,28 @@ def cohort_settings(workspace: ProgramSettings, cohort: CohortFacts | None) -> P
 
 @dataclass(frozen=True)
 class CohortChange:
-    """An admin's `/mentor admin cohort new|edit NAME key=value …`, checked."""
+    """An admin's new or edited cohort, checked: from `/mentor admin cohort new|edit NAME
+    key=value …` or from the Home tab's form."""
 
     name: str
     values: dict[str, object]  # CohortFacts field (or "signups_open", "new_name") -> value
-    errors: tuple[str, ...] = ()
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)  # field -> why
+
+    @property
+    def problems(self) -> str:
+        return " ".join(dict.fromkeys(self.errors.values()))
 
 
 _OPTION = re.compile(r"^([a-z_]+)=(.*)$")
 _NAME_OK = re.compile(r"^[\w .,'&()/+-]+$")
+# `key=` in the command -> the field it sets (and the form's block for it)
+OPTION_FIELDS: dict[str, str] = {
+    "start": "starts_on",
+    "end": "ends_on",
+    **OWN_SETTINGS,
+    "signups": "signups_open",
+    "name": "new_name",
+}
 
 
 def check_name(name: str) -> str | None:
@@ -108,6 +121,35 @@ def check_name(name: str) -> str | None:
     if not _NAME_OK.match(name):
         return "A cohort name may use letters, digits, spaces and . , ' & ( ) / + -"
     return None
+
+
+def check_value(
+    field: str, raw: str, *, bounds: dict[str, tuple[int, int]]
+) -> tuple[object, str | None]:
+    """(value, None) or (None, why) for one field of a cohort, given as text."""
+    key = next((k for k, f in OPTION_FIELDS.items() if f == field), field)
+    if field in ("starts_on", "ends_on"):
+        try:
+            return date.fromisoformat(raw), None
+        except ValueError:
+            return None, f"`{key}=` takes a date like 2027-03-01."
+    if field in OWN_SETTINGS.values():
+        low, high = bounds[field]
+        if raw == "default":
+            return None, None
+        if raw.isdigit() and low <= int(raw) <= high:
+            return int(raw), None
+        return None, (
+            f"`{key}=` takes a number of days from {low} to {high}, "
+            "or `default` to follow the workspace's settings."
+        )
+    if field == "signups_open":
+        if raw not in ("open", "closed"):
+            return None, "`signups=` is `open` or `closed`."
+        return raw == "open", None
+    if field == "new_name":
+        return raw, check_name(raw)
+    return None, f"`{key}=` is not something a cohort has; it has {', '.join(OPTION_FIELDS)}."
 
 
 def parse_cohort_change(words: list[str], *, bounds: dict[str, tuple[int, int]]) -> CohortChange:
@@ -124,40 +166,50 @@ def parse_cohort_change(words: list[str], *, bounds: dict[str, tuple[int, int]])
         else:
             name_words.append(word)
     name = " ".join(name_words).strip()
-    errors: list[str] = []
+    errors: dict[str, str] = {}
     if (problem := check_name(name)) is not None:
-        errors.append(problem)
+        errors["name"] = problem
     values: dict[str, object] = {}
     for key, raw in options:
-        raw = raw.strip()
-        if key in ("start", "end"):
-            try:
-                values["starts_on" if key == "start" else "ends_on"] = date.fromisoformat(raw)
-            except ValueError:
-                errors.append(f"`{key}=` takes a date like 2027-03-01.")
-        elif key in OWN_SETTINGS:
-            low, high = bounds[OWN_SETTINGS[key]]
-            if raw == "default":
-                values[OWN_SETTINGS[key]] = None
-            elif raw.isdigit() and low <= int(raw) <= high:
-                values[OWN_SETTINGS[key]] = int(raw)
-            else:
-                errors.append(
-                    f"`{key}=` takes a number of days from {low} to {high}, "
-                    "or `default` to follow the workspace's settings."
-                )
-        elif key == "signups":
-            if raw not in ("open", "closed"):
-                errors.append("`signups=` is `open` or `closed`.")
-            values["signups_open"] = raw == "open"
-        elif key == "name":
-            if (problem := check_name(raw)) is not None:
-                errors.append(problem)
-            values["new_name"] = raw
+        field = OPTION_FIELDS.get(key, key)
+        value, problem = check_value(field, raw.strip(), bounds=bounds)
+        if problem is not None:
+            errors[field] = problem
         else:
-            known = ", ".join(["start", "end", *OWN_SETTINGS, "signups", "name"])
-            errors.append(f"`{key}=` is not something a cohort has; it has {known}.")
-    return CohortChange(name=name, values=values, errors=tuple(errors))
+            values[field] = value
+    return CohortChange(name=name, values=values, errors=errors)
+
+
+def cohort_form_change(
+    fields: dict[str, str | None],
+    *,
+    name_before: str | None,
+    bounds: dict[str, tuple[int, int]],
+) -> CohortChange:
+    """The Home tab's cohort form, checked like the command: a new cohort (`name_before`
+    None) takes what is filled in; an edit sets every field, an empty one clearing it (no end
+    date, or the workspace's rhythm). Errors are keyed by the form's fields."""
+    name = (fields.get("name") or "").strip()
+    errors: dict[str, str] = {}
+    values: dict[str, object] = {}
+    if (problem := check_name(name)) is not None:
+        errors["name"] = problem
+    elif name_before is not None and name != name_before:
+        values["new_name"] = name
+    for field in ("starts_on", "ends_on", *OWN_SETTINGS.values()):
+        raw = (fields.get(field) or "").strip()
+        if not raw:
+            if name_before is not None:
+                values[field] = None
+            continue
+        value, problem = check_value(field, raw, bounds=bounds)
+        if problem is not None:
+            errors[field] = problem.replace("`default`", "empty")
+        else:
+            values[field] = value
+    if name_before is not None and fields.get("signups_open") in ("open", "closed"):
+        values["signups_open"] = fields["signups_open"] == "open"
+    return CohortChange(name=name_before or name, values=values, errors=errors)
 
 
 def check_dates(starts_on: date | None, ends_on: date | None) -> str | None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
+from slack_sdk.models.views import View
 from sqlmodel import Session
 
 from bot import cohort as rules
 from bot.cohort import OWN_SETTINGS, CohortChange, CohortFacts, CohortStatus
 from bot.profiles import Status
+from handlers.cohorts import blocks
 from handlers.cohorts.blocks import CohortLine
 from handlers.core import outbox
 from handlers.core.deps import Deps
@@ -27,6 +30,20 @@ log = logging.getLogger(__name__)
 CHOICE = "cohort_choice"
 CARRY_OVER = "cohort_carry_over"
 CLOSED_AT_END = "cohort_closed"  # a pair chose to close when its cohort ended
+
+
+@dataclass(frozen=True)
+class CohortAnswer:
+    """What an admin's cohort change came to: said back as text, or (from the form) shown
+    next to `field` when refused."""
+
+    text: str
+    ok: bool
+    field: str | None = None
+
+
+def _refused(text: str, field: str | None = None) -> CohortAnswer:
+    return CohortAnswer(text=text, ok=False, field=field)
 
 
 def place_new_member(
@@ -46,6 +63,7 @@ def place_new_member(
 def _line(session: Session, row: Cohort, signups: Cohort | None) -> CohortLine:
     cohort_id = saved_id(row)
     return CohortLine(
+        cohort_id=cohort_id,
         name=row.name,
         status=row.status,
         signups_open=signups is not None and signups.id == cohort_id,
@@ -64,15 +82,71 @@ def _line(session: Session, row: Cohort, signups: Cohort | None) -> CohortLine:
     )
 
 
-async def cohort_lines(deps: Deps, *, team_id: str) -> list[CohortLine]:
-    def load(session: Session) -> list[CohortLine]:
-        signups = cohorts.signup_cohort(session=session, team_id=team_id)
-        return [
-            _line(session, row, signups)
-            for row in cohorts.cohorts_of(session=session, team_id=team_id)
-        ]
+def cohort_lines_now(session: Session, *, team_id: str) -> list[CohortLine]:
+    signups = cohorts.signup_cohort(session=session, team_id=team_id)
+    return [
+        _line(session, row, signups) for row in cohorts.cohorts_of(session=session, team_id=team_id)
+    ]
+
+
+async def cohort_facts(
+    deps: Deps, *, team_id: str, cohort_id: int
+) -> tuple[CohortFacts, str, bool] | None:
+    """(what the cohort stores, its status, whether it is open for signups), for its form."""
+
+    def load(session: Session) -> tuple[CohortFacts, str, bool] | None:
+        row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
+        if row is None:
+            return None
+        return program.facts_of(row), row.status, row.signups_open
 
     return await deps.db.run(load)
+
+
+async def form_view(deps: Deps, *, team_id: str, cohort_id: int | None) -> View | None:
+    """The Home tab's form for a new cohort (None) or an existing one; None if it is gone."""
+
+    def load(session: Session) -> View | None:
+        workspace = program.workspace_settings(session=session, team_id=team_id)
+        if cohort_id is None:
+            return blocks.cohort_modal(None, None, workspace=workspace)
+        row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
+        if row is None:
+            return None
+        return blocks.cohort_modal(
+            cohort_id,
+            program.facts_of(row),
+            workspace=workspace,
+            signups_open=row.signups_open,
+            closable=row.status != CohortStatus.CLOSED,
+        )
+
+    return await deps.db.run(load)
+
+
+async def save_form(
+    deps: Deps, *, team_id: str, cohort_id: int | None, fields: dict[str, str | None]
+) -> CohortAnswer:
+    """The Home tab's form, saved like the command: a new cohort, or an edit (and, when
+    ticked, closing it)."""
+    if cohort_id is None:
+        change = rules.cohort_form_change(fields, name_before=None, bounds=_bounds())
+        return await create(deps, team_id=team_id, change=change)
+    found = await deps.db.run(
+        lambda s: cohorts.get_cohort(session=s, team_id=team_id, cohort_id=cohort_id)
+    )
+    if found is None:
+        return _refused("This cohort no longer exists.", "name")
+    change = rules.cohort_form_change(fields, name_before=found.name, bounds=_bounds())
+    if change.errors:
+        return _refused(change.problems, next(iter(change.errors)))
+    if "close" in (fields.get("close") or ""):
+        return await close(deps, team_id=team_id, name=found.name)
+    return await edit(deps, team_id=team_id, change=change)
+
+
+async def cohort_lines(deps: Deps, *, team_id: str) -> list[CohortLine]:
+    return await deps.db.run(lambda s: cohort_lines_now(s, team_id=team_id))
 
 
 def _bounds() -> dict[str, tuple[int, int]]:
@@ -85,22 +159,31 @@ def parse_change(words: list[str]) -> CohortChange:
     return rules.parse_cohort_change(words, bounds=_bounds())
 
 
-async def create(deps: Deps, *, team_id: str, change: CohortChange) -> str:
+async def create(deps: Deps, *, team_id: str, change: CohortChange) -> CohortAnswer:
     """A new cohort, open for signups. People waiting for a cohort join it; people whose
     cohort has ended without a pair for them are asked whether they want to."""
 
-    def make(session: Session) -> str:
+    def make(session: Session) -> CohortAnswer:
         if change.errors:
-            return " ".join(change.errors)
+            return _refused(change.problems, next(iter(change.errors)))
         if cohorts.cohort_named(session=session, team_id=team_id, name=change.name):
-            return f"There is already a cohort called *{change.name}*: pick another name."
+            return _refused(
+                f"There is already a cohort called *{change.name}*: pick another name.", "name"
+            )
         if "new_name" in change.values:
-            return "`name=` renames a cohort with `edit`; a new one takes its name first."
+            return _refused(
+                "`name=` renames a cohort with `edit`; a new one takes its name first.", "name"
+            )
         values = change.values
-        starts_on, ends_on = values.get("starts_on"), values.get("ends_on")
-        problem = rules.check_dates(starts_on, ends_on)  # type: ignore[arg-type]
+        facts = CohortFacts(name=change.name)
+        known = {f.name for f in dataclasses.fields(facts)}
+        facts = dataclasses.replace(
+            facts,
+            **{k: v for k, v in values.items() if k in known},  # type: ignore[arg-type]
+        )
+        problem = rules.check_dates(facts.starts_on, facts.ends_on)
         if problem is not None:
-            return problem
+            return _refused(problem, "starts_on" if facts.starts_on is None else "ends_on")
         now = deps.clock()
         row = cohorts.create_cohort(session=session, team_id=team_id, name=change.name, now=now)
         _apply(row, values)
@@ -117,7 +200,7 @@ async def create(deps: Deps, *, team_id: str, change: CohortChange) -> str:
         extra = f" {joined} people who were waiting joined it." if joined else ""
         if offered:
             extra += f" {offered} people from an ended cohort were asked whether to join."
-        return f"Created *{row.name}*, open for signups.{extra}"
+        return CohortAnswer(text=f"Created *{row.name}*, open for signups.{extra}", ok=True)
 
     answer = await deps.db.run(make)
     outbox.kick(deps)
@@ -134,22 +217,24 @@ def _apply(row: Cohort, values: dict[str, object]) -> None:
             setattr(row, field, value)
 
 
-async def edit(deps: Deps, *, team_id: str, change: CohortChange) -> str:
-    def change_it(session: Session) -> str:
+async def edit(deps: Deps, *, team_id: str, change: CohortChange) -> CohortAnswer:
+    def change_it(session: Session) -> CohortAnswer:
         if change.errors:
-            return " ".join(change.errors)
+            return _refused(change.problems, next(iter(change.errors)))
         row = cohorts.cohort_named(session=session, team_id=team_id, name=change.name)
         if row is None:
-            return f"There is no cohort called *{change.name}*: `/mentor admin cohort list`."
+            return _refused(
+                f"There is no cohort called *{change.name}*: `/mentor admin cohort list`.", "name"
+            )
         if row.status == CohortStatus.CLOSED:
-            return f"*{row.name}* is closed: nothing in it can change."
+            return _refused(f"*{row.name}* is closed: nothing in it can change.", "name")
         if not change.values:
-            return "Say what to change, for example `end=2027-06-30` or `cadence=21`."
+            return _refused("Say what to change, for example `end=2027-06-30` or `cadence=21`.")
         new_name = change.values.get("new_name")
         if isinstance(new_name, str):
             other = cohorts.cohort_named(session=session, team_id=team_id, name=new_name)
             if other is not None and other.id != row.id:
-                return f"There is already a cohort called *{new_name}*."
+                return _refused(f"There is already a cohort called *{new_name}*.", "name")
         before = program.get_program_settings(session=session, team_id=team_id, cohort_id=row.id)
         facts = program.facts_of(row)
         known = {f.name for f in dataclasses.fields(facts)}
@@ -159,7 +244,7 @@ async def edit(deps: Deps, *, team_id: str, change: CohortChange) -> str:
         )
         problem = rules.check_dates(updated.starts_on, updated.ends_on)
         if problem is not None:
-            return problem
+            return _refused(problem, "starts_on" if updated.starts_on is None else "ends_on")
         after = rules.cohort_settings(
             program.workspace_settings(session=session, team_id=team_id), updated
         )
@@ -172,24 +257,27 @@ async def edit(deps: Deps, *, team_id: str, change: CohortChange) -> str:
             live_pairs=live,
         )
         if surprise is not None:
-            return surprise[1]
+            field = "ends_on" if surprise[0] == "program_end" else "starts_on"
+            return _refused(surprise[1], field)
         _apply(row, change.values)
         session.add(row)
-        return f"Saved *{row.name}*."
+        return CohortAnswer(text=f"Saved *{row.name}*.", ok=True)
 
     return await deps.db.run(change_it)
 
 
-async def close(deps: Deps, *, team_id: str, name: str) -> str:
+async def close(deps: Deps, *, team_id: str, name: str) -> CohortAnswer:
     """An admin closes a cohort: its live pairs end (thanked), it takes no more signups, and
     nothing more is decided in it; people left without a pair may join the next cohort."""
 
-    def close_it(session: Session) -> str:
+    def close_it(session: Session) -> CohortAnswer:
         row = cohorts.cohort_named(session=session, team_id=team_id, name=name)
         if row is None:
-            return f"There is no cohort called *{name}*: `/mentor admin cohort list`."
+            return _refused(
+                f"There is no cohort called *{name}*: `/mentor admin cohort list`.", "name"
+            )
         if row.status == CohortStatus.CLOSED:
-            return f"*{row.name}* was already closed."
+            return _refused(f"*{row.name}* was already closed.", "close")
         now = deps.clock()
         ended = 0
         for pair in cohorts.pairs_in(session=session, cohort_id=saved_id(row)):
@@ -200,11 +288,12 @@ async def close(deps: Deps, *, team_id: str, name: str) -> str:
         following = cohorts.next_cohort(session=session, cohort=row)
         offered = offer_carry_over(session, ended=row, to=following, now=now) if following else 0
         log.info("cohort closed by an admin: %d pairs ended", ended)
-        return f"Closed *{row.name}*: {ended} live pairs were thanked and ended." + (
+        text = f"Closed *{row.name}*: {ended} live pairs were thanked and ended." + (
             f" {offered} people without a pair were asked whether to join *{following.name}*."
             if following is not None and offered
             else ""
         )
+        return CohortAnswer(text=text, ok=True)
 
     answer = await deps.db.run(close_it)
     outbox.kick(deps)

@@ -38,9 +38,11 @@ class HomeActions:
     ADMIN_SETTINGS = "admin_home_settings"
 
 
-def admin_blocks(numbers: dict[str, str], *, warning: str | None = None) -> list[Block]:
-    """The admin's part of Home: a warning that needs them (if any), headline numbers and
-    the admin buttons."""
+def admin_blocks(
+    numbers: dict[str, str], *, warning: str | None = None, cohorts: Sequence[Block] = ()
+) -> list[Block]:
+    """The admin's part of Home: a warning that needs them (if any), headline numbers, the
+    admin buttons and the cohorts."""
     shown = list(numbers.items())[:MAX_NUMBERS_SHOWN]
     out: list[Block] = [section("*Program at a glance* (only admins see this part)")]
     if warning:
@@ -63,6 +65,7 @@ def admin_blocks(numbers: dict[str, str], *, warning: str | None = None) -> list
                 ButtonElement(action_id=HomeActions.ADMIN_SETTINGS, text="Settings"),
             ],
         ),
+        *cohorts,
         DividerBlock(),
     ]
     return out

@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from sqlmodel import Session
 
+from handlers.cohorts.blocks import cohort_home_blocks
+from handlers.cohorts.use_cases import cohort_lines
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.core.interactions import ids
@@ -76,6 +78,7 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
         admin_section = blocks.admin_blocks(
             await _headline(deps, team_id=team_id),
             warning=await _admin_channel_warning(deps, team_id=team_id),
+            cohorts=cohort_home_blocks(await cohort_lines(deps, team_id=team_id)),
         )
     view = blocks.home_view(
         me,
