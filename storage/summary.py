@@ -62,30 +62,37 @@ def prompts_sent_between(
 
 
 def outcome_answers(
-    *, session: Session, team_id: str
+    *, session: Session, team_id: str, cohort_id: int | None = None
 ) -> list[tuple[str, str, str | None, str | None]]:
-    """(user_id, checkpoint, progress, change) of every outcome answer."""
-    rows = session.exec(
-        select(
-            OutcomeAnswer.user_id,
-            OutcomeAnswer.checkpoint,
-            OutcomeAnswer.progress,
-            OutcomeAnswer.change,
-        ).where(OutcomeAnswer.team_id == team_id)
-    ).all()
+    """(user_id, checkpoint, progress, change) of every outcome answer (of one cohort)."""
+    query = select(
+        OutcomeAnswer.user_id,
+        OutcomeAnswer.checkpoint,
+        OutcomeAnswer.progress,
+        OutcomeAnswer.change,
+    ).where(OutcomeAnswer.team_id == team_id)
+    if cohort_id is not None:
+        query = query.where(OutcomeAnswer.cohort_id == cohort_id)
+    rows = session.exec(query).all()
     return [
         (user_id, checkpoint, progress, change) for user_id, checkpoint, progress, change in rows
     ]
 
 
-def item_answers(*, session: Session, team_id: str) -> list[tuple[str, str, str, str, str]]:
-    """(user_id, mentor_id, mentee_id, checkpoint, progress) of every agreement item answer,
-    with the pair it was given in (which says whose side of the agreement it was about)."""
-    rows = session.exec(
+def item_answers(
+    *, session: Session, team_id: str, cohort_id: int | None = None
+) -> list[tuple[str, str, str, str, str]]:
+    """(user_id, mentor_id, mentee_id, checkpoint, progress) of every agreement item answer
+    (of one cohort), with the pair it was given in (which says whose side of the agreement it
+    was about)."""
+    query = (
         select(AgreementItemAnswer, Pair)
         .join(Pair, col(Pair.id) == col(AgreementItemAnswer.pair_id))
         .where(AgreementItemAnswer.team_id == team_id)
-    ).all()
+    )
+    if cohort_id is not None:
+        query = query.where(AgreementItemAnswer.cohort_id == cohort_id)
+    rows = session.exec(query).all()
     return [
         (answer.user_id, pair.mentor_id, pair.mentee_id, answer.checkpoint, answer.progress)
         for answer, pair in rows

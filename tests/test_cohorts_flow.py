@@ -155,6 +155,10 @@ async def test_two_cohorts_in_sequence_each_get_their_checkpoints_and_no_pair_re
     continuing, closing = pair_of(bot, "UJ1"), pair_of(bot, "UJ2")
     choice = message_in(bot, continuing.dm_channel_id, "carry on together")
     assert EXPANSION in choice.params["text"]
+    # A forged press by someone outside the pair changes nothing.
+    await bot.click_in_message(choice, "cohort_close_pair", user="UJ3", value=first_value(choice))
+    [untouched] = rows(bot, Pair, Pair.id == continuing.id)
+    assert (untouched.status, untouched.cohort_id) == ("active", pilot_id)
     await bot.click_in_message(
         choice, "cohort_continue", user=continuing.mentee_id, value=first_value(choice)
     )
@@ -162,8 +166,6 @@ async def test_two_cohorts_in_sequence_each_get_their_checkpoints_and_no_pair_re
     await bot.click_in_message(
         choice, "cohort_close_pair", user=closing.mentor_id, value=first_value(choice)
     )
-    # A forged press by someone outside the pair changes nothing.
-    await bot.click_in_message(choice, "cohort_continue", user="UJ3", value=first_value(choice))
     await bot.settle()
     [moved] = rows(bot, Pair, Pair.id == continuing.id)
     [closed] = rows(bot, Pair, Pair.id == closing.id)
@@ -255,6 +257,18 @@ async def test_two_cohorts_in_sequence_each_get_their_checkpoints_and_no_pair_re
     assert shown["Junior mentors: goal achieved"][0].startswith("67%")
     assert shown["Leaders: goal achieved"][0] == "not enough responses"
     assert "not enough responses" in shown["Pulse average (1–5)"][0]
+    # Each cohort had its own final summary, once.
+    finals = [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.params["channel"] == "CADMIN" and "Final program summary" in c.params["text"]
+    ]
+    assert len(finals) == 2
+    # Each over its own pairs and with its own rhythm: the pilot's two pairs at the
+    # workspace's 14 days, the expansion's three at its own 21.
+    pilot_final, expansion_final = (str(c.params["blocks"]) for c in finals)
+    assert "*Active pairs*\\n2" in pilot_final and "one every 14 days" in pilot_final
+    assert "*Ended*\\n3" in expansion_final and "one every 21 days" in expansion_final
     # Its chart and the page to forward follow, once each.
     files = [c for c in bot.slack.calls_to("files.getUploadURLExternal")]
     names = sorted(c.params["filename"] for c in files if "expansion" in c.params["filename"])

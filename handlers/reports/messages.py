@@ -46,8 +46,14 @@ async def _draft(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
         return None  # unset since it was decided
     end = datetime.fromisoformat(message.payload["end"])
     final = bool(message.payload.get("final"))
+    cohort = message.payload.get("cohort") if final else None
     report = await build_summary(
-        deps, team_id=message.team_id, end=end, now=deps.clock(), final=final
+        deps,
+        team_id=message.team_id,
+        end=end,
+        now=deps.clock(),
+        final=final,
+        cohort_id=cohort if isinstance(cohort, int) else None,
     )
     title = message.payload.get("title") or (
         "Final program summary" if final else "Weekly program summary"

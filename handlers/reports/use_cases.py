@@ -17,8 +17,8 @@ from bot.outcomes import own_side
 from bot.summary import ItemFact, OutcomeFact, PairFact, PersonFact, Summary
 from handlers.core import outbox
 from handlers.core.deps import Deps
+from storage import cohorts, program, pulse
 from storage import outbox as rows
-from storage import program, pulse
 from storage import summary as store
 from storage.models import Pair
 
@@ -131,17 +131,39 @@ def _period_start(
 
 
 def _load(
-    session: Session, *, team_id: str, end: datetime, final: bool, start: datetime | None
+    session: Session,
+    *,
+    team_id: str,
+    end: datetime,
+    final: bool,
+    start: datetime | None,
+    cohort_id: int | None = None,
 ) -> _Loaded:
-    settings = program.get_program_settings(session=session, team_id=team_id)
+    """What a summary reads: the workspace's (a weekly summary), or one cohort's (its final
+    summary, `cohort_id`). Outcome answers are always one cohort's, the current one's unless
+    named: the same person answers at every cohort's midpoint."""
+    settings = program.get_program_settings(session=session, team_id=team_id, cohort_id=cohort_id)
     end = end.astimezone(zone(settings.timezone))
-    pairs = [pair_fact(p) for p in store.all_pairs(session=session, team_id=team_id)]
+    pair_rows = store.all_pairs(session=session, team_id=team_id)
+    if cohort_id is not None:
+        pair_rows = cohorts.pairs_ever_in(session=session, cohort_id=cohort_id)
+    pairs = [pair_fact(p) for p in pair_rows]
+    pair_ids = {p.id for p in pairs}
     if start is None:
         start = _period_start(settings, pairs, end, final)
     start = start.astimezone(zone(settings.timezone))
     people = [PersonFact(*row) for row in store.people(session=session, team_id=team_id)]
+    sessions = store.held_sessions(session=session, team_id=team_id)
+    if cohort_id is not None:
+        members = set(cohorts.people_ever_in(session=session, cohort_id=cohort_id))
+        people = [p for p in people if p.user_id in members]
+        sessions = [(pair_id, day) for pair_id, day in sessions if pair_id in pair_ids]
     leaders = {p.user_id for p in people if p.role == "leader"} | {p.mentee_id for p in pairs}
     ratings = pulse.ratings_in_period(session=session, team_id=team_id, start=start, end=end)
+    if cohort_id is not None:
+        ratings = [r for r in ratings if r[0] in pair_ids]
+    current = cohorts.current_cohort(session=session, team_id=team_id)
+    answers_of = cohort_id if cohort_id is not None else (current.id if current else None)
     previous = []
     if not final:
         previous = pulse.ratings_in_period(
@@ -150,12 +172,12 @@ def _load(
     outcomes = [
         OutcomeFact(checkpoint, progress, change, is_leader=user_id in leaders, person=user_id)
         for user_id, checkpoint, progress, change in store.outcome_answers(
-            session=session, team_id=team_id
+            session=session, team_id=team_id, cohort_id=answers_of
         )
     ]
     items = []
     for user_id, mentor_id, mentee_id, checkpoint, progress in store.item_answers(
-        session=session, team_id=team_id
+        session=session, team_id=team_id, cohort_id=answers_of
     ):
         side = own_side(user_id, mentor_id=mentor_id, mentee_id=mentee_id)
         if side is not None:
@@ -164,7 +186,7 @@ def _load(
         settings=settings,
         people=people,
         pairs=pairs,
-        sessions=store.held_sessions(session=session, team_id=team_id),
+        sessions=sessions,
         prompt_ids=store.prompts_sent_between(
             session=session, team_id=team_id, start=start, end=end
         ),
@@ -184,10 +206,12 @@ async def build_summary(
     now: datetime,
     final: bool = False,
     start: datetime | None = None,
+    cohort_id: int | None = None,
 ) -> Summary:
-    """The figures for [start, end): by default the week before `end`; `final`: the program."""
+    """The figures for [start, end): by default the week before `end`; `final`: the cohort
+    `cohort_id` (or the current one) from its start."""
     loaded = await deps.db.run(
-        lambda s: _load(s, team_id=team_id, end=end, final=final, start=start)
+        lambda s: _load(s, team_id=team_id, end=end, final=final, start=start, cohort_id=cohort_id)
     )
     topic_of = {prompt.id: prompt.topic for prompt in deps.prompts}
     return figures.compute_summary(
