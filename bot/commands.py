@@ -34,14 +34,15 @@ ADMIN_COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         "match",
-        "/mentor admin match preview",
+        "/mentor admin match preview [COHORT]",
         "See the best pairs for everyone waiting, and why; nothing is sent",
         admin=True,
     ),
     CommandSpec(
         "match",
-        "/mentor admin match",
-        "Pair everyone waiting and introduce each new pair in a group DM",
+        "/mentor admin match [COHORT]",
+        "Pair everyone waiting (in the cohort open for signups, or the one named) and "
+        "introduce each new pair",
         admin=True,
     ),
     CommandSpec(

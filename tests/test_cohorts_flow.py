@@ -268,6 +268,7 @@ async def test_two_cohorts_in_sequence_each_get_their_checkpoints_and_no_pair_re
     # workspace's 14 days, the expansion's three at its own 21.
     pilot_final, expansion_final = (str(c.params["blocks"]) for c in finals)
     assert "*Active pairs*\\n2" in pilot_final and "one every 14 days" in pilot_final
+    assert "*Signed up*\\n4" in pilot_final  # not the expansion's newcomers
     assert "*Ended*\\n3" in expansion_final and "one every 21 days" in expansion_final
     # Its chart and the page to forward follow, once each.
     files = [c for c in bot.slack.calls_to("files.getUploadURLExternal")]
@@ -282,6 +283,35 @@ async def test_the_expansion_has_its_own_rhythm_and_the_pilot_keeps_the_workspac
     assert f"*{EXPANSION}* (running, open for signups)" in listed
     assert "own rhythm: cadence 21 days" in listed
     assert f"*{PILOT}* (running)" in listed
+
+
+async def test_a_match_fills_one_cohort_and_never_mixes_two(pilot):
+    bot = pilot
+    pilot_id = cohort_named(bot, PILOT).id
+    # With the expansion closed to signups, UJ4 and UL4 join the pilot; then UL3 the expansion.
+    await admin(bot, f"cohort edit {EXPANSION} signups=closed")
+    await sign_up(bot, "UJ4", junior("1"))
+    await sign_up(bot, "UL4", leader("People"))
+    await admin(bot, f"cohort edit {EXPANSION} signups=open")
+    await sign_up(bot, "UL3", leader("Legal"))
+    cohort_of = {p.user_id: p.cohort_id for p in rows(bot, Participant)}
+    assert (cohort_of["UJ4"], cohort_of["UL4"]) == (pilot_id, pilot_id)
+
+    def paired() -> set[str]:
+        return {u for p in rows(bot, Pair) for u in (p.mentor_id, p.mentee_id)}
+
+    # A match fills the cohort open for signups: the expansion has no junior for UL3, and
+    # the pilot's two are not its to pair.
+    await admin(bot, "match")
+    await bot.settle()
+    assert not paired() & {"UJ4", "UL4", "UL3"}
+    # Named, the pilot's match pairs its own two, in the pilot.
+    await admin(bot, f"match {PILOT}")
+    await bot.settle()
+    [pair] = [p for p in rows(bot, Pair) if p.mentor_id == "UJ4"]
+    assert (pair.mentee_id, pair.cohort_id) == ("UL4", pilot_id)
+    assert "UL3" not in paired()
+    assert "There is no running cohort called Nobody" in await admin(bot, "match preview Nobody")
 
 
 @pytest.mark.parametrize(

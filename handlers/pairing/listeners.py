@@ -38,14 +38,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 
 async def match(command: MentorCommand) -> None:
-    """`/mentor admin match [preview]`: the best pairs for everyone waiting, committed and
-    introduced unless previewing. Whatever fails, the "Matching…" reply is replaced."""
+    """`/mentor admin match [preview] [COHORT]`: the best pairs for everyone waiting in the
+    cohort open for signups (or the one named), committed and introduced unless previewing.
+    Whatever fails, the "Matching…" reply is replaced."""
     preview = command.args[:1] == ("preview",)
-    await command.say("Working out the best pairs…" if preview else "Matching and introducing…")
+    name = " ".join(command.args[1:] if preview else command.args).strip()
     deps, team_id, response_url = command.deps, command.team_id, command.response_url
+    cohort_id = None
+    if name:
+        cohort_id = await use_cases.running_cohort_named(deps, team_id=team_id, name=name)
+        if cohort_id is None:
+            await command.say(
+                f"There is no running cohort called {name}: see `/mentor admin cohort list`."
+            )
+            return
+    await command.say("Working out the best pairs…" if preview else "Matching and introducing…")
     done = "Nothing was changed."
     try:
-        result = await use_cases.propose(deps, team_id=team_id)
+        result = await use_cases.propose(deps, team_id=team_id, cohort_id=cohort_id)
         if not preview:
             created = await use_cases.commit(deps, team_id=team_id, proposals=result.pairs)
             done = f"{len(created)} new pairs were made and are being introduced."

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.cohort import CohortStatus
 from bot.matching import MatchResult, MatchRules, ProposedPair, match
 from bot.pool import Person, build_pool
 from handlers.core import outbox
@@ -48,6 +49,14 @@ def matched_cohort(session: Session, *, team_id: str) -> int | None:
         running = cohorts.running_cohorts(session=session, team_id=team_id)
         found = running[-1] if running else None
     return found.id if found is not None else None
+
+
+async def running_cohort_named(deps: Deps, *, team_id: str, name: str) -> int | None:
+    def find(session: Session) -> int | None:
+        found = cohorts.cohort_named(session=session, team_id=team_id, name=name)
+        return found.id if found is not None and found.status == CohortStatus.RUNNING else None
+
+    return await deps.db.run(find)
 
 
 async def propose(deps: Deps, *, team_id: str, cohort_id: int | None = None) -> MatchResult:
