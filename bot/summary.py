@@ -394,6 +394,7 @@ EXPORT_HEADER = (
     "ended",
     "sessions_held",
     "survey_responses",
+    "cohorts",
 )
 
 
@@ -403,9 +404,11 @@ def export_csv(
     sessions_by_pair: Mapping[int, int],
     responses_by_pair: Mapping[int, int],
     names: Mapping[str, str],
+    cohorts_by_pair: Mapping[int, Sequence[str]] | None = None,
 ) -> str:
-    """One row per pair, with how many survey responses it had. No goals and no rating of
-    any kind: a pair is two people, so its average would point to one of them."""
+    """One row per pair, with how many survey responses it had and the cohorts it ran in
+    (a pair that continued names each). No goals and no rating of any kind: a pair is two
+    people, so its average would point to one of them."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_HEADER)
@@ -421,6 +424,7 @@ def export_csv(
                 pair.ended_at.date().isoformat() if pair.ended_at else "",
                 sessions_by_pair.get(pair.id, 0),
                 responses_by_pair.get(pair.id, 0),
+                _cell("; ".join((cohorts_by_pair or {}).get(pair.id, ()))),
             )
         )
     return out.getvalue()

@@ -197,3 +197,17 @@ def pairs_ever_in(*, session: Session, cohort_id: int) -> list[Pair]:
             .order_by(col(Pair.id))
         )
     )
+
+
+def cohort_names_by_pair(*, session: Session, team_id: str) -> dict[int, list[str]]:
+    """pair id -> the names of the cohorts it ran in, oldest first."""
+    rows = session.exec(
+        select(PairCohort.pair_id, Cohort.name)
+        .join(Cohort, col(Cohort.id) == col(PairCohort.cohort_id))
+        .where(PairCohort.team_id == team_id)
+        .order_by(col(PairCohort.pair_id), col(Cohort.id))
+    ).all()
+    found: dict[int, list[str]] = {}
+    for pair_id, name in rows:
+        found.setdefault(pair_id, []).append(name)
+    return found

@@ -337,10 +337,33 @@ async def test_admin_export_sends_a_csv_to_the_admins_dm(program_bot, clock, sla
             "ended",
             "sessions_held",
             "survey_responses",
+            "cohorts",
         ],
         # No averages at all: a pair is two people, so its average points to one of them.
-        ["Person UJ1", "UJ1", "Person UL1", "UL1", "active", "2026-03-02", "", "1", "3"],
-        ["Person UJ2", "UJ2", "Person UL2", "UL2", "ended", "2026-03-02", "2026-03-04", "0", "2"],
+        [
+            "Person UJ1",
+            "UJ1",
+            "Person UL1",
+            "UL1",
+            "active",
+            "2026-03-02",
+            "",
+            "1",
+            "3",
+            "Cohort 1",
+        ],
+        [
+            "Person UJ2",
+            "UJ2",
+            "Person UL2",
+            "UL2",
+            "ended",
+            "2026-03-02",
+            "2026-03-04",
+            "0",
+            "2",
+            "Cohort 1",
+        ],
     ]
     text = data.decode("utf-8")
     assert "Help a leader" not in text  # no goals

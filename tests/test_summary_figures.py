@@ -275,12 +275,16 @@ def test_export_csv_has_counts_and_no_averages():
         sessions_by_pair={1: 3, 2: 1},
         responses_by_pair={1: 3, 2: 2, 4: 1},
         names={"UJ1": "Ana Li", "UL1": "=HYPERLINK(1)", "UJ2": "Bo", "UL2": "Cy"},
+        cohorts_by_pair={1: ["Pilot", "Expansion"], 4: ["=Pilot"]},
     )
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == EXPORT_HEADER
     assert "average_rating" not in rows[0]
     assert rows[1:] == [
-        ["Ana Li", "UJ1", "'=HYPERLINK(1)", "UL1", "active", "2026-03-02", "", "3", "3"],
-        ["Bo", "UJ2", "Cy", "UL2", "active", "2026-03-02", "", "1", "2"],
-        ["", "UJ4", "", "UL4", "ended", "2026-03-02", "2026-03-16", "0", "1"],
+        [
+            *("Ana Li", "UJ1", "'=HYPERLINK(1)", "UL1", "active", "2026-03-02", "", "3", "3"),
+            "Pilot; Expansion",
+        ],
+        ["Bo", "UJ2", "Cy", "UL2", "active", "2026-03-02", "", "1", "2", ""],
+        ["", "UJ4", "", "UL4", "ended", "2026-03-02", "2026-03-16", "0", "1", "'=Pilot"],
     ]

@@ -28,8 +28,8 @@ from handlers.reports.use_cases import (
     names_of,
     pair_fact,
 )
+from storage import cohorts, program, pulse
 from storage import outbox as rows
-from storage import program, pulse
 from storage import summary as store
 from storage.models import OutboxMessage
 
@@ -149,7 +149,9 @@ def _chart_points(session: Session, *, team_id: str, end: datetime, weeks: int) 
 async def _draft_export(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     team_id, user_id = message.team_id, message.payload["admin"]
 
-    def load(session: Session) -> tuple[list[PairFact], dict[int, int], dict[int, int]]:
+    def load(
+        session: Session,
+    ) -> tuple[list[PairFact], dict[int, int], dict[int, int], dict[int, list[str]]]:
         pairs = [pair_fact(p) for p in store.all_pairs(session=session, team_id=team_id)]
         held: dict[int, int] = {}
         for pair_id, _ in store.held_sessions(session=session, team_id=team_id):
@@ -160,15 +162,17 @@ async def _draft_export(deps: Deps, message: OutboxMessage) -> outbox.Draft | No
                 session=session, team_id=team_id
             ).items()
         }
-        return pairs, held, responses
+        named = cohorts.cohort_names_by_pair(session=session, team_id=team_id)
+        return pairs, held, responses, named
 
-    pairs, held, responses = await deps.db.run(load)
+    pairs, held, responses, named = await deps.db.run(load)
     names = await names_of(deps, team_id, {u for p in pairs for u in (p.mentor_id, p.mentee_id)})
     text = figures.export_csv(
         pairs,
         sessions_by_pair=held,
         responses_by_pair=responses,
         names=names,
+        cohorts_by_pair=named,
     )
     dm = await outbox.open_if_person(deps, user_id, team_id=team_id)
     today = (await today_for(deps, team_id=team_id, user_id=user_id)).isoformat()
