@@ -6,6 +6,7 @@ scheduler's tick finds what is due with an index range scan instead of reading e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -214,14 +215,15 @@ def retime_pairs(
     *,
     session: Session,
     team_id: str,
-    settings: ProgramSettings,
+    settings_of: Callable[[int | None], ProgramSettings],
     now: datetime,
     after_id: int = 0,
     limit: int = 500,
 ) -> int | None:
-    """After the workspace's settings change: recompute what is still pending for its active
-    pairs (the next prompt, the stall nudge, the escalation) from the new settings, one batch
-    of pairs by id. Returns the last pair id done, or None when there were no more."""
+    """After the workspace's (or a cohort's) settings change: recompute what is still pending
+    for its active pairs (the next prompt, the stall nudge, the escalation) from the settings
+    of each pair's cohort (`settings_of(cohort_id)`), one batch of pairs by id. Returns the
+    last pair id done, or None when there were no more."""
     batch = list(
         session.exec(
             select(Pair)
@@ -231,6 +233,7 @@ def retime_pairs(
         ).all()
     )
     for pair in batch:
+        settings = settings_of(pair.cohort_id)
         if pair.stall_due_at is not None and pair.last_activity_at is not None:
             pair.stall_due_at = cadence.stall_due_at(pair.last_activity_at, settings)
         if pair.escalate_due_at is not None and pair.nudged_at is not None:

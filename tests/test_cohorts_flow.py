@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from handlers.core.scheduler import tick
 from handlers.devkit.driver import TEAM_ID
+from handlers.settings.use_cases import retime_pairs
 from storage import program
 from storage.models import Cohort, OutboxMessage, OutcomeAnswer, Pair, Participant
 from tests.test_guides_flow import junior, leader, sign_up
@@ -312,6 +313,32 @@ async def test_a_match_fills_one_cohort_and_never_mixes_two(pilot):
     assert (pair.mentee_id, pair.cohort_id) == ("UL4", pilot_id)
     assert "UL3" not in paired()
     assert "There is no running cohort called Nobody" in await admin(bot, "match preview Nobody")
+
+
+async def test_a_cohorts_own_rhythm_retimes_only_its_pairs(pilot):
+    bot = pilot
+    # Both pilot pairs wait for a stall nudge 21 days (the workspace's) after their last
+    # activity. The pilot sets its own 30; the workspace's settings stay as they were.
+    await bot.settle()
+    before = {p.id: p.stall_due_at for p in rows(bot, Pair)}
+    assert all(before.values())
+    assert "Saved" in await admin(bot, f"cohort edit {PILOT} stall=30")
+    await bot.settle()
+    for pair in rows(bot, Pair):
+        assert pair.stall_due_at == pair.last_activity_at + timedelta(days=30)
+    # The workspace's settings form saved again (unchanged): the pilot keeps its own 30.
+    assert "Saved" in await admin(bot, f"cohort edit {EXPANSION} stall=40")
+    await bot.runtime.deps.db.run(
+        lambda s: program.save_program_settings(
+            session=s,
+            team_id=TEAM_ID,
+            settings=program.get_program_settings(session=s, team_id=TEAM_ID),
+            now=datetime(2026, 3, 3, tzinfo=UTC),
+        )
+    )
+    await retime_pairs(bot.runtime.deps, team_id=TEAM_ID)
+    for pair in rows(bot, Pair):
+        assert pair.stall_due_at == pair.last_activity_at + timedelta(days=30)
 
 
 @pytest.mark.parametrize(

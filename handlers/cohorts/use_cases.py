@@ -21,6 +21,7 @@ from handlers.cohorts.blocks import CohortLine
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from handlers.pairing.use_cases import end_pair
+from handlers.settings.use_cases import retime_pairs
 from storage import cohorts, pairs, participants, program
 from storage import outbox as rows
 from storage.models import Cohort, Pair, Participant, saved_id
@@ -218,6 +219,15 @@ def _apply(row: Cohort, values: dict[str, object]) -> None:
 
 
 async def edit(deps: Deps, *, team_id: str, change: CohortChange) -> CohortAnswer:
+    """Change a cohort; its pairs' pending prompts, nudges and escalations are re-timed
+    from its new rhythm."""
+    answer = await _edit(deps, team_id=team_id, change=change)
+    if answer.ok:
+        deps.spawn(retime_pairs(deps, team_id=team_id))
+    return answer
+
+
+async def _edit(deps: Deps, *, team_id: str, change: CohortChange) -> CohortAnswer:
     def change_it(session: Session) -> CohortAnswer:
         if change.errors:
             return _refused(change.problems, next(iter(change.errors)))

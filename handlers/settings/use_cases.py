@@ -75,7 +75,7 @@ async def save_settings(
 
     released = await deps.db.run(save)
     log.info("program settings saved")
-    deps.spawn(retime_pairs(deps, team_id=team_id, settings=saved))
+    deps.spawn(retime_pairs(deps, team_id=team_id))
     if released:
         outbox.kick(deps)
     return saved, {}
@@ -134,15 +134,25 @@ def _surprise_end(
     return dict([found]) if found else {}
 
 
-async def retime_pairs(deps: Deps, *, team_id: str, settings: ProgramSettings) -> None:
-    """Recompute the pairs' pending due times in small transactions, off the modal's clock."""
+async def retime_pairs(deps: Deps, *, team_id: str) -> None:
+    """Recompute the pairs' pending due times, each by its cohort's settings (the workspace's
+    with the cohort's own rhythm), in small transactions, off the modal's clock."""
     after: int | None = 0
     while after is not None:
         now = deps.clock()
 
         def batch(s: Session, after_id: int = after, now: datetime = now) -> int | None:
+            known: dict[int | None, ProgramSettings] = {}
+
+            def settings_of(cohort_id: int | None) -> ProgramSettings:
+                if cohort_id not in known:
+                    known[cohort_id] = program.get_program_settings(
+                        session=s, team_id=team_id, cohort_id=cohort_id
+                    )
+                return known[cohort_id]
+
             return rhythm.retime_pairs(
-                session=s, team_id=team_id, settings=settings, now=now, after_id=after_id
+                session=s, team_id=team_id, settings_of=settings_of, now=now, after_id=after_id
             )
 
         after = await deps.db.run(batch)
