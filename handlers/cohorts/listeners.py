@@ -40,7 +40,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if answer is None:
             await tell(deps, body, NOT_YOURS)
             return
-        await tell(deps, body, answer, replace=True)
+        text, done = answer
+        await tell(deps, body, text, replace=done)
 
     @app.action(CohortActions.NEW)
     @app.action(CohortActions.EDIT)

@@ -363,11 +363,12 @@ def _offer(session: Session, *, ended: Cohort, to: Cohort, user_id: str, now: da
 
 async def choose(
     deps: Deps, *, team_id: str, user_id: str, pair_id: int, carry_on: bool
-) -> str | None:
-    """One of the two answers their pair's choice at its cohort's end; the answer to show in
-    the message, or None if it is not theirs to answer (or was answered already)."""
+) -> tuple[str, bool] | None:
+    """One of the two answers their pair's choice at its cohort's end: (what to say, whether
+    it was done and replaces the question), or None if it is not theirs to answer (or was
+    answered already)."""
 
-    def decide(session: Session) -> str | None:
+    def decide(session: Session) -> tuple[str, bool] | None:
         pair = pairs.get_pair(session=session, team_id=team_id, pair_id=pair_id)
         if pair is None or user_id not in (pair.mentor_id, pair.mentee_id) or not _live(pair):
             return None
@@ -381,9 +382,12 @@ async def choose(
             if following is not None:  # each may still want someone new in the next cohort
                 for member in (pair.mentor_id, pair.mentee_id):
                     _offer(session, ended=current, to=following, user_id=member, now=now)
-            return f"<@{user_id}> chose to close this pairing. Thank you both!"
-        if following is None:
-            return "There is no next cohort to continue into any more; the program team knows."
+            return f"<@{user_id}> chose to close this pairing. Thank you both!", True
+        if following is None:  # closed since the question went out
+            return (
+                "The next cohort has been closed since, so there is none to continue into.",
+                False,
+            )
         cohorts.move_pair(session=session, pair=pair, cohort_id=saved_id(following), now=now)
         for member in (pair.mentor_id, pair.mentee_id):
             person = participants.get_participant(session=session, team_id=team_id, user_id=member)
@@ -392,10 +396,10 @@ async def choose(
         return (
             f"<@{user_id}> chose to continue: you're now part of *{following.name}*, "
             "with all your history. Your sessions carry on as before."
-        )
+        ), True
 
     answer = await deps.db.run(decide)
-    if answer is not None:
+    if answer is not None and answer[1]:
         log.info("a pair answered its cohort-end choice")
         outbox.kick(deps)
     return answer
