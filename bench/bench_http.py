@@ -14,7 +14,11 @@ requests signed as Slack signs them, `--concurrency` at a time:
    first request sent until the last listener has written its rating.
 
 After 2 and 3 the stored pulse responses must be exactly what the events imply (every survey
-answered by both members with the rating sent), or the run fails. Writes
+answered by both members with the rating sent), or the run fails.
+
+Then the same clients send the same kinds of request to the floor (bench/floor_app.py: a bare
+Bolt app that acks `/mentor` with one line and records each reaction's event id in SQLite),
+and every figure is printed beside the floor's, with their ratio. Writes
 bench/results/http.json.
 """
 
@@ -42,6 +46,7 @@ from sqlmodel import col, select  # noqa: E402
 
 import app  # noqa: E402
 from bench.bench_tick import _leader, _mentor, machine, populate, table_of  # noqa: E402
+from bench.floor_app import Floor  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from bot import pulse  # noqa: E402
 from handlers.devkit.driver import (  # noqa: E402
@@ -335,6 +340,57 @@ async def measure(*, requests: int, events: int, concurrency: int, workdir: Path
     }
 
 
+async def measure_floor(*, requests: int, events: int, concurrency: int, workdir: Path) -> dict:
+    """The same clients and requests against the bare Bolt app (bench/floor_app.py)."""
+    requests -= requests % 2
+    events -= events % 2
+    floor = Floor(workdir / "floor.db")
+    ids = itertools.count(10_000_000)  # event ids of their own
+    async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=Clock(NOW)) as fake:
+        runner = web.AppRunner(floor.web_app())
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}/slack/events"
+        try:
+            status = await _load(
+                url, _status_requests(requests, fake.response_url("status")), concurrency
+            )
+            reaction_reqs, _ = _reaction_requests(fake, 0, requests, ids)
+            reactions = await _load(url, reaction_reqs, concurrency)
+            await _floor_done(floor, requests)
+            burst_reqs, _ = _reaction_requests(fake, requests, events, ids)
+            begun = time.perf_counter()
+            burst = await _load(url, burst_reqs, concurrency)
+            await _floor_done(floor, requests + events)
+            ingest_seconds = time.perf_counter() - begun
+        finally:
+            await runner.cleanup()
+    for name, phase in (("status", status), ("reactions", reactions), ("ingest", burst)):
+        if phase["errors"] or set(phase["statuses"]) != {200}:
+            raise RuntimeError(f"floor {name}: {phase['statuses']} {phase['errors'][:3]}")
+    return {
+        "status": {"requests": requests, **_percentiles(status["latencies"])},
+        "reaction": {"requests": requests, **_percentiles(reactions["latencies"])},
+        "ingest": {
+            "events": events,
+            "seconds": round(ingest_seconds, 3),
+            "events_per_second": round(events / ingest_seconds, 1),
+            **_percentiles(burst["latencies"]),
+        },
+    }
+
+
+async def _floor_done(floor: Floor, count: int) -> None:
+    """Until the floor has recorded `count` events (bounded)."""
+    deadline = time.monotonic() + PHASE_TIMEOUT
+    while floor.recorded() < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the floor recorded {floor.recorded()} of {count} events")
+        await asyncio.sleep(0.005)
+
+
 def run(*, requests: int = 500, events: int = 2000, concurrency: int = 50) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-http-") as workdir:
         result = asyncio.run(
@@ -342,7 +398,29 @@ def run(*, requests: int = 500, events: int = 2000, concurrency: int = 50) -> di
                 requests=requests, events=events, concurrency=concurrency, workdir=Path(workdir)
             )
         )
-    return {"machine": machine(), **result}
+        floor = asyncio.run(
+            measure_floor(
+                requests=requests, events=events, concurrency=concurrency, workdir=Path(workdir)
+            )
+        )
+    return {"machine": machine(), **result, "floor": floor, "ratios": _ratios(result, floor)}
+
+
+def _ratios(bot: dict, floor: dict) -> dict:
+    """The bot's figure over the floor's (a rate: the floor's over the bot's), side by side."""
+
+    def over(a: float, b: float) -> float:
+        return round(a / b, 2) if b else float("nan")
+
+    return {
+        "status_p50": over(bot["status"]["p50_ms"], floor["status"]["p50_ms"]),
+        "status_p99": over(bot["status"]["p99_ms"], floor["status"]["p99_ms"]),
+        "reaction_p50": over(bot["reaction"]["p50_ms"], floor["reaction"]["p50_ms"]),
+        "reaction_p99": over(bot["reaction"]["p99_ms"], floor["reaction"]["p99_ms"]),
+        "ingest_rate": over(
+            floor["ingest"]["events_per_second"], bot["ingest"]["events_per_second"]
+        ),
+    }
 
 
 def report(result: dict) -> None:
@@ -352,18 +430,25 @@ def report(result: dict) -> None:
         f"pulse survey; {result['concurrency']} concurrent clients"
     )
     print(f"{m['nproc']} CPUs ({m['cpu']}), Python {m['python']}")
-    print(f"{'':22} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'< 3 s':>6}")
+    floor, ratios = result["floor"], result["ratios"]
+    print(
+        f"{'':22} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'< 3 s':>6}"
+        f"   {'floor p50':>9} {'floor p99':>9} {'p99 ×':>6}"
+    )
     for key, label in (("status", "/mentor status"), ("reaction", "reaction_added")):
-        row = result[key]
+        row, bare = result[key], floor[key]
         print(
             f"{label:22} {row['requests']:8d} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} "
-            f"{row['max_ms']:8.1f} {row['under_3s']:6d}"
+            f"{row['max_ms']:8.1f} {row['under_3s']:6d}   {bare['p50_ms']:9.1f} "
+            f"{bare['p99_ms']:9.1f} {ratios[key + '_p99']:6.2f}"
         )
     ingest = result["ingest"]
     print(
         f"pulse ingestion: {ingest['events']} reactions in {ingest['seconds']:.2f} s = "
         f"{ingest['events_per_second']:.0f}/s (p99 ack {ingest['p99_ms']:.0f} ms); "
-        f"{ingest['responses']} responses stored on {ingest['surveys']} surveys, none lost"
+        f"{ingest['responses']} responses stored on {ingest['surveys']} surveys, none lost; "
+        f"floor {floor['ingest']['events_per_second']:.0f}/s, "
+        f"{ratios['ingest_rate']:.2f}× the bot's rate"
     )
 
 
