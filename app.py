@@ -257,7 +257,8 @@ USAGE = """usage: reverse-mentor                    run the bot
                                          delete every record of a workspace, after a
                                          confirmation (--yes: without asking)
        reverse-mentor demo [--weeks N] [--seed N] [--database PATH] [--quiet]
-                                         play a program in a simulated workspace (no tokens)
+                                         play a pilot and an expanded cohort in a simulated
+                                         workspace (no tokens)
        reverse-mentor migrate            bring DATABASE_URL's schema up to date (the bot
                                          also does on start) and say where it now is
 From a checkout, `python app.py` takes the same arguments."""
@@ -271,10 +272,14 @@ def demo(argv: list[str]) -> int:
     from handlers.devkit.demo import run_demo
 
     parser = argparse.ArgumentParser(prog="reverse-mentor demo", usage=None)
-    parser.add_argument("--weeks", type=int, default=12, help="program length (default 12)")
+    parser.add_argument(
+        "--weeks", type=int, default=12, help="the pilot and the expansion together (default 12)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed for the simulated people")
     parser.add_argument("--database", help="SQLite file to keep (default: a temporary one)")
-    parser.add_argument("--quiet", action="store_true", help="print the final summary only")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print the final summary and impact report only"
+    )
     args = parser.parse_args(argv)
     return asyncio.run(
         run_demo(

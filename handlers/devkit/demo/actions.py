@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.agreement import JUNIOR, LEADER
+from handlers.core.blocks import INPUT_ACTION
 from handlers.devkit.demo.cast import (
     ADMIN,
     ADMIN_CHANNEL,
-    PROGRAM_START,
+    JUNIOR_WANTS,
+    LEADER_WANTS,
     SCALE,
     ZONES,
     Person,
@@ -52,6 +55,7 @@ class Actions:
         self.seq = itertools.count()
         self.messages_seen = 0
         self.event_ids = itertools.count(1)
+        self.changes_shared = itertools.count()  # each change shared is another one
 
     # --- what people do ---
 
@@ -104,22 +108,18 @@ class Actions:
         self.log.reply(self.clock.now, person.user_id, body)
         self.log.flush(self.clock.now, actor=person.user_id)
 
-    async def configure(self, weeks: int, end: date) -> None:
-        """The admin opens `/mentor admin settings` and saves the program's dates and rhythm."""
+    async def configure(self, weeks: int) -> None:
+        """The admin opens `/mentor admin settings` and saves the admin channel and the rhythm
+        for a cohort `weeks` long; the dates it shows are the current cohort's, kept."""
         await self.command(ADMIN, "admin settings")
         view = self.slack.calls_to("views.open")[-1].params["view"]
-        changes = dict(
-            program_start=PROGRAM_START.isoformat(),
-            program_end=end.isoformat(),
-            admin_channel=ADMIN_CHANNEL,
-            **rhythm_for(weeks),
-        )
+        changes = dict(admin_channel=ADMIN_CHANNEL, **rhythm_for(weeks))
         self.log.person(
             self.clock.now,
             ADMIN,
-            f"saved the settings: program {PROGRAM_START:%d %b} – {end:%d %b %Y}, "
-            f"sessions every {changes['cadence_days']} days, stalled after "
-            f"{changes['stall_days']} days, summaries in #mentoring-admins",
+            f"saved the settings: sessions every {changes['cadence_days']} days, stalled "
+            f"after {changes['stall_days']} days, summaries in #mentoring-admins "
+            "(the dates are the cohort's)",
         )
         _status, body = await self.bot.submit_view(
             filled(view, settings_state(view, changes)), user=ADMIN
@@ -128,6 +128,41 @@ class Actions:
             raise RuntimeError(f"the settings were refused: {body}")
         self.log.reply(self.clock.now, ADMIN, body)
         self.log.flush(self.clock.now, actor=ADMIN)
+
+    async def new_cohort(self, name: str, start: date, end: date, *own: str) -> None:
+        """The admin creates a cohort with `/mentor admin cohort new`; it opens for signups."""
+        words = [name, f"start={start.isoformat()}", f"end={end.isoformat()}", *own]
+        body = await self.command(ADMIN, "admin cohort new " + " ".join(words))
+        answer = str((body or {}).get("text", "")) if isinstance(body, dict) else ""
+        if f"Created *{name}*" not in answer:
+            raise RuntimeError(f"the cohort {name} was refused: {body}")
+
+    async def agree(self, user: str, channel: str, ts: str, element: dict) -> None:
+        """One of a pair opens the learning agreement from their intro and saves two or three
+        things each of them wants."""
+        if user in self.left:
+            return
+        before = len(self.slack.calls_to("views.open"))
+        await self.click(user, channel, ts, element, "pressed “Agree what you each want”")
+        opened = self.slack.calls_to("views.open")[before:]
+        if not opened:
+            return
+        view = opened[-1].params["view"]
+        leader_items = self.rng.sample(LEADER_WANTS, self.rng.randint(2, 3))
+        junior_items = self.rng.sample(JUNIOR_WANTS, self.rng.randint(2, 3))
+        state = {
+            LEADER: {INPUT_ACTION: {"type": "plain_text_input", "value": "\n".join(leader_items)}},
+            JUNIOR: {INPUT_ACTION: {"type": "plain_text_input", "value": "\n".join(junior_items)}},
+        }
+        self.log.person(
+            self.clock.now,
+            user,
+            f"saved the learning agreement: {len(leader_items)} things the leader wants "
+            f"to learn, {len(junior_items)} the mentor wants to gain",
+        )
+        _status, body = await self.bot.submit_view(filled(view, state), user=user)
+        self.log.reply(self.clock.now, user, body)
+        self.log.flush(self.clock.now, actor=user)
 
     async def leave(self, user: str) -> None:
         body = await self.command(user, "leave")

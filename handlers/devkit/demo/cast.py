@@ -1,5 +1,6 @@
 """The demo's cast and calendar: the admin, the twenty-four people who sign up (names, time
-zones, roles, topics, goals), the rhythm the admin sets, and when people are at work."""
+zones, roles, topics, goals), the two cohorts' dates (a pilot, then an expansion), the rhythm
+the admin sets, what pairs write in their learning agreements, and when people are at work."""
 
 from __future__ import annotations
 
@@ -9,11 +10,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import pulse
+from bot.cohort import OWN_SETTINGS
 
 ADMIN = "UADMIN"
 ADMIN_CHANNEL = "CADMIN"
 SIGNUP_DAY = datetime(2026, 2, 27, 9, 0, tzinfo=UTC)  # a Friday: people sign up
 PROGRAM_START = date(2026, 3, 2)  # the Monday after: the admin matches everyone
+PILOT = "Pilot"
+EXPANSION = "Expansion"
+PILOT_SIZE = 8  # leaders, and as many junior mentors; the rest of the cast joins the expansion
+CARRY_OVER_YES = 0.6  # the chance that someone offered the expansion's pool accepts
 
 ZONES = {
     "Asia/Tokyo": "Tokyo",
@@ -80,6 +86,21 @@ LEADER_CHANGES = [
     "I try each new tool myself before I approve it.",
     "I explain the why behind a decision, not only the what.",
 ]
+# What pairs write in their learning agreements: the leader's side, then the junior mentor's.
+LEADER_WANTS = [
+    "How my team really uses AI tools day to day",
+    "What makes a hybrid week work for early-career people",
+    "How younger colleagues read our internal messages",
+    "Which social platforms matter for our brand, and why",
+    "How to run a meeting that people under 30 find worth it",
+]
+JUNIOR_WANTS = [
+    "How strategy decisions get made at the top",
+    "How to present an idea to senior people",
+    "What a leader looks for in a promotion case",
+    "How budgets are set across departments",
+    "How to build a network outside my team",
+]
 SCALE = [point.emoji for point in pulse.SCALE]  # "one" ... "five"
 
 
@@ -96,11 +117,46 @@ class Person:
         return self.name.split()[0]
 
 
+@dataclass(frozen=True)
+class Calendar:
+    """The two cohorts of a `weeks`-long demo: the pilot takes the first half (rounded down,
+    at least a week), the expansion the rest; each ends on a Friday, and the expansion starts
+    the Monday after the pilot ends."""
+
+    weeks: int
+    pilot_weeks: int
+    pilot_start: date
+    pilot_end: date
+    expansion_weeks: int
+    expansion_start: date
+    expansion_end: date
+
+    @classmethod
+    def of(cls, weeks: int, start: date = PROGRAM_START) -> Calendar:
+        pilot_weeks = max(1, weeks // 2)
+        pilot_end = start + timedelta(days=7 * pilot_weeks - 3)
+        expansion_start = pilot_end + timedelta(days=3)
+        expansion_weeks = weeks - pilot_weeks
+        expansion_end = expansion_start + timedelta(days=7 * expansion_weeks - 3)
+        return cls(
+            weeks, pilot_weeks, start, pilot_end, expansion_weeks, expansion_start, expansion_end
+        )
+
+
 def rhythm_for(weeks: int) -> dict[str, str]:
-    """The settings the admin saves: the defaults for a long program; a tighter rhythm for a
-    short one, so that prompts, pulses, nudges and escalations all happen within it."""
+    """The settings the admin saves for a cohort `weeks` long: the defaults for a long one; a
+    tighter rhythm for a short one, so that prompts, pulses, nudges and escalations all
+    happen within it."""
     if weeks >= 8:
         return dict(cadence_days="14", stall_days="21", escalate_after_days="7")
+    if weeks <= 2:
+        return dict(
+            cadence_days="7",
+            stall_days="8",
+            escalate_after_days="2",
+            pulse_cadence_days="7",
+            pulse_close_days="4",
+        )
     return dict(
         cadence_days="7",
         stall_days="10",
@@ -108,6 +164,23 @@ def rhythm_for(weeks: int) -> dict[str, str]:
         pulse_cadence_days="7",
         pulse_close_days="5",
     )
+
+
+_DEFAULT_RHYTHM = dict(
+    cadence_days="14", stall_days="21", escalate_after_days="7", pulse_cadence_days="14"
+)
+
+
+def own_rhythm(pilot_weeks: int, expansion_weeks: int) -> list[str]:
+    """The expansion's own rhythm (`cadence=7` …) where its length calls for another than the
+    pilot's, which the workspace's settings hold."""
+    pilot = dict(_DEFAULT_RHYTHM, **rhythm_for(pilot_weeks))
+    expansion = dict(_DEFAULT_RHYTHM, **rhythm_for(expansion_weeks))
+    return [
+        f"{key}={expansion[field]}"
+        for key, field in OWN_SETTINGS.items()
+        if expansion[field] != pilot[field]
+    ]
 
 
 def make_people(rng: random.Random) -> list[Person]:

@@ -116,8 +116,11 @@ class Transcript:
                 self.line(moment, f"bot → {who}: opened the “{title}” form")
             elif call.method == "files.completeUploadExternal":
                 where = self.where(params.get("channel_id", ""))
-                titles = ", ".join(f.get("title", "") for f in params.get("files") or [])
-                self.line(moment, f"bot → {where}: shared the chart “{titles}”")
+                shared = params.get("files") or []
+                titles = ", ".join(f.get("title", "") for f in shared)
+                names = [self.slack.files.get(f.get("id"), {}).get("name") or "" for f in shared]
+                what = "page" if all(n.endswith(".html") for n in names) else "chart"
+                self.line(moment, f"bot → {where}: shared the {what} “{titles}”")
             elif call.method == "response_url":
                 if params.get("delete_original") or not actor:
                     continue
@@ -145,7 +148,7 @@ def _short_date(iso: str) -> str:
 
 
 def blocks_to_text(blocks: list[dict], transcript: Transcript) -> str:
-    """A plain-text rendering of a Block Kit message (the admin summary)."""
+    """A plain-text rendering of a Block Kit message (the admin summary, the impact report)."""
     lines: list[str] = []
     for block in blocks:
         kind = block.get("type")
@@ -163,7 +166,13 @@ def blocks_to_text(blocks: list[dict], transcript: Transcript) -> str:
                 _plain(f["text"], transcript).replace("\n  ", ": ")
                 for f in block.get("fields") or []
             ]
-            if fields:
+            if fields and len(fields) % 2 == 0 and all(f.startswith("_") for f in fields[1::2]):
+                # A comparison (the impact report): each figure, then the previous cohort's.
+                lines += [
+                    f"  {mine}  ({theirs.replace('_', '', 2)})"
+                    for mine, theirs in zip(fields[::2], fields[1::2], strict=True)
+                ]
+            elif fields:
                 lines.append(" · ".join(fields))
     return "\n".join(lines)
 
