@@ -176,6 +176,7 @@ async def test_two_cohorts_in_sequence_each_get_their_checkpoints_and_no_pair_re
     # The closed pair's two people are offered the expansion's pool; both accept.
     for person in (closing.mentor_id, closing.mentee_id):
         offer = message_in(bot, bot.slack.conversation_id(person), EXPANSION)
+        assert f"{PILOT}* is over, and so is your pairing in it" in offer.params["text"]
         await bot.click_in_message(
             offer, "cohort_carry_over_join", user=person, value=first_value(offer)
         )

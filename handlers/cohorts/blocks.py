@@ -131,12 +131,18 @@ def choice_blocks(
     ]
 
 
-def carry_over_blocks(cohort_id: int, *, cohort: str, ended: str) -> tuple[str, list[Block]]:
-    """To someone who was in no pair when their cohort ended (or was closed)."""
+def carry_over_blocks(
+    cohort_id: int, *, cohort: str, ended: str, had_pair: bool = False
+) -> tuple[str, list[Block]]:
+    """To someone without a pair when their cohort ended (or was closed): one who never
+    found one in it, or whose pairing ended with it."""
+    if had_pair:
+        opening = f"*{escape(ended)}* is over, and so is your pairing in it."
+    else:
+        opening = f"*{escape(ended)}* has ended before we could find you a pair; sorry about that."
     text = (
-        f"*{escape(ended)}* has ended before we could find you a pair; sorry about that. "
-        f"Would you like to join the pool of *{escape(cohort)}*, the next cohort? You'd be "
-        "matched with someone new."
+        f"{opening} Would you like to join the pool of *{escape(cohort)}*, the next cohort? "
+        "You'd be matched with someone new."
     )
     value = str(cohort_id)
     return text, [

@@ -56,7 +56,12 @@ async def draft_carry_over(deps: Deps, message: OutboxMessage) -> outbox.Draft |
     ended, target = await deps.db.run(load)
     if ended is None or target is None:
         return None
-    text, content = blocks.carry_over_blocks(target.id or 0, cohort=target.name, ended=ended.name)
+    text, content = blocks.carry_over_blocks(
+        target.id or 0,
+        cohort=target.name,
+        ended=ended.name,
+        had_pair=bool(message.payload.get("had_pair")),
+    )
     channel = await outbox.open_if_person(deps, message.payload["user"], team_id=message.team_id)
     return outbox.Draft(channel=channel, text=text, blocks=content)
 

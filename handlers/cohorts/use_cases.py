@@ -351,12 +351,16 @@ def offer_carry_over(session: Session, *, ended: Cohort, to: Cohort, now: dateti
 
 
 def _offer(session: Session, *, ended: Cohort, to: Cohort, user_id: str, now: datetime) -> bool:
+    had_pair = any(
+        user_id in (pair.mentor_id, pair.mentee_id)
+        for pair in cohorts.pairs_ever_in(session=session, cohort_id=saved_id(ended))
+    )
     return rows.enqueue(
         session=session,
         team_id=ended.team_id,
         key=f"carry_over:{to.id}:{user_id}",
         kind=CARRY_OVER,
-        payload={"user": user_id, "from": ended.id, "to": to.id},
+        payload={"user": user_id, "from": ended.id, "to": to.id, "had_pair": had_pair},
         now=now,
     )
 
