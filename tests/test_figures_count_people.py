@@ -98,7 +98,7 @@ async def test_one_person_answering_three_times_is_not_enough_three_people_are(
     clock.now = at("2026-03-06 12:00")
     assert await home_headline(bot) == NOT_ENOUGH
     header, *rows = await export_rows(bot)
-    assert "average_rating" not in header and len(header) == 9
+    assert "average_rating" not in header and len(header) == 10  # the last: its cohorts
     assert all(len(row) == len(header) for row in rows)  # no extra column either
     [first_pair] = [row for row in rows if row[1] == "UJ1"]
     assert first_pair[header.index("survey_responses")] == "3"
@@ -124,7 +124,7 @@ async def test_one_person_answering_three_times_is_not_enough_three_people_are(
     clock.now = at("2026-03-12 12:00")
     assert await home_headline(bot) == f"{sum(month_ratings) / len(month_ratings):.1f}"  # 3.8
     header, *rows = await export_rows(bot)
-    assert "average_rating" not in header and len(header) == 9
+    assert "average_rating" not in header and len(header) == 10  # the last: its cohorts
 
     clock.now = at("2026-03-16 09:00")
     await run_tick(bot)
