@@ -5,9 +5,14 @@ its own locking, a pool checked before use. Everything else is the same on both.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import queue
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, event, text
@@ -19,6 +24,7 @@ from storage.migrations import Migration, migrate
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "reverse_mentor_read_only"  # an execution option of a read's connection
 
 
 def is_sqlite(database_url: str) -> bool:
@@ -54,7 +60,11 @@ def make_engine(database_url: str) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front, so a busy database makes us wait
         # (busy_timeout) instead of failing when a read turns into a write mid-transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (Database.read) is deferred: in WAL mode it never waits.
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -102,11 +112,48 @@ class HeldLock:
             self._connection = None
 
 
+class WriteInRead(RuntimeError):
+    """Work given to Database.read tried to change a row: it belongs in Database.run."""
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInRead("a read-only transaction tried to write; use Database.run")
+
+
+@dataclass
+class _Write:
+    work: Callable[[Session], Any]
+    done: concurrent.futures.Future[Any]
+
+
 class Database:
-    """Runs repository functions in a worker thread so SQLite waits never block the event loop."""
+    """Runs repository functions in worker threads of its own, so SQLite waits never block
+    the event loop and database work never queues behind other threads' work.
+
+    - `read(work)`: a read-only transaction on a bounded pool of reader threads. On SQLite
+      it is deferred (a plain BEGIN): in WAL mode readers never wait for the writer.
+    - `run(work)`: a write. On SQLite every write of this process goes through one writer
+      thread (SQLite has one write lock anyway) that commits the writes waiting at the same
+      moment together: each in a savepoint of one `BEGIN IMMEDIATE` transaction, so each
+      stays all-or-nothing and a failing one takes none of the others with it, while the
+      commit is shared (group commit). On PostgreSQL each write is its own transaction on
+      a bounded pool of writer threads.
+    - `run_sync(work)`: a write transaction on the calling thread (scripts, tests)."""
+
+    READERS = 8
+    PG_WRITERS = 8
+    GROUP_MAX = 64  # writes committed together at most
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._readers = ThreadPoolExecutor(self.READERS, thread_name_prefix="db-read")
+        self._writers = ThreadPoolExecutor(
+            1 if self._sqlite else self.PG_WRITERS, thread_name_prefix="db-write"
+        )
+        self._queue: queue.SimpleQueue[_Write] = queue.SimpleQueue()
+        self._draining = threading.Lock()
 
     def prepare(self) -> Migration:
         """Apply the schema's pending Alembic revisions (storage/migrations.py)."""
@@ -118,8 +165,74 @@ class Database:
             session.commit()
             return result
 
+    def read_sync(self, work: Callable[[Session], T]) -> T:
+        """A read-only transaction, ended without a commit when the connection goes back to
+        the pool. The rows read stay readable (closing a session, unlike rolling it back,
+        does not expire them)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})
+            with Session(bind=connection, expire_on_commit=False) as session:
+                event.listen(session, "before_flush", _refuse_writes)
+                return work(session)
+
+    async def read(self, work: Callable[[Session], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self.read_sync, work)
+
     async def run(self, work: Callable[[Session], T]) -> T:
-        return await asyncio.to_thread(self.run_sync, work)
+        if not self._sqlite:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writers, self.run_sync, work)
+        done: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put(_Write(work, done))
+        self._writers.submit(self._drain)
+        return await asyncio.wrap_future(done)
+
+    def _drain(self) -> None:
+        """Commit every write waiting now, GROUP_MAX at a time (the writer thread)."""
+        with self._draining:
+            while True:
+                batch: list[_Write] = []
+                while len(batch) < self.GROUP_MAX:
+                    try:
+                        batch.append(self._queue.get_nowait())
+                    except queue.Empty:
+                        break
+                if not batch:
+                    return
+                self._commit_together(batch)
+
+    def _commit_together(self, batch: list[_Write]) -> None:
+        if len(batch) == 1:  # the usual case when nothing else is writing: no savepoint
+            write = batch[0]
+            try:
+                write.done.set_result(self.run_sync(write.work))
+            except BaseException as exc:  # handed to the caller, whatever it is
+                write.done.set_exception(exc)
+            return
+        results: list[tuple[_Write, Any, BaseException | None]] = []
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                for write in batch:
+                    savepoint = session.begin_nested()
+                    try:
+                        result = write.work(session)
+                        savepoint.commit()
+                        results.append((write, result, None))
+                    except BaseException as exc:
+                        savepoint.rollback()
+                        results.append((write, None, exc))
+                session.commit()
+        except BaseException as exc:  # the commit itself failed: none of them happened
+            for write in batch:
+                if not write.done.done():
+                    write.done.set_exception(exc)
+            return
+        for write, result, error in results:
+            if error is not None:
+                write.done.set_exception(error)
+            else:
+                write.done.set_result(result)
 
     def try_lock(self, name: str) -> HeldLock | None:
         """Take the lock called `name` if no other process holds it (None if one does).
@@ -154,4 +267,6 @@ class Database:
             connection.close()
 
     def close(self) -> None:
+        self._readers.shutdown(wait=True)
+        self._writers.shutdown(wait=True)
         self.engine.dispose()

@@ -29,7 +29,7 @@ async def draft_saved(deps: Deps, message: OutboxMessage) -> outbox.Draft | None
         )
         return pair, row
 
-    pair, row = await deps.db.run(load)
+    pair, row = await deps.db.read(load)
     if pair is None or row is None or pair.dm_channel_id is None or pair.status == "ended":
         return None  # ended, or forgotten with someone who left
     text, content = blocks.saved_blocks(
@@ -55,7 +55,7 @@ def saved_stale(session: Session, message: OutboxMessage, now: datetime) -> str 
 
 
 async def draft_reminder(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await deps.db.run(
+    pair = await deps.db.read(
         lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.dm_channel_id is None or pair.status != "active":

@@ -72,7 +72,7 @@ async def form_for(deps: Deps, *, team_id: str, user_id: str, pair_id: int) -> F
         prefill = leader_prefill(shared, leader.goals if leader else None)
         return Form(saved_id(pair), tuple(prefill), (), False)
 
-    return await deps.db.run(load)
+    return await deps.db.read(load)
 
 
 async def save(

@@ -28,7 +28,7 @@ async def draft_choice(deps: Deps, message: OutboxMessage) -> outbox.Draft | Non
         following = cohorts.next_cohort(session=session, cohort=ended) if ended else None
         return pair, ended, following
 
-    pair, ended, following = await deps.db.run(load)
+    pair, ended, following = await deps.db.read(load)
     if pair is None or pair.dm_channel_id is None or ended is None or following is None:
         return None
     text, content = blocks.choice_blocks(
@@ -53,7 +53,7 @@ async def draft_carry_over(deps: Deps, message: OutboxMessage) -> outbox.Draft |
         )
         return ended, target
 
-    ended, target = await deps.db.run(load)
+    ended, target = await deps.db.read(load)
     if ended is None or target is None:
         return None
     text, content = blocks.carry_over_blocks(

@@ -101,7 +101,7 @@ async def cohort_facts(
             return None
         return program.facts_of(row), row.status, row.signups_open
 
-    return await deps.db.run(load)
+    return await deps.db.read(load)
 
 
 async def form_view(deps: Deps, *, team_id: str, cohort_id: int | None) -> View | None:
@@ -122,7 +122,7 @@ async def form_view(deps: Deps, *, team_id: str, cohort_id: int | None) -> View 
             closable=row.status != CohortStatus.CLOSED,
         )
 
-    return await deps.db.run(load)
+    return await deps.db.read(load)
 
 
 async def save_form(
@@ -133,7 +133,7 @@ async def save_form(
     if cohort_id is None:
         change = rules.cohort_form_change(fields, name_before=None, bounds=_bounds())
         return await create(deps, team_id=team_id, change=change)
-    found = await deps.db.run(
+    found = await deps.db.read(
         lambda s: cohorts.get_cohort(session=s, team_id=team_id, cohort_id=cohort_id)
     )
     if found is None:
@@ -147,7 +147,7 @@ async def save_form(
 
 
 async def cohort_lines(deps: Deps, *, team_id: str) -> list[CohortLine]:
-    return await deps.db.run(lambda s: cohort_lines_now(s, team_id=team_id))
+    return await deps.db.read(lambda s: cohort_lines_now(s, team_id=team_id))
 
 
 def _bounds() -> dict[str, tuple[int, int]]:

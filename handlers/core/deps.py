@@ -43,6 +43,9 @@ class Deps:
     # Work started after an ack; kept so it is not garbage-collected and can be awaited.
     background: set[asyncio.Task] = field(default_factory=set)
     listener_runs: int = 0  # listeners Bolt has started (handlers/core/bolt.py)
+    # A slash command not answered by then is acknowledged with "still working on it", and
+    # its answer replaces that note when it comes (handlers/core/mentor.py).
+    still_working_after: float = 0.5
     outbox_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # What features add at register(): outbox kinds (handlers.core.outbox.Kind) and
     # steps each tick runs before sending (async callables taking these Deps).
@@ -122,7 +125,7 @@ class Deps:
         settings (OAuth mode), or the workspace's own owners and admins."""
         if user_id in self.settings.admins:
             return True
-        if self.settings.oauth and user_id in await self.db.run(
+        if self.settings.oauth and user_id in await self.db.read(
             lambda s: program.get_program_settings(session=s, team_id=team_id).program_admins
         ):
             return True

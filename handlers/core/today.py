@@ -13,7 +13,7 @@ from storage import participants
 
 async def zone_of(deps: Deps, *, team_id: str, user_id: str) -> str | None:
     """The person's stored time zone, else their Slack profile's; None means UTC."""
-    person = await deps.db.run(
+    person = await deps.db.read(
         lambda s: participants.get_participant(session=s, team_id=team_id, user_id=user_id)
     )
     if person is not None and person.timezone and is_timezone(person.timezone):

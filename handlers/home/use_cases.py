@@ -70,7 +70,7 @@ async def publish_home(deps: Deps, *, team_id: str, user_id: str) -> None:
         ratings = pulse.ratings_of_user(session=session, team_id=team_id, user_id=user_id)
         return me, live, partners, prompt_ids, ratings
 
-    me, live, partners, prompt_ids, ratings = await deps.db.run(load)
+    me, live, partners, prompt_ids, ratings = await deps.db.read(load)
     library = {prompt.id: prompt for prompt in deps.prompts}
     prompts = {pid: library[ref] for pid, ref in prompt_ids.items() if ref in library}
     admin_section: Sequence[Block] = ()
@@ -103,7 +103,7 @@ async def _admin_channel_warning(deps: Deps, *, team_id: str) -> str | None:
         problem = program.admin_channel_problem(session=session, team_id=team_id)
         return settings.admin_channel or deps.settings.admin_channel, problem
 
-    channel, problem = await deps.db.run(load)
+    channel, problem = await deps.db.read(load)
     if channel is None or problem is None:
         return None
     return outbox.admin_channel_fix(channel, problem)
@@ -115,7 +115,7 @@ async def _headline(deps: Deps, *, team_id: str) -> dict[str, str]:
         return await reports.headline_numbers(deps, team_id=team_id, now=deps.clock())
     except Exception:
         log.warning("headline numbers failed; showing plain counts", exc_info=True)
-    counts = await deps.db.run(lambda s: home.program_counts(session=s, team_id=team_id))
+    counts = await deps.db.read(lambda s: home.program_counts(session=s, team_id=team_id))
     return {
         "Waiting for a pair": str(counts["waiting"]),
         "Active pairs": str(counts["active_pairs"]),

@@ -9,11 +9,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from bot.commands import parse_command
+from bot.commands import ParsedCommand, parse_command
 from handlers.cohorts import listeners as cohorts
 from handlers.core import inbox
 from handlers.core.deps import Deps
-from handlers.core.mentor import MentorCommand
+from handlers.core.mentor import MentorCommand, TimelyAck, answer_in_time
 from handlers.core.slack import SlackCallError
 from handlers.mentor import blocks
 from handlers.pairing import listeners as pairing
@@ -55,15 +55,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.command("/mentor")
     async def mentor(ack: AsyncAck, body: dict) -> None:
         parsed = parse_command(body.get("text"))
+        response_url = body.get("response_url", "")
+        timely = TimelyAck(ack, deps, response_url)
         command = MentorCommand(
-            ack=ack,
+            ack=timely,
             deps=deps,
             parsed=parsed,
             team_id=body["team_id"],
             user_id=body["user_id"],
-            response_url=body.get("response_url", ""),
+            response_url=response_url,
             trigger_id=body.get("trigger_id", ""),
         )
+        await answer_in_time(deps, timely, lambda: _dispatch(command, parsed))
+
+    async def _dispatch(command: MentorCommand, parsed: ParsedCommand) -> None:
         if not parsed.admin:
             handler = PARTICIPANT_COMMANDS.get(parsed.name)
             if handler is None:

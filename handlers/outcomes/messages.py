@@ -31,7 +31,7 @@ async def draft_question(deps: Deps, message: OutboxMessage) -> outbox.Draft | N
             return None  # left since: nothing to ask
         return question_of(session, asked=asked, leader=bool(message.payload.get("leader")))
 
-    question = await deps.db.run(load)
+    question = await deps.db.read(load)
     if question is None:
         return None
     text, content = blocks.question_blocks(

@@ -233,7 +233,7 @@ async def current_change(deps: Deps, *, team_id: str, user_id: str, ref: str) ->
         )
         return (row.change if row else None) or ""
 
-    return await deps.db.run(current)
+    return await deps.db.read(current)
 
 
 async def save_change(

@@ -28,7 +28,7 @@ async def draft_intro(deps: Deps, message: OutboxMessage) -> outbox.Draft | None
         )
         return pair, mentor, mentee
 
-    pair, mentor, mentee = await deps.db.run(load)
+    pair, mentor, mentee = await deps.db.read(load)
     if pair is None or pair.status == "ended" or mentor is None or mentee is None:
         return None  # ended before we got to it: nothing to introduce
     channel_id = pair.dm_channel_id

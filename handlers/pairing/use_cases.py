@@ -56,7 +56,7 @@ async def running_cohort_named(deps: Deps, *, team_id: str, name: str) -> int | 
         found = cohorts.cohort_named(session=session, team_id=team_id, name=name)
         return found.id if found is not None and found.status == CohortStatus.RUNNING else None
 
-    return await deps.db.run(find)
+    return await deps.db.read(find)
 
 
 async def propose(deps: Deps, *, team_id: str, cohort_id: int | None = None) -> MatchResult:
@@ -78,7 +78,7 @@ async def propose(deps: Deps, *, team_id: str, cohort_id: int | None = None) -> 
         ]
         return people, live, pairs.past_pairs(session=session, team_id=team_id)
 
-    people, live, past = await deps.db.run(load)
+    people, live, past = await deps.db.read(load)
     now = deps.clock()
     settings = deps.settings
     rules = MatchRules(
@@ -274,4 +274,4 @@ def pair_view(session: Session, *, team_id: str, user_id: str) -> PairView:
 
 async def view_of(deps: Deps, *, team_id: str, user_id: str) -> PairView:
     """(participant, live pairs, partners' profiles) of someone, for status and Home."""
-    return await deps.db.run(lambda s: pair_view(s, team_id=team_id, user_id=user_id))
+    return await deps.db.read(lambda s: pair_view(s, team_id=team_id, user_id=user_id))

@@ -20,7 +20,7 @@ from storage.models import Pair, Participant
 
 
 async def profile_of(deps: Deps, *, team_id: str, user_id: str) -> Participant | None:
-    return await deps.db.run(
+    return await deps.db.read(
         lambda s: participants.get_participant(session=s, team_id=team_id, user_id=user_id)
     )
 
@@ -57,7 +57,7 @@ async def save_signup(
 
 
 async def live_pairs_of(deps: Deps, *, team_id: str, user_id: str) -> list[Pair]:
-    return await deps.db.run(
+    return await deps.db.read(
         lambda s: pairs.live_pairs_of(session=s, team_id=team_id, user_id=user_id)
     )
 
@@ -121,4 +121,4 @@ async def leave(deps: Deps, *, team_id: str, user_id: str) -> None:
 
 
 async def participant_counts(deps: Deps, *, team_id: str) -> Counter[tuple[str, str]]:
-    return await deps.db.run(lambda s: participants.count_participants(session=s, team_id=team_id))
+    return await deps.db.read(lambda s: participants.count_participants(session=s, team_id=team_id))

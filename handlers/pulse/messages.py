@@ -29,7 +29,7 @@ async def draft_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | Non
         settings = program.get_program_settings(session=session, team_id=message.team_id)
         return pair, survey, settings
 
-    pair, survey, settings = await deps.db.run(load)
+    pair, survey, settings = await deps.db.read(load)
     if pair is None or survey is None or pair.status != "active" or pair.dm_channel_id is None:
         return None  # paused or ended since it was decided: a paused pair gets nothing
     text, content = survey_blocks(saved_id(survey), settings=settings)

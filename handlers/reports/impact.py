@@ -144,7 +144,7 @@ async def _draft(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
     channel = await admin_channel(deps, team_id=message.team_id)
     if channel is None:
         return None
-    report = await deps.db.run(
+    report = await deps.db.read(
         lambda s: build_report(s, team_id=message.team_id, cohort_id=message.payload["cohort"])
     )
     if report is None:
@@ -173,7 +173,7 @@ def _after_sent(
 
 
 async def _draft_file(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    report = await deps.db.run(
+    report = await deps.db.read(
         lambda s: build_report(s, team_id=message.team_id, cohort_id=message.payload["cohort"])
     )
     if report is None:

@@ -109,7 +109,7 @@ async def _draft_chart(deps: Deps, message: OutboxMessage) -> outbox.Draft | Non
             report = await build_summary(deps, team_id=team_id, end=end, now=end, final=True)
             span = (report.end - report.start) / WEEK
             weeks = int(min(max(span + 0.999, FINAL_CHART_WEEKS[0]), FINAL_CHART_WEEKS[1]))
-        points = await deps.db.run(
+        points = await deps.db.read(
             lambda s: _chart_points(s, team_id=team_id, end=end, weeks=weeks)
         )
         png = await asyncio.to_thread(render_chart, points)
@@ -165,7 +165,7 @@ async def _draft_export(deps: Deps, message: OutboxMessage) -> outbox.Draft | No
         named = cohorts.cohort_names_by_pair(session=session, team_id=team_id)
         return pairs, held, responses, named
 
-    pairs, held, responses, named = await deps.db.run(load)
+    pairs, held, responses, named = await deps.db.read(load)
     names = await names_of(deps, team_id, {u for p in pairs for u in (p.mentor_id, p.mentee_id)})
     text = figures.export_csv(
         pairs,

@@ -83,7 +83,9 @@ def _channel_setting(deps: Deps, settings: ProgramSettings) -> str | None:
 
 async def admin_channel(deps: Deps, *, team_id: str) -> str | None:
     """The workspace's admin channel (program setting, else MENTOR_ADMIN_CHANNEL), or None."""
-    settings = await deps.db.run(lambda s: program.get_program_settings(session=s, team_id=team_id))
+    settings = await deps.db.read(
+        lambda s: program.get_program_settings(session=s, team_id=team_id)
+    )
     return _channel_setting(deps, settings)
 
 
@@ -210,7 +212,7 @@ async def build_summary(
 ) -> Summary:
     """The figures for [start, end): by default the week before `end`; `final`: the cohort
     `cohort_id` (or the current one) from its start."""
-    loaded = await deps.db.run(
+    loaded = await deps.db.read(
         lambda s: _load(s, team_id=team_id, end=end, final=final, start=start, cohort_id=cohort_id)
     )
     topic_of = {prompt.id: prompt.topic for prompt in deps.prompts}
@@ -257,7 +259,9 @@ async def post_summary(
 async def headline_numbers(deps: Deps, *, team_id: str, now: datetime) -> dict[str, str]:
     """A few label -> value strings for the admin's App Home (this month in the workspace's
     time zone); the pulse is a number only over at least min_responses responses."""
-    settings = await deps.db.run(lambda s: program.get_program_settings(session=s, team_id=team_id))
+    settings = await deps.db.read(
+        lambda s: program.get_program_settings(session=s, team_id=team_id)
+    )
     local = now.astimezone(zone(settings.timezone))
     month_start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo)
     report = await build_summary(deps, team_id=team_id, end=now, now=now, start=month_start)
@@ -294,7 +298,9 @@ async def names_of(deps: Deps, team_id: str, user_ids: set[str]) -> dict[str, st
 
 async def unposted_answer(deps: Deps, *, team_id: str, channel: str) -> str:
     """Why a summary did not go out, and what happens to it."""
-    problem = await deps.db.run(lambda s: program.admin_channel_problem(session=s, team_id=team_id))
+    problem = await deps.db.read(
+        lambda s: program.admin_channel_problem(session=s, team_id=team_id)
+    )
     if problem is not None:
         return outbox.admin_channel_fix(channel, problem)
     return f"I couldn't post in <#{channel}> just now (Slack didn't answer). Please try again."

@@ -28,7 +28,7 @@ async def _in_pair_dm(
 ) -> outbox.Draft | None:
     """A draft for the pair's group DM, while the pair is introduced and active: a paused or
     ended pair gets nothing."""
-    pair = await deps.db.run(
+    pair = await deps.db.read(
         lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.dm_channel_id is None or pair.status != "active":
@@ -64,7 +64,7 @@ async def draft_session_set(deps: Deps, message: OutboxMessage) -> outbox.Draft 
 
 
 async def draft_fit_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await deps.db.run(
+    pair = await deps.db.read(
         lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
     )
     if pair is None or pair.status == "ended":

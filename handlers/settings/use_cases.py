@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 async def open_settings_form(deps: Deps, *, team_id: str, trigger_id: str) -> bool:
     """Open the settings modal; False if Slack did not open it in time."""
-    current = await deps.db.run(lambda s: program.get_program_settings(session=s, team_id=team_id))
+    current = await deps.db.read(lambda s: program.get_program_settings(session=s, team_id=team_id))
     try:
         # The trigger expires 3 s after the command or click: spend well under that.
         await deps.slack.call(
@@ -56,7 +56,7 @@ async def save_settings(
     now = deps.clock()
     if settings is not None:
         valid = settings
-        errors = await deps.db.run(lambda s: _surprise_end(s, team_id, valid, now))
+        errors = await deps.db.read(lambda s: _surprise_end(s, team_id, valid, now))
     if channel_problem is not None:
         errors.setdefault("admin_channel", channel_problem.text)
     if settings is None or errors:
