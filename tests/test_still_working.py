@@ -27,7 +27,8 @@ async def test_a_slow_answer_is_preceded_by_a_note_and_then_replaces_it(bot):
     await sign_up(bot, "UJ1", junior())
     bot.runtime.deps.still_working_after = 0.05
     release = held_reads(bot)
-    status, body = await bot.command("status", user="UJ1")
+    # Slack gives up after 3 s; without the note the ack would wait for the database.
+    status, body = await asyncio.wait_for(bot.command("status", user="UJ1"), timeout=5)
     assert status == 200
     assert body["text"] == STILL_WORKING
     assert not [c for c in bot.slack.calls_to("response_url") if "status" in str(c.params)]
