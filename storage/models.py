@@ -295,6 +295,20 @@ class SlackRateLimit(SQLModel, table=True):
     until_at: datetime = Field(sa_column=_utc_column())
 
 
+class SlackPace(SQLModel, table=True):
+    """The pace of one of Slack's rate limits, shared by every instance: a token bucket per
+    workspace and `bucket` (a Web API method, or chat.postMessage and its channel), kept as
+    the moment the bucket would be full again if no one called (`next_free_at`, wall-clock
+    seconds since the epoch; the generic cell rate algorithm's theoretical arrival time).
+    A call reserves its slot by moving it on, in one atomic statement (storage/rate_limits.py)."""
+
+    __tablename__ = "slack_pace"
+
+    team_id: str = Field(primary_key=True)
+    bucket: str = Field(primary_key=True)
+    next_free_at: float
+
+
 class WorkspaceSchedule(SQLModel, table=True):
     """Workspace-wide moments the tick watches: the weekly summary (each cohort keeps its own
     checkpoints)."""
