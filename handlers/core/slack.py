@@ -73,6 +73,9 @@ OAUTH_SUBSCRIPTIONS: dict[str, frozenset[str]] = {
 # A 429 is retried: Slack did nothing.
 _NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal"})
 
+# Seconds below which a wait for a paced slot is rounding, not a wait.
+_PACE_RESOLUTION = 1e-6
+
 # Slack errors worth another try; anything else means the request itself is wrong.
 _TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -311,10 +314,10 @@ class SlackGateway:
         wait = await self.rate_limits.reserve(team_id, bucket, pace, within=within)
         if wait is None:
             raise SlackCallError(method, "ratelimited", transient=True)
-        if wait > 0:
-            # Whole milliseconds, rounded up: never a hair before the slot (float rounding
-            # of wall-clock seconds would otherwise meet Slack's limit exactly).
-            await self._sleep(math.ceil(wait * 1000) / 1000)
+        if wait > _PACE_RESOLUTION:
+            # Whole milliseconds, rounded up: never a hair before the slot (wall-clock seconds
+            # in floating point are off by a fraction of a microsecond).
+            await self._sleep(math.ceil(wait * 1000 - _PACE_RESOLUTION) / 1000)
 
     async def _wait(self, method: str, seconds: float, deadline: float | None, error: str) -> None:
         if deadline is not None and self._monotonic() + seconds > deadline:

@@ -25,7 +25,7 @@ def upgrade() -> None:
         "slack_pace",
         sa.Column("team_id", sa.String(), nullable=False),
         sa.Column("bucket", sa.String(), nullable=False),
-        sa.Column("next_free_at", sa.Float(), nullable=False),
+        sa.Column("next_free_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("team_id", "bucket"),
     )
 
