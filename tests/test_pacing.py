@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import OperationalError
 
 import app
 from handlers.core.rate_limits import METHOD_PACES
@@ -197,3 +198,23 @@ async def test_a_429_still_holds_the_method_for_every_instance(instances, limite
     # bucket refilled meanwhile.
     assert timer.sleeps == pytest.approx([OPEN.interval, 30], abs=MS)
     assert len(limited.calls_to("conversations.open")) == OPEN.burst + 2
+
+
+async def test_without_the_database_an_instance_keeps_its_own_pace(
+    instances, limited, timer, monkeypatch
+):
+    gateway = instances()
+
+    async def unreachable(work):
+        raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(gateway.rate_limits._db, "run", unreachable)
+    oracle = Buckets()
+    expected = [oracle.ask("open", OPEN.burst, OPEN.per_minute) for _ in range(OPEN.burst + 10)]
+    waited = [
+        await _waits(timer, gateway.call("conversations.open", users="UP1"))
+        for _ in range(OPEN.burst + 10)
+    ]
+
+    assert waited == pytest.approx(expected, abs=MS)
+    assert limited.rate_limits is not None and limited.rate_limits.hits == {}

@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from storage import rate_limits
 from storage.db import Database
+from storage.rate_limits import MICROSECONDS
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class LocalRateLimits:
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._clock = monotonic
         self._until: dict[tuple[str, str], float] = {}
-        self._full_at: dict[tuple[str, str], float] = {}  # bucket -> when full again
+        self._full_at: dict[tuple[str, str], int] = {}  # bucket -> when full again (µs)
 
     async def wait_for(self, team_id: str, method: str) -> float:
         return max(0.0, self._until.get((team_id, method), 0.0) - self._clock())
@@ -131,10 +132,11 @@ class LocalRateLimits:
     ) -> float | None:
         # The generic cell rate algorithm: a call may go burst - 1 intervals before the
         # moment the bucket would be full again, and moves that moment on by one interval.
-        now = self._clock()
+        # In whole microseconds, as in the database: floats of wall-clock seconds drift.
+        now, step = round(self._clock() * MICROSECONDS), round(pace.interval * MICROSECONDS)
         key = (team_id, bucket)
-        moved = max(self._full_at.get(key, now), now) + pace.interval
-        wait = max(0.0, moved - pace.burst * pace.interval - now)
+        moved = max(self._full_at.get(key, now), now) + step
+        wait = max(0, moved - pace.burst * step - now) / MICROSECONDS
         if within is not None and wait > within:
             return None
         self._full_at[key] = moved
