@@ -218,3 +218,15 @@ async def test_without_the_database_an_instance_keeps_its_own_pace(
 
     assert waited == pytest.approx(expected, abs=MS)
     assert limited.rate_limits is not None and limited.rate_limits.hits == {}
+
+
+async def test_pacing_off_sends_at_once(limited, timer):
+    """SLACK_PACING=off, for a test server with no limits: nothing waits (and the fake,
+    which here does enforce Slack's limits, refuses what goes past them)."""
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=limited.api_url, retry_handlers=[])
+    gateway = SlackGateway(client, paced=False, sleep=timer.sleep, monotonic=timer.monotonic)
+    for _ in range(OPEN.burst):
+        await gateway.call("conversations.open", users="UP1")
+    assert timer.sleeps == []
+    await gateway.call("conversations.open", users="UP1")
+    assert limited.rate_limits is not None and limited.rate_limits.hits["conversations.open"] == 1

@@ -127,6 +127,7 @@ class SlackGateway:
         *,
         tokens: TokenSource | None = None,
         rate_limits: RateLimits | None = None,
+        paced: bool = True,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_attempts: int = 5,
@@ -144,6 +145,7 @@ class SlackGateway:
         # one that was told (with a database: every instance, handlers/core/rate_limits.py).
         # The same board paces each method to its tier, so that Slack seldom has to say it.
         self.rate_limits = rate_limits or LocalRateLimits(monotonic)
+        self._paced = paced  # off only against a server with no limits (SLACK_PACING=off)
 
     async def call(
         self,
@@ -214,7 +216,7 @@ class SlackGateway:
             budget,
             repeatable=method not in _NOT_REPEATABLE,
             team_id=team_id,
-            paced=bucket_of(method, params),
+            paced=bucket_of(method, params) if self._paced else None,
         )
 
     async def respond(
