@@ -121,6 +121,7 @@ def build(
             client,
             tokens=oauth.tokens if oauth is not None else None,
             rate_limits=SharedRateLimits(db, wall=wall, monotonic=monotonic),
+            paced=settings.slack_pacing,
             sleep=sleep,
             monotonic=monotonic,
         ),

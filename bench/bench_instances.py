@@ -5,7 +5,9 @@
 
 For each number of instances: a fresh database (created next to the one named, dropped after),
 migrated, with `--messages` admin alerts due now (a channel message: no quiet hours, so the
-clock does not matter); the fake Slack Web API on 127.0.0.1, limits off. Then that many worker
+clock does not matter), each in a channel of its own (Slack allows about one post a second per
+channel, and the gateway paces itself to that: one channel would measure the pace, not the
+instances); the fake Slack Web API on 127.0.0.1, limits off. Then that many worker
 processes, each the real app (app.build) with its own connection pool, drain the outbox at the
 same moment, as instances behind a load balancer would on their ticks. Prints messages per
 second for each, how the work was shared, and how many messages were posted twice (must be 0,
@@ -41,7 +43,7 @@ from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "instances.json"
-CHANNEL = "CBENCH01"
+CHANNEL = "CBENCH{:05d}"  # one channel per message
 DEFAULT_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -97,7 +99,7 @@ def _seed(url: str, messages: int) -> None:
             "team_id": TEAM_ID,
             "key": f"bench:{n}",
             "kind": "admin_alert",
-            "payload": {"channel": CHANNEL, "text": f"Bench message {n}"},
+            "payload": {"channel": CHANNEL.format(n), "text": f"Bench message {n}"},
             "status": "pending",
             "attempts": 0,
             "not_before": now,
@@ -113,7 +115,8 @@ def _seed(url: str, messages: int) -> None:
 async def _run(url: str, messages: int, instances: int) -> dict:
     _seed(url, messages)
     async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID) as slack:
-        slack.add_channel(CHANNEL, name="bench", is_private=True)
+        for n in range(messages):
+            slack.add_channel(CHANNEL.format(n), name=f"bench-{n}", is_private=True)
         with tempfile.TemporaryDirectory() as scratch:
             go = Path(scratch) / "go"
             env = {

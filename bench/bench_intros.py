@@ -4,14 +4,18 @@
 
 Each introduction is a `conversations.open` (the pair's group DM, Tier 3: 50+ per minute)
 and a `chat.postMessage` in it (about one per second per channel). The fake Slack enforces
-both (FakeSlack.enforce_rate_limits) and answers 429 with Retry-After past them; the real
-app (app.build) delivers its outbox through its own gateway, which waits those out. The
+Slack's limits (FakeSlack.enforce_rate_limits, the tiers of
+handlers/core/rate_limits.METHOD_PACES) and answers 429 with Retry-After past them; the real
+app (app.build) delivers its outbox through its own gateway, which paces each method to its
+tier (a token bucket shared through the database) and waits out any 429 all the same. The
 fake's limiter, the gateway's sleep and monotonic time and the app's wall clock all read one
 simulated time source (handlers/devkit/driver.FakeTimer), so waiting costs no real time.
 
 Reports the simulated seconds until every introduction was delivered against the floor the
-limits allow (the first `burst` opens at once, then one per 60/50 s), the 429s seen and the
-real wall time; fails unless every pair got exactly one introduction. Writes
+limits allow (the first `burst` opens at once, then one per 60/50 s), the 429s per method
+and their share of all calls against the target (at most 5%: the bot paces itself rather
+than waiting to be refused), the database round trips the shared pacing took, and the real
+wall time; fails unless every pair got exactly one introduction. Writes
 bench/results/intros.json.
 """
 
@@ -48,6 +52,7 @@ from bench.results_file import save_results  # noqa: E402
 from bot.cadence import ProgramSettings  # noqa: E402
 from bot.matching import ProposedPair  # noqa: E402
 from handlers.core import outbox  # noqa: E402
+from handlers.core.rate_limits import METHOD_PACES, POSTING, SharedRateLimits  # noqa: E402
 from handlers.devkit.driver import BOT_TOKEN, TEAM_ID, FakeTimer, make_settings  # noqa: E402
 from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
 from handlers.pairing.use_cases import new_pair  # noqa: E402
@@ -57,7 +62,9 @@ from storage.models import OutboxMessage, Pair, Participant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "intros.json"
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # a Tuesday, in everyone's working hours
-OPEN_PER_MINUTE, OPEN_BURST = 50, 50  # Slack's Tier 3, as the fake enforces it
+OPEN_PER_MINUTE = METHOD_PACES["conversations.open"].per_minute  # Slack's Tier 3
+OPEN_BURST = METHOD_PACES["conversations.open"].burst
+TARGET_429_SHARE = 0.05  # at most this share of the calls answered 429
 INTRO_TEXT = "Meet your reverse-mentoring pair"
 MAX_DRAINS = 100  # outbox drains; a retried row waits minutes, so this bounds the run
 REAL_SECONDS = 240.0
@@ -135,11 +142,13 @@ async def measure(*, pairs: int, workdir: Path) -> dict:
     clock = SimClock(timer, NOW)
     async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=clock) as fake:
         _people(db_path, fake, pairs)
-        limits = fake.enforce_rate_limits(
-            monotonic=timer.monotonic, open_per_minute=OPEN_PER_MINUTE, open_burst=OPEN_BURST
-        )
+        limits = fake.enforce_rate_limits(monotonic=timer.monotonic)
         runtime = app.build(
-            make_settings(fake, db_path), clock=clock, sleep=timer.sleep, monotonic=timer.monotonic
+            make_settings(fake, db_path),
+            clock=clock,
+            sleep=timer.sleep,
+            monotonic=timer.monotonic,
+            wall=timer.wall,
         )
         deps = runtime.deps
         http = aiohttp.ClientSession()
@@ -181,11 +190,14 @@ async def measure(*, pairs: int, workdir: Path) -> dict:
         raise RuntimeError(f"outbox intros {status}, {live} active pairs (expected {pairs})")
     attempts = Counter(c.method for c in fake.calls)
     floor = floor_seconds(pairs)
+    refused = sum(limits.hits.values())
+    board = deps.slack.rate_limits
+    round_trips = board.round_trips if isinstance(board, SharedRateLimits) else 0
     return {
         "pairs": pairs,
         "limits": {
             "conversations.open": f"{OPEN_PER_MINUTE}/min, burst {OPEN_BURST}",
-            "chat.postMessage": "1/s per channel",
+            "chat.postMessage": f"{POSTING.per_minute / 60:g}/s per channel, burst {POSTING.burst}",
         },
         "simulated_seconds": round(simulated, 1),
         "floor_seconds": round(floor, 1),
@@ -194,6 +206,12 @@ async def measure(*, pairs: int, workdir: Path) -> dict:
         "drains": drains,
         "rate_limited": dict(limits.hits),
         "calls": dict(attempts),
+        "rate_limited_share": round(refused / max(1, sum(attempts.values())), 4),
+        "rate_limited_share_target": TARGET_429_SHARE,
+        "pace_db_round_trips": round_trips,
+        "pace_db_seconds": round(board.round_trip_seconds, 3)
+        if isinstance(board, SharedRateLimits)
+        else 0.0,
         "gateway_sleeps": len(timer.sleeps),
         "gateway_sleep_seconds": round(sum(timer.sleeps), 1),
         "intros_delivered": sum(intros.values()),
@@ -224,9 +242,16 @@ def report(result: dict) -> None:
         f"simulated {result['simulated_seconds']:.0f} s vs floor {result['floor_seconds']:.0f} s "
         f"(x{result['ratio_to_floor']}); real {result['wall_seconds']:.1f} s"
     )
+    share, target = result["rate_limited_share"], result["rate_limited_share_target"]
     print(
-        f"429s: {result['rate_limited']}; gateway waits: {result['gateway_sleeps']} "
-        f"({result['gateway_sleep_seconds']:.0f} s); calls: {result['calls']}"
+        f"429s: {result['rate_limited'] or 'none'}: {share:.1%} of all calls "
+        f"(target at most {target:.0%}: {'met' if share <= target else 'MISSED'}); "
+        f"calls: {result['calls']}"
+    )
+    print(
+        f"gateway waits: {result['gateway_sleeps']} ({result['gateway_sleep_seconds']:.0f} s); "
+        f"shared pacing: {result['pace_db_round_trips']} database round trips "
+        f"({result['pace_db_seconds']:.2f} s real)"
     )
     print(
         f"intros delivered: {result['intros_delivered']}, one per channel in "

@@ -35,6 +35,9 @@ class Settings:
     # OAuth mode (many workspaces): the app's credentials, instead of a bot token.
     client_id: str | None = None
     client_secret: str | None = None
+    # Hold each Web API method to Slack's rate limits (off only against a test server that
+    # has none: the dev kit's fake Slack with its limits off).
+    slack_pacing: bool = True
 
     @property
     def socket_mode(self) -> bool:
@@ -170,6 +173,13 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if log_level not in _LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}.")
 
+    pacing = (get("SLACK_PACING") or "on").lower()
+    if pacing not in ("on", "off"):
+        raise ConfigError(
+            "SLACK_PACING must be on (the default: calls keep to Slack's rate limits) or off "
+            "(only for a test server that has no limits)."
+        )
+
     return Settings(
         bot_token=bot_token,
         signing_secret=signing_secret,
@@ -186,6 +196,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         min_shared_hours=float(min_shared_hours),
         client_id=client_id,
         client_secret=client_secret,
+        slack_pacing=pacing == "on",
     )
 
 

@@ -9,6 +9,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -293,6 +294,21 @@ class SlackRateLimit(SQLModel, table=True):
     team_id: str = Field(primary_key=True)
     method: str = Field(primary_key=True)
     until_at: datetime = Field(sa_column=_utc_column())
+
+
+class SlackPace(SQLModel, table=True):
+    """The pace of one of Slack's rate limits, shared by every instance: a token bucket per
+    workspace and `bucket` (a Web API method, or chat.postMessage and its channel), kept as
+    the moment the bucket would be full again if no one called (the generic cell rate
+    algorithm's theoretical arrival time), in whole microseconds of wall-clock time since
+    the epoch: integers add up exactly on both databases, where floats would drift. A call
+    reserves its slot by moving it on, in one atomic statement (storage/rate_limits.py)."""
+
+    __tablename__ = "slack_pace"
+
+    team_id: str = Field(primary_key=True)
+    bucket: str = Field(primary_key=True)
+    next_free_us: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class WorkspaceSchedule(SQLModel, table=True):

@@ -1,15 +1,19 @@
 """Slack's rate limits as every instance sees them: a 429's Retry-After, per workspace and
-method, written by whichever instance was told and read by all of them."""
+method, written by whichever instance was told and read by all of them; and the pace of
+each limit (a token bucket per workspace and method or channel), which every instance
+reserves its calls' slots from."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import case, delete, literal
 from sqlmodel import Session, col, select
 
-from storage.models import SlackRateLimit
+from storage.models import SlackPace, SlackRateLimit
 from storage.sql import insert_statement
+
+MICROSECONDS = 1_000_000
 
 
 def hold(*, session: Session, team_id: str, method: str, until: datetime) -> None:
@@ -33,3 +37,48 @@ def holds_after(*, session: Session, now: datetime) -> dict[tuple[str, str], dat
     """Every hold still in force at `now`: (team_id, method) -> until."""
     rows = session.exec(select(SlackRateLimit).where(col(SlackRateLimit.until_at) > now))
     return {(row.team_id, row.method): row.until_at for row in rows}
+
+
+def reserve_slot(
+    *,
+    session: Session,
+    team_id: str,
+    bucket: str,
+    now: float,
+    interval: float,
+    burst: int,
+    within: float | None = None,
+) -> float | None:
+    """Take the next slot of a token bucket (`burst` calls at once, then one per `interval`
+    seconds) and return the seconds from `now` until it (0: at once). With `within`, a slot
+    further off than that is not taken, and None comes back. One atomic statement (an
+    upsert that moves the bucket's moment on and returns it), so instances reserving at the
+    same time get distinct slots. `now` is wall-clock seconds since the epoch; the row
+    keeps whole microseconds."""
+    now_us, step = round(now * MICROSECONDS), round(interval * MICROSECONDS)
+    table = SlackPace.__table__.c  # type: ignore[attr-defined]
+    statement = insert_statement(session, SlackPace).values(
+        team_id=team_id, bucket=bucket, next_free_us=now_us + step
+    )
+    # The bucket is full again at next_free_us: a call may go burst - 1 steps before it.
+    start = case((table.next_free_us > now_us, table.next_free_us), else_=literal(now_us))
+    moved = start + step
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id", "bucket"],
+        set_={"next_free_us": moved},
+        where=None
+        if within is None
+        else (moved - burst * step <= now_us + round(within * MICROSECONDS)),
+    ).returning(table.next_free_us)
+    after = session.connection().execute(statement).scalar_one_or_none()
+    if after is None:
+        return None
+    return max(0, int(after) - burst * step - now_us) / MICROSECONDS
+
+
+def forget_full_buckets(*, session: Session, now: float) -> int:
+    """Delete the buckets that have filled up again (a missing row is a full bucket)."""
+    result = session.connection().execute(
+        delete(SlackPace).where(col(SlackPace.next_free_us) < round(now * MICROSECONDS))
+    )
+    return int(result.rowcount or 0)

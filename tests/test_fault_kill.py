@@ -243,11 +243,17 @@ class ServedApp(AppProcess):
     port: int
 
 
-async def _start(slack, db_path, plan, *, database_url: str | None = None) -> ServedApp:
-    """`app.py` in `db_path`'s folder, on that SQLite file or on `database_url` when given."""
+async def _start(
+    slack, db_path, plan, *, database_url: str | None = None, pacing: bool = True
+) -> ServedApp:
+    """`app.py` in `db_path`'s folder, on that SQLite file or on `database_url` when given;
+    `pacing` off: calls do not keep to Slack's rate limits (SLACK_PACING=off)."""
     port = _free_port()
     url = database_url or f"sqlite:///{db_path}"
-    app = await ServedApp.start(db_path.parent, _env(slack, url, port, plan))
+    env = _env(slack, url, port, plan)
+    if not pacing:
+        env["SLACK_PACING"] = "off"
+    app = await ServedApp.start(db_path.parent, env)
     await app.wait_for_stderr(f"listening on port {port}")
     app.port = port
     return app

@@ -17,6 +17,7 @@ def test_defaults():
     assert settings.api_url == "https://slack.com/api/"
     assert (settings.port, settings.tick_seconds, settings.log_level) == (3000, 60, "INFO")
     assert settings.database_url == "sqlite:///mentor.db"
+    assert settings.slack_pacing is True
 
 
 def test_socket_mode_when_app_token_set_and_signing_secret_optional():
@@ -34,8 +35,10 @@ def test_all_settings_parsed():
             "MENTOR_ADMIN_CHANNEL": "C0123ABC",
             "MENTOR_TICK_SECONDS": "5",
             "LOG_LEVEL": "debug",
+            "SLACK_PACING": "OFF",
         }
     )
+    assert settings.slack_pacing is False
     assert settings.api_url == "http://127.0.0.1:9/api/"
     assert settings.admins == frozenset({"U01ABC", "W02DEF"})
     assert (settings.port, settings.tick_seconds, settings.log_level) == (8080, 5, "DEBUG")
@@ -57,6 +60,7 @@ def test_all_settings_parsed():
         (GOOD | {"DATABASE_URL": "postgresql://x"}, "DATABASE_URL"),
         (GOOD | {"SLACK_API_URL": "slack.com"}, "SLACK_API_URL"),
         (GOOD | {"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        (GOOD | {"SLACK_PACING": "sometimes"}, "SLACK_PACING"),
         (GOOD | {"MENTOR_MIN_LEVEL_GAP": "0"}, "MENTOR_MIN_LEVEL_GAP"),
         (GOOD | {"MENTOR_MIN_SHARED_HOURS": "10"}, "MENTOR_MIN_SHARED_HOURS"),
     ],

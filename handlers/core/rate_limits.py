@@ -1,6 +1,14 @@
-"""Where the gateway keeps Slack's Retry-After holds: in memory for one process, or in the
-database so that a 429 told to one instance holds up every instance (same method, same
-workspace).
+"""Slack's rate limits in the gateway: the pace each Web API method is held to (one token
+bucket per workspace and method, per channel for chat.postMessage: METHOD_PACES, the one
+table of Slack's tiers, which the fake Slack enforces too), and Retry-After holds. Both are
+kept in memory for one process, or in the database so that every instance sharing it keeps
+one pace and waits out a 429 told to any of them (same method, same workspace).
+
+Pacing: a call reserves the next slot of its bucket and waits for it (the gateway's sleep)
+before it goes; in the database that is one atomic upsert per call (storage/rate_limits.py),
+so instances never take the same slot. That is a round trip per Web API call (about 1 ms on
+SQLite, bench/bench_intros.py); Slack's own limits bound how many there can be, so slots are
+not reserved in batches (a batch's unused slots would be lost to the other instances).
 
 Reading the database before every call would add a query per message, so each instance
 reads the holds at most once a second and keeps them. An instance may therefore call once
@@ -11,18 +19,77 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from storage import rate_limits
 from storage.db import Database
+from storage.rate_limits import MICROSECONDS
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
+PRUNE_SECONDS = 600.0  # how often an instance deletes buckets that have filled up again
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A token bucket: `burst` calls at once, refilled at `per_minute`; `per_channel`: one
+    bucket per channel (chat.postMessage) instead of one per method."""
+
+    per_minute: float
+    burst: int
+    per_channel: bool = False
+
+    @property
+    def interval(self) -> float:
+        return 60.0 / self.per_minute
+
+
+# Slack's published tiers (docs.slack.dev/apis/web-api/rate-limits), per method, app and
+# workspace. Slack says "N+ per minute" with bursts tolerated but gives no burst size: a
+# bucket holds a minute's calls, as the fake Slack (handlers/devkit/fake_slack/limits.py)
+# enforces them. chat.postMessage is "special": about one per second per channel, short
+# bursts allowed (we allow 3).
+TIER_2 = Pace(per_minute=20, burst=20)
+TIER_3 = Pace(per_minute=50, burst=50)
+TIER_4 = Pace(per_minute=100, burst=100)
+POSTING = Pace(per_minute=60, burst=3, per_channel=True)
+
+# Every method in handlers/core/slack.py's METHOD_SCOPES, with its pace (a test keeps the two
+# tables' methods equal).
+METHOD_PACES: Mapping[str, Pace] = {
+    "auth.test": TIER_4,  # special: "hundreds per minute"; paced as Tier 4
+    "users.info": TIER_4,
+    "users.lookupByEmail": TIER_3,
+    "conversations.open": TIER_3,
+    "chat.postMessage": POSTING,
+    # Tier 3 for internal and Marketplace apps (Tier 1 for new commercially distributed
+    # non-Marketplace apps since 2025: not this bot's case).
+    "conversations.history": TIER_3,
+    "conversations.info": TIER_3,
+    "views.open": TIER_4,
+    "views.publish": TIER_4,
+    "views.update": TIER_4,
+    "reactions.add": TIER_3,
+    "files.getUploadURLExternal": TIER_4,
+    "files.completeUploadExternal": TIER_4,
+}
+
+
+def bucket_of(method: str, params: Mapping[str, object]) -> tuple[str, Pace] | None:
+    """The bucket a call of `method` with `params` takes its token from, and its pace."""
+    pace = METHOD_PACES.get(method)
+    if pace is None:
+        return None
+    if pace.per_channel:
+        return f"{method} {params.get('channel') or ''}", pace
+    return method, pace
 
 
 class RateLimits(Protocol):
@@ -34,6 +101,13 @@ class RateLimits(Protocol):
         """Slack asked for `seconds` without `method` for `team_id`."""
         ...
 
+    async def reserve(
+        self, team_id: str, bucket: str, pace: Pace, *, within: float | None = None
+    ) -> float | None:
+        """Take the next slot of `team_id`'s `bucket`: seconds until it may be used (0: now);
+        None, and nothing taken, when that is more than `within` seconds off."""
+        ...
+
 
 class LocalRateLimits:
     """One process's holds (tests of the gateway alone, scripts with no database), on the
@@ -42,6 +116,7 @@ class LocalRateLimits:
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._clock = monotonic
         self._until: dict[tuple[str, str], float] = {}
+        self._full_at: dict[tuple[str, str], int] = {}  # bucket -> when full again (µs)
 
     async def wait_for(self, team_id: str, method: str) -> float:
         return max(0.0, self._until.get((team_id, method), 0.0) - self._clock())
@@ -53,6 +128,23 @@ class LocalRateLimits:
         """Hold until `until` on this board's clock, unless a later hold already stands."""
         key = (team_id, method)
         self._until[key] = max(until, self._until.get(key, 0.0))
+
+    async def reserve(
+        self, team_id: str, bucket: str, pace: Pace, *, within: float | None = None
+    ) -> float | None:
+        # The generic cell rate algorithm: a call may go burst - 1 intervals before the
+        # moment the bucket would be full again, and moves that moment on by one interval.
+        # In whole microseconds, as in the database: floats of wall-clock seconds drift.
+        now, step = round(self._clock() * MICROSECONDS), round(pace.interval * MICROSECONDS)
+        key = (team_id, bucket)
+        moved = max(self._full_at.get(key, now), now) + step
+        wait = max(0, moved - pace.burst * step - now) / MICROSECONDS
+        if within is not None and wait > within:
+            return None
+        self._full_at[key] = moved
+        if len(self._full_at) > 10_000:  # channels come and go: drop the full buckets
+            self._full_at = {k: at for k, at in self._full_at.items() if at > now}
+        return wait
 
 
 class SharedRateLimits:
@@ -74,6 +166,10 @@ class SharedRateLimits:
         self._refresh = refresh
         self._known = LocalRateLimits(wall)  # what this instance has been told or has read
         self._read_at: float | None = None
+        self._pruned_at: float | None = None
+        # Pace reservations made in the database, and the real seconds they took (bench).
+        self.round_trips = 0
+        self.round_trip_seconds = 0.0
 
     async def wait_for(self, team_id: str, method: str) -> float:
         if self._read_at is None or self._monotonic() - self._read_at >= self._refresh:
@@ -105,3 +201,36 @@ class SharedRateLimits:
             return
         for (team_id, method), until in holds.items():
             self._known.keep(team_id, method, until.timestamp())
+
+    async def reserve(
+        self, team_id: str, bucket: str, pace: Pace, *, within: float | None = None
+    ) -> float | None:
+        now = self._wall()
+        prune = self._pruned_at is None or self._monotonic() - self._pruned_at >= PRUNE_SECONDS
+        if prune:
+            self._pruned_at = self._monotonic()
+
+        def take(session: Session) -> float | None:
+            if prune:
+                rate_limits.forget_full_buckets(session=session, now=now)
+            return rate_limits.reserve_slot(
+                session=session,
+                team_id=team_id,
+                bucket=bucket,
+                now=now,
+                interval=pace.interval,
+                burst=pace.burst,
+                within=within,
+            )
+
+        started = time.perf_counter()
+        try:
+            self.round_trips += 1
+            return await self._db.run(take)
+        except SQLAlchemyError as exc:
+            # Without the database this instance keeps its own pace: it cannot see the
+            # others' calls, and Slack's 429s (still honoured) cover the difference.
+            log.warning("pace of %s not shared: %s", bucket, type(exc).__name__)
+            return await self._known.reserve(team_id, bucket, pace, within=within)
+        finally:
+            self.round_trip_seconds += time.perf_counter() - started

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -14,7 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from handlers.core.rate_limits import LocalRateLimits, RateLimits
+from handlers.core.rate_limits import LocalRateLimits, Pace, RateLimits, bucket_of
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ T = TypeVar("T")
 
 # Every Web API method the bot calls, with the bot scopes it needs. The gateway refuses any
 # other method, and tests/test_manifest_scopes.py keeps manifest.yml equal to what is used here.
+# Each is paced to its Slack tier (handlers/core/rate_limits.py METHOD_PACES).
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "auth.test": frozenset(),
     "users.info": frozenset({"users:read"}),
@@ -70,6 +72,9 @@ OAUTH_SUBSCRIPTIONS: dict[str, frozenset[str]] = {
 # once, and the outbox looks in the channel for the message or file before sending it again.
 # A 429 is retried: Slack did nothing.
 _NOT_REPEATABLE = frozenset({"chat.postMessage", "files.completeUploadExternal"})
+
+# Seconds below which a wait for a paced slot is rounding, not a wait.
+_PACE_RESOLUTION = 1e-6
 
 # Slack errors worth another try; anything else means the request itself is wrong.
 _TRANSIENT_ERRORS = frozenset(
@@ -122,6 +127,7 @@ class SlackGateway:
         *,
         tokens: TokenSource | None = None,
         rate_limits: RateLimits | None = None,
+        paced: bool = True,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         max_attempts: int = 5,
@@ -137,7 +143,9 @@ class SlackGateway:
         self._max_delay = max_delay
         # Retry-After is per method and workspace; every caller waits it out, not only the
         # one that was told (with a database: every instance, handlers/core/rate_limits.py).
+        # The same board paces each method to its tier, so that Slack seldom has to say it.
         self.rate_limits = rate_limits or LocalRateLimits(monotonic)
+        self._paced = paced  # off only against a server with no limits (SLACK_PACING=off)
 
     async def call(
         self,
@@ -203,7 +211,12 @@ class SlackGateway:
             return response.data if isinstance(response.data, dict) else {}
 
         return await self._with_retries(
-            method, attempt, budget, repeatable=method not in _NOT_REPEATABLE, team_id=team_id
+            method,
+            attempt,
+            budget,
+            repeatable=method not in _NOT_REPEATABLE,
+            team_id=team_id,
+            paced=bucket_of(method, params) if self._paced else None,
         )
 
     async def respond(
@@ -257,9 +270,11 @@ class SlackGateway:
         *,
         repeatable: bool = True,
         team_id: str | None = None,
+        paced: tuple[str, Pace] | None = None,
     ) -> T:
         """`team_id`: a Web API call's workspace, whose Retry-After for `method` is waited
-        out first (None: a response_url or an upload, which have no shared limits)."""
+        out first (None: a response_url or an upload, which have no shared limits); then
+        each attempt waits for its slot in the `paced` bucket (its tier, in that workspace)."""
         deadline = None if budget is None else self._monotonic() + budget
         last_error = "unknown_error"
         for number in range(1, self._max_attempts + 1):
@@ -268,6 +283,8 @@ class SlackGateway:
                 blocked = await self.rate_limits.wait_for(team_id, method)
             if blocked > 0:
                 await self._wait(method, blocked, deadline, "ratelimited")
+            if team_id is not None and paced is not None:
+                await self._wait_for_slot(method, team_id, paced, deadline)
             try:
                 if deadline is None:
                     return await attempt()
@@ -286,6 +303,23 @@ class SlackGateway:
             log.warning("slack %s: %s, retry %d in %.1fs", method, last_error, number, delay)
             await self._wait(method, delay, deadline, last_error)
         raise SlackCallError(method, last_error, transient=True)
+
+    async def _wait_for_slot(
+        self, method: str, team_id: str, paced: tuple[str, Pace], deadline: float | None
+    ) -> None:
+        """Take the call's slot in its bucket and wait for it; a slot past the deadline is not
+        taken (the call fails as rate limited, as a Retry-After past it would)."""
+        bucket, pace = paced
+        within = None if deadline is None else deadline - self._monotonic()
+        if within is not None and within < 0:
+            raise SlackCallError(method, "ratelimited", transient=True)
+        wait = await self.rate_limits.reserve(team_id, bucket, pace, within=within)
+        if wait is None:
+            raise SlackCallError(method, "ratelimited", transient=True)
+        if wait > _PACE_RESOLUTION:
+            # Whole milliseconds, rounded up: never a hair before the slot (wall-clock seconds
+            # in floating point are off by a fraction of a microsecond).
+            await self._sleep(math.ceil(wait * 1000 - _PACE_RESOLUTION) / 1000)
 
     async def _wait(self, method: str, seconds: float, deadline: float | None, error: str) -> None:
         if deadline is not None and self._monotonic() + seconds > deadline:

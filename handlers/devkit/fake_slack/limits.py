@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
+from handlers.core.rate_limits import METHOD_PACES, Pace
 from handlers.devkit.fake_slack.errors import _error
 from handlers.devkit.fake_slack.records import _Failure
 from handlers.devkit.fake_slack.state import _State
@@ -17,26 +18,25 @@ from handlers.devkit.fake_slack.state import _State
 
 class RateLimits:
     """Slack's published limits, off unless `FakeSlack.enforce_rate_limits()` turns them on:
-    conversations.open is Tier 3 (50+ per minute: a token bucket of `open_burst` refilled at
-    `open_per_minute`), chat.postMessage about one per second per channel (a bucket per
-    channel). Past a limit the call is answered 429 with an integer Retry-After, as Slack
-    does; `hits` counts those answers per method. `monotonic` is the limiter's time source
-    (pass a fake one to run hours of traffic on a simulated clock)."""
+    each method of `paces` (by default the gateway's table of Slack's tiers,
+    handlers/core/rate_limits.METHOD_PACES: conversations.open is Tier 3, 50 per minute
+    with a minute's burst; chat.postMessage about one per second per channel) is a token
+    bucket per method, or per channel for chat.postMessage, here rather than in the gateway:
+    what Slack counts. Past a limit the call is answered 429 with an integer Retry-After, as
+    Slack does; `hits` counts those answers per method. `monotonic` is the limiter's time
+    source (pass a fake one to run hours of traffic on a simulated clock)."""
 
     def __init__(
         self,
         *,
         monotonic: Callable[[], float] = time.monotonic,
-        open_per_minute: float = 50,
-        open_burst: int = 50,
-        posts_per_second: float = 1.0,
-        post_burst: int = 1,
+        paces: Mapping[str, Pace] = METHOD_PACES,
     ) -> None:
         self.monotonic = monotonic
         self.hits: Counter[str] = Counter()
         self._rules = {
-            "conversations.open": (open_burst, open_per_minute / 60),
-            "chat.postMessage": (post_burst, posts_per_second),
+            method: (pace.burst, pace.per_minute / 60, pace.per_channel)
+            for method, pace in paces.items()
         }
         self._buckets: dict[tuple[str, str], list[float]] = {}  # [tokens, last refill]
 
@@ -45,8 +45,8 @@ class RateLimits:
         rule = self._rules.get(method)
         if rule is None:
             return None
-        burst, per_second = rule
-        key = (method, str(params.get("channel") or "") if method == "chat.postMessage" else "")
+        burst, per_second, per_channel = rule
+        key = (method, str(params.get("channel") or "") if per_channel else "")
         now = self.monotonic()
         bucket = self._buckets.setdefault(key, [float(burst), now])
         bucket[0] = min(float(burst), bucket[0] + (now - bucket[1]) * per_second)
