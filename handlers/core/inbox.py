@@ -43,12 +43,18 @@ def register_applier(deps: Deps, event_type: str, applier: Applier) -> None:
 def kept_payload(event: dict, *, bot_user_id: str | None) -> dict:
     """What an applier may read of an event (the same when applied now or replayed later);
     `from_bot` says the bot itself is its user (say, the bot joining a channel)."""
-    kept = {key: value for key, value in event.items() if key in _KEPT}
+    # Only text: what Slack sends there is text, and anything else (a number such as
+    # Infinity, which PostgreSQL's json cannot hold) would only fail the record.
+    kept = {key: value for key, value in event.items() if key in _KEPT and _text(value)}
     item = event.get("item")
     if isinstance(item, dict):
-        kept["item"] = {key: item[key] for key in _KEPT_ITEM if key in item}
+        kept["item"] = {key: item[key] for key in _KEPT_ITEM if _text(item.get(key))}
     kept["from_bot"] = bool(bot_user_id) and event.get("user") == bot_user_id
     return kept
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str)
 
 
 async def apply_received(deps: Deps, *, body: dict, event: dict, context: Any) -> bool:
@@ -121,7 +127,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 session=s,
                 team_id=team_id,
                 event_id=event_id,
-                event_type=event.get("type"),
+                event_type=event.get("type") if _text(event.get("type")) else None,
                 payload=payload,
                 now=deps.clock(),
                 done=not stored,
