@@ -185,8 +185,19 @@ _FIRST_CHOICES = 16
 _GREEDY_CHOICES = 32
 # Pairs scored at once: a juniors × leaders block of about this many cells (~32 MB a float array).
 _BLOCK_CELLS = 1 << 22
-# A dual check: an unused pair is only worth adding if it would gain more than this.
-_SLACK = 1e-9
+# A dual check: an unused pair is only worth adding if it would gain more than this, as a
+# fraction of the score bound (float64 sums of a few thousand terms stay well inside it).
+_SLACK = 1e-11
+# Pairs the dual check adds per leader and round, the ones that would gain most.
+_ADDED_PER_LEADER = 64
+# Scores worked out in float32 to choose pairs are within this of the exact float64 ones, as a
+# fraction of the score bound (float32 keeps 7 digits; a dozen roundings lose under 2).
+_FLOAT32_MARGIN = 1e-5
+# The float32 scores of every pair are kept between the optimum's passes up to this size
+# (400 MB at 10,000 × 10,000); above it each pass works them out again.
+_KEPT_BYTES = 1 << 30
+# Up to this many distinct goal words, their incidence matrices are multiplied dense.
+_DENSE_WORDS = 1024
 
 
 def match(
@@ -219,7 +230,7 @@ def greedy_match(
     return p.result(_greedy(p))
 
 
-def _optimal(p: _Problem, first_choices: int = _FIRST_CHOICES) -> list[tuple[int, int]]:
+def _optimal(p: _Problem, first_choices: int | None = None) -> list[tuple[int, int]]:
     """Highest-total-score assignment, as (junior index, leader index) pairs.
 
     The model is the one the dense Hungarian solver used: rows are leaders with at least one
@@ -236,17 +247,19 @@ def _optimal(p: _Problem, first_choices: int = _FIRST_CHOICES) -> list[tuple[int
     negative could improve it, so such pairs are added and the solve repeated. When no such
     pair is left the potentials are a dual certificate of optimality for the full problem.
     """
-    first = p.scan(first_choices)
+    first = p.scan(first_choices or _FIRST_CHOICES, keep=True)
     caps = np.minimum(p.capacity, first.per_junior)  # extra slots could never be used
     is_row = first.per_leader > 0  # leaders with at least one allowed junior
     if not is_row.any() or not caps.any():
         return []
     graph = _Graph(caps, is_row, p.bound())
+    slack = _SLACK * graph.bound
     cand_j, cand_l, cand_s = first.top_j, first.top_l, first.top_score
     while True:
         chosen, above, below = graph.solve(cand_j, cand_l, cand_s)
-        extra_j, extra_l, extra_s = p.improving(above, below)
+        extra_j, extra_l, extra_s = p.improving(above, below, slack)
         if not extra_j.size:
+            p.kept.clear()
             return chosen
         cand_j = np.concatenate([cand_j, extra_j])
         cand_l = np.concatenate([cand_l, extra_l])
@@ -457,6 +470,7 @@ def _potentials(
     the distances d then give every residual arc a reduced cost cost + d(tail) − d(head) ≥ 0.
     """
     n_rows = col_of.size
+    settle = 1e-14 * float(cost.max())  # float rounding, not a real improvement
     used = cols == col_of[rows]
     used_cost = np.empty(n_rows)
     used_cost[rows[used]] = cost[used]
@@ -475,9 +489,9 @@ def _potentials(
         new_row = np.minimum(d_row, new_col[col_of] - used_cost)
         new_sink = min(d_sink, float(new_col[~col_used].min()))
         settled = (
-            float((d_col - new_col).max()) <= 1e-12
-            and float((d_row - new_row).max()) <= 1e-12
-            and d_sink - new_sink <= 1e-12
+            float((d_col - new_col).max()) <= settle
+            and float((d_row - new_row).max()) <= settle
+            and d_sink - new_sink <= settle
         )
         d_row, d_col, d_sink = new_row, new_col, new_sink
         if settled:
@@ -508,9 +522,19 @@ class _Problem:
     zone_l: NDArray[np.int64]
     zone_minutes: NDArray[np.int64]  # junior zone × leader zone: shared working minutes a day
     min_minutes: int
+    # Per (zone, level) code of a junior and of a leader: the level and base terms of the score,
+    # or −inf where the level gap or the shared hours rule the pair out (leader × junior).
+    code_j: NDArray[np.int64]
+    code_l: NDArray[np.int64]
+    code_terms: NDArray[np.float32]
     in_chain: _PairSet
     paired_before: _PairSet
     same_person: _PairSet  # an "either" person given on both sides
+
+    dense_words: tuple[NDArray[np.float32], NDArray[np.float32]] | None  # small vocabularies
+    n_words_j32: NDArray[np.float32]
+    # Float32 scores of blocks of leaders (by first leader), kept between passes if small.
+    kept: dict[int, NDArray[np.float32]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -579,6 +603,27 @@ class _Problem:
                     paired_before.add((x_ji, y_li))
 
         same = {(j_index[uid], l_index[uid]) for uid in j_index.keys() & l_index.keys()}
+        level_j = np.array([c.level for c in juniors], dtype=np.int64).reshape(nj)
+        level_l = np.array([c.level for c in leaders], dtype=np.int64).reshape(nl)
+        zone_minutes = _shared_minutes(uj[:, None], ul[None, :], rules)
+        # Whole minutes against the threshold, so exactly 2 hours counts as 2 hours.
+        min_minutes = math.ceil(rules.min_shared_hours * 60 - 1e-9)
+        kinds_j, code_j = np.unique(
+            np.stack([inv_j.reshape(nj), level_j], axis=1).reshape(nj, 2),
+            axis=0,
+            return_inverse=True,
+        )
+        kinds_l, code_l = np.unique(
+            np.stack([inv_l.reshape(nl), level_l], axis=1).reshape(nl, 2),
+            axis=0,
+            return_inverse=True,
+        )
+        kind_gap = kinds_l[:, None, 1] - kinds_j[None, :, 1]
+        kind_terms = rules.weights.level / (1.0 + np.abs(kind_gap - rules.ideal_level_gap))
+        kind_ok = (kind_gap >= rules.level_gap) & (
+            zone_minutes[kinds_j[None, :, 0], kinds_l[:, None, 0]] >= min_minutes
+        )
+        code_terms = np.where(kind_ok, kind_terms + rules.weights.base, -np.inf).astype(np.float32)
         capacity = np.array([max(0, c.capacity) for c in juniors], dtype=np.int64).reshape(nj)
         return cls(
             juniors=juniors,
@@ -593,13 +638,17 @@ class _Problem:
             n_words_l=n_words_l,
             dept_j=dept_j.reshape(nj).astype(np.int64),
             dept_l=dept_l.reshape(nl).astype(np.int64),
-            level_j=np.array([c.level for c in juniors], dtype=np.int64).reshape(nj),
-            level_l=np.array([c.level for c in leaders], dtype=np.int64).reshape(nl),
+            level_j=level_j,
+            level_l=level_l,
             zone_j=inv_j.reshape(nj).astype(np.int64),
             zone_l=inv_l.reshape(nl).astype(np.int64),
-            zone_minutes=_shared_minutes(uj[:, None], ul[None, :], rules),
-            # Whole minutes against the threshold, so exactly 2 hours counts as 2 hours.
-            min_minutes=math.ceil(rules.min_shared_hours * 60 - 1e-9),
+            zone_minutes=zone_minutes,
+            min_minutes=min_minutes,
+            code_j=code_j.reshape(nj).astype(np.int64),
+            code_l=code_l.reshape(nl).astype(np.int64),
+            code_terms=code_terms.reshape(len(kinds_l), len(kinds_j)),
+            dense_words=(gj.toarray(), gl.toarray()) if len(words) <= _DENSE_WORDS else None,
+            n_words_j32=n_words_j.astype(np.float32),
             in_chain=_PairSet.of(in_chain),
             paired_before=_PairSet.of(paired_before),
             same_person=_PairSet.of(same),
@@ -656,22 +705,60 @@ class _Problem:
         union = self.n_words_j[ji] + self.n_words_l[li] - inter
         return self._score(shared, cross, inter, union, self.level_l[li] - self.level_j[ji])
 
-    def scan(self, k: int) -> _Scan:
+    def approx(self, lo: int, hi: int) -> NDArray[np.float32]:
+        """Leaders lo..hi-1 × every junior: the score in float32 (half the memory traffic of
+        the exact one, and within `margin` of it), −inf where the pair is not allowed.
+        Only for choosing which pairs to score exactly."""
+        w = self.rules.weights
+        part: NDArray[np.float32] = self.topics_l[lo:hi] @ self.topics_j.T
+        part *= np.float32(w.topic)
+        if self.dense_words is not None:
+            inter: NDArray[np.float32] = self.dense_words[1][lo:hi] @ self.dense_words[0].T
+        else:
+            ours: NDArray[np.float32] = self.words_l[lo:hi].T.toarray()
+            inter = np.asarray(self.words_j @ ours, dtype=np.float32).T
+        union = self.n_words_l[lo:hi, None].astype(np.float32) + self.n_words_j32[None, :]
+        union -= inter
+        np.divide(inter, union, out=inter, where=union > 0)  # no words at all: inter is 0
+        inter *= np.float32(w.goals)
+        part += inter
+        del inter, union
+        part += self.code_terms[self.code_l[lo:hi, None], self.code_j[None, :]]
+        cross: NDArray[np.bool_] = self.dept_l[lo:hi, None] != self.dept_j[None, :]
+        np.add(part, np.float32(w.cross_department), out=part, where=cross)
+        for banned in (self.in_chain, self.paired_before, self.same_person):
+            a, b = np.searchsorted(banned.li, [lo, hi])
+            part[banned.li[a:b] - lo, banned.ji[a:b]] = -np.inf
+        return part
+
+    def scan(self, k: int, *, keep: bool = False) -> _Scan:
+        """Allowed counts, and each leader's k best allowed juniors (all of them, if fewer).
+
+        Exact scores are only worked out where the float32 scores leave a junior in the
+        running: within the margin of that leader's k-th best. With `keep`, the float32
+        scores are kept for `improving` if they fit in `_KEPT_BYTES`."""
         nj, nl = len(self.juniors), len(self.leaders)
         k = min(k, nj)
         per_junior = np.zeros(nj, dtype=np.int64)
         per_leader = np.zeros(nl, dtype=np.int64)
         tops: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+        keep = keep and nj * nl * 4 <= _KEPT_BYTES
         for lo, hi in self.blocks() if k else []:
-            score, allowed = self.block(lo, hi)
-            per_junior += allowed.sum(axis=1)
-            per_leader[lo:hi] = allowed.sum(axis=0)
-            masked = np.where(allowed, score, -np.inf)
-            top = np.argpartition(masked, nj - k, axis=0)[nj - k :]
-            top_score = np.take_along_axis(masked, top, axis=0)
-            keep = top_score > -np.inf
-            lis = np.broadcast_to(np.arange(lo, hi), top.shape)
-            tops.append((top[keep].astype(np.int64), lis[keep].astype(np.int64), top_score[keep]))
+            part = self.approx(lo, hi)
+            if keep:
+                self.kept[lo] = part
+            ok = part > -np.inf
+            per_junior += ok.sum(axis=0)
+            per_leader[lo:hi] = ok.sum(axis=1)
+            kth = np.partition(part, nj - k, axis=1)[:, nj - k]
+            li, ji = np.nonzero(ok & (part >= (kth - self.margin)[:, None]))
+            li, ji = li.astype(np.int64) + lo, ji.astype(np.int64)
+            score = self.pair_scores(ji, li)
+            order = np.lexsort((ji, -score, li))
+            li, ji, score = li[order], ji[order], score[order]
+            rank = np.arange(li.size) - np.searchsorted(li, li)
+            best = rank < k
+            tops.append((ji[best], li[best], score[best]))
         none = np.zeros(0, dtype=np.int64)
         return _Scan(
             per_junior=per_junior,
@@ -682,6 +769,10 @@ class _Problem:
             top_score=np.concatenate([np.zeros(0), *(t[2] for t in tops)]),
         )
 
+    @property
+    def margin(self) -> np.float32:
+        return np.float32(_FLOAT32_MARGIN * self.bound())
+
     def bound(self) -> float:
         """More than any pair can score."""
         w = self.rules.weights
@@ -689,15 +780,26 @@ class _Problem:
         return w.topic * topics + w.cross_department + w.goals + w.level + w.base + 1.0
 
     def improving(
-        self, above: NDArray[np.float64], below: NDArray[np.float64]
+        self, above: NDArray[np.float64], below: NDArray[np.float64], slack: float
     ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-        """Allowed pairs whose reduced cost is negative: score > above[leader] − below[junior]."""
+        """Allowed pairs whose reduced cost is negative: score > above[leader] − below[junior].
+        Exact scores only where the float32 ones come within the margin."""
         found: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+        below32 = below.astype(np.float32)
         for lo, hi in self.blocks():
-            score, allowed = self.block(lo, hi)
-            better = allowed & (score > above[None, lo:hi] - below[:, None] + _SLACK)
-            ji, li = np.nonzero(better)
-            found.append((ji.astype(np.int64), li.astype(np.int64) + lo, score[ji, li]))
+            part = self.kept[lo] if lo in self.kept else self.approx(lo, hi)
+            part = part - above[lo:hi, None].astype(np.float32)
+            part += below32[None, :]
+            li, ji = np.nonzero(part > -self.margin)
+            li, ji = li.astype(np.int64) + lo, ji.astype(np.int64)
+            score = self.pair_scores(ji, li)
+            gain = score - (above[li] - below[ji])
+            better = np.flatnonzero(gain > slack)
+            # The most improving few per leader: enough to move on, while the graph stays small.
+            order = better[np.lexsort((-gain[better], li[better]))]
+            rank = np.arange(order.size) - np.searchsorted(li[order], li[order])
+            take = order[rank < _ADDED_PER_LEADER]
+            found.append((ji[take], li[take], score[take]))
         none = np.zeros(0, dtype=np.int64)
         return (
             np.concatenate([none, *(f[0] for f in found)]),

@@ -1,7 +1,7 @@
 """The dense matching solver from before issue 13: the oracle the sparse one is checked against.
 
-A frozen copy of `bot.matching.match` and its `_Problem` from before the sparse rewrite: a full
-juniors × leaders score matrix, solved with the Hungarian method
+A frozen copy of `bot.matching.match`, `greedy_match` and their `_Problem` from before the
+sparse rewrite: a full juniors × leaders score matrix, solved with the Hungarian method
 (`scipy.optimize.linear_sum_assignment`). Only tests/test_matching_sparse.py and
 `bench/bench_matching.py --check-dense` use it; it needs memory for several dense juniors ×
 leaders matrices, so keep it to a few thousand people a side.
@@ -77,6 +77,34 @@ def dense_match(
             ji = int(slot_owner[col])
             if p.allowed[ji, li]:  # belt and braces: a forbidden cell never leaves this function
                 chosen.append((ji, li))
+    return p.result(chosen)
+
+
+def dense_greedy_match(
+    juniors: Sequence[Candidate],
+    leaders: Sequence[Candidate],
+    *,
+    past_pairs: Collection[frozenset[str]],
+    rules: MatchRules = _RULES,
+    managers: Mapping[str, str | None] | None = None,
+) -> MatchResult:
+    """Baseline: repeatedly take the best remaining allowed pair. Not optimal."""
+    p = _DenseProblem.build(juniors, leaders, past_pairs, rules, managers)
+    ji, li = np.nonzero(p.allowed)
+    scores = p.score[ji, li]
+    order = np.lexsort((li, ji, -scores))  # best first; ties by input order, for determinism
+    room: list[int] = p.capacity.tolist()
+    taken = [False] * len(leaders)
+    left = len(leaders)
+    chosen: list[tuple[int, int]] = []
+    for j, lv in zip(ji[order].tolist(), li[order].tolist(), strict=True):
+        if room[j] > 0 and not taken[lv]:
+            room[j] -= 1
+            taken[lv] = True
+            chosen.append((j, lv))
+            left -= 1
+            if not left:
+                break
     return p.result(chosen)
 
 
