@@ -161,7 +161,7 @@ def knobs(draw):
 
 
 @contextlib.contextmanager
-def solver_knobs(values: dict[str, int]) -> Iterator[None]:
+def solver_knobs(values: dict[str, float]) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         for name, value in values.items():
             assert hasattr(matching, name), name
@@ -247,6 +247,28 @@ def test_a_pair_outside_every_leaders_first_choices_is_found():
     assert result.total_score == pytest.approx(
         dense_match([a, b], [x, y], past_pairs=()).total_score, abs=1e-12
     )
+
+
+def test_a_pair_flagged_again_is_not_added_twice():
+    # A check that flags every allowed pair (a negative slack) still ends, at the optimum of
+    # the full graph: pairs already in it are not added again (their costs would add up, and
+    # the check would never run out of pairs to add).
+    pop = generate(30, 30, seed=5)
+    solve = matching._Graph.solve
+    solves = []
+
+    def counted(graph, *args):
+        solves.append(1)
+        assert len(solves) <= 10, "the check keeps adding pairs the graph already has"
+        return solve(graph, *args)
+
+    with (
+        solver_knobs({"_SLACK": -1.0, "_FIRST_CHOICES": 1}),
+        mock.patch.object(matching._Graph, "solve", counted),
+    ):
+        result = match(pop.juniors, pop.leaders, past_pairs=pop.past_pairs)
+    dense = dense_match(pop.juniors, pop.leaders, past_pairs=pop.past_pairs)
+    assert abs(result.total_score - dense.total_score) <= 1e-9
 
 
 # --- at scale -------------------------------------------------------------------------------------
