@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, and_, case, false, literal, null, or_, update
 from sqlmodel import Session, col, select
 
+from storage.memo import recall, remember
 from storage.models import OutboxMessage
 from storage.sql import insert_new
 
@@ -178,13 +179,73 @@ def start_sending(
         session,
         message_id,
         *_held_by(claimant),
-        col(OutboxMessage.lease_until) > now,
+        _lease_holds(now),
         status="sending",
         channel_id=channel_id,
         file_id=file_id,
         sending_since=now,
         lease_until=now + lease,
     )
+
+
+def _lease_holds(now: datetime) -> ColumnElement[bool]:
+    return col(OutboxMessage.lease_until) > now
+
+
+def record_and_start(
+    *,
+    session: Session,
+    claimant: str,
+    sent: dict[int, tuple[str, str | None]],
+    start: dict[int, str],
+    now: datetime,
+    lease: timedelta,
+) -> tuple[set[int], set[int]]:
+    """`mark_sent` for the rows in `sent` (id -> (channel, ts)) and `start_sending` for those
+    in `start` (id -> channel), in one statement: a sender records its last post and the
+    channel of its next in one go. Returns (ids recorded as sent, ids whose sending may
+    start); a row this claimant no longer holds, or whose lease is over before it starts,
+    is left alone."""
+    ids = sorted(set(sent) | set(start))
+    if not ids:
+        return set(), set()
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    row_id = col(OutboxMessage.id)
+    is_sent: ColumnElement[bool] = row_id.in_(sorted(sent)) if sent else false()
+
+    def when_sent(value: Any, otherwise: Any) -> Any:
+        return case((is_sent, value), else_=otherwise)
+
+    def at(name: str, moment: datetime) -> Any:
+        return literal(moment, type_=table.c[name].type)
+
+    channels = {i: channel for i, (channel, _) in sent.items()} | start
+    statement = (
+        update(OutboxMessage)
+        .where(row_id.in_(ids), *_held_by(claimant), or_(is_sent, _lease_holds(now)))
+        .values(
+            status=when_sent("sent", "sending"),
+            channel_id=case(channels, value=row_id),
+            ts=when_sent(
+                case({i: ts for i, (_, ts) in sent.items()}, value=row_id, else_=null())
+                if sent
+                else null(),
+                col(OutboxMessage.ts),
+            ),
+            sent_at=when_sent(at("sent_at", now), col(OutboxMessage.sent_at)),
+            attempts=when_sent(OutboxMessage.attempts + 1, col(OutboxMessage.attempts)),
+            claimed_by=when_sent(null(), col(OutboxMessage.claimed_by)),
+            lease_until=when_sent(null(), at("lease_until", now + lease)),
+            sending_since=when_sent(col(OutboxMessage.sending_since), at("sending_since", now)),
+            file_id=when_sent(col(OutboxMessage.file_id), null()),
+        )
+        .returning(row_id, col(OutboxMessage.status))
+        .execution_options(synchronize_session=False)
+    )
+    done, started = set(), set()
+    for message_id, status in session.execute(statement).all():
+        (done if status == "sent" else started).add(message_id)
+    return done, started
 
 
 def mark_sent(
@@ -331,17 +392,43 @@ def retry_now(*, session: Session, team_id: str, kinds: Iterable[str], now: date
 def has_later_key(*, session: Session, team_id: str, key: str, prefix: str) -> bool:
     """Whether a row keyed after `key` with the same `prefix` exists (say a later check-in
     of the same pair: keys end in ISO dates), read as a range of the unique key index."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (
-        session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.team_id == team_id,
-                col(OutboxMessage.key) > key,
-                col(OutboxMessage.key) < upper,
-            )
-        ).first()
-        is not None
+    upper = _after_prefix(prefix)
+    return recall(
+        session,
+        ("later_key", team_id, key, prefix),
+        lambda: (
+            session.exec(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.team_id == team_id,
+                    col(OutboxMessage.key) > key,
+                    col(OutboxMessage.key) < upper,
+                )
+            ).first()
+            is not None
+        ),
     )
+
+
+def _after_prefix(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def remember_later_keys(*, session: Session, team_id: str, keys: set[tuple[str, str]]) -> None:
+    """`has_later_key` for each (key, prefix) of one workspace, read in one statement
+    (storage/memo.py)."""
+    if not keys:
+        return
+    ranges = [
+        and_(col(OutboxMessage.key) > key, col(OutboxMessage.key) < _after_prefix(prefix))
+        for key, prefix in sorted(keys)
+    ]
+    found = session.exec(
+        select(OutboxMessage.key).where(OutboxMessage.team_id == team_id, or_(*ranges))
+    ).all()
+    for key, prefix in keys:
+        upper = _after_prefix(prefix)
+        later = any(key < other < upper for other in found)
+        remember(session, ("later_key", team_id, key, prefix), later)
 
 
 def skip_pending_for_user(*, session: Session, team_id: str, user_id: str) -> int:

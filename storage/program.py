@@ -11,6 +11,7 @@ from bot.cadence import MONDAY_TO_FRIDAY, ProgramSettings
 from bot.cohort import CohortFacts, cohort_settings
 from bot.program_settings import parse_user_ids, parse_weekdays, weekdays_text
 from storage import cohorts
+from storage.memo import recall
 from storage.models import Cohort, Participant, ProgramSettingsRow, WorkspaceSchedule
 
 # The settings a workspace stores; the working-day hours are fixed for everyone, and the
@@ -51,6 +52,14 @@ def get_program_settings(
 ) -> ProgramSettings:
     """The settings of one cohort (`cohort_id`), or of the workspace's current cohort: the
     workspace's settings with that cohort's dates and own rhythm laid over them."""
+    return recall(
+        session,
+        ("program_settings", team_id, cohort_id),
+        lambda: _program_settings(session, team_id, cohort_id),
+    )
+
+
+def _program_settings(session: Session, team_id: str, cohort_id: int | None) -> ProgramSettings:
     workspace = workspace_settings(session=session, team_id=team_id)
     if cohort_id is not None:
         row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
