@@ -242,7 +242,8 @@ def record_and_start(
         .returning(row_id, col(OutboxMessage.status))
         .execution_options(synchronize_session=False)
     )
-    done, started = set(), set()
+    done: set[int] = set()
+    started: set[int] = set()
     for message_id, status in session.execute(statement).all():
         (done if status == "sent" else started).add(message_id)
     return done, started

@@ -3,11 +3,12 @@
 Each message goes: stale? (dropped) -> quiet hours? (later) -> claimed (one sender, with a
 lease) -> drafted -> its channel recorded -> posted (or its file shared) -> recorded as sent.
 
-A drain does this a batch at a time, in a few transactions for the whole batch: claim the
-due rows and check them (what they need is read in bulk, storage/memo.py), record the
-channels of the drafted posts (renewing their lease), post them one by one, record what
-went out. A post goes only while its lease outlasts the call's budget, and a batch whose
-checks are older than RECHECK_AFTER puts its unposted rows back to be checked again.
+A drain does this a batch at a time: one transaction claims the due rows and checks them
+all (what the checks need is read in bulk first, storage/memo.py); the drafts of pair
+messages use the pairs that check read (`checked_pair`); then each post costs one
+statement, which records the previous post as sent and this one's channel (so at most one
+row is ever in doubt, as before). A batch whose checks are older than RECHECK_AFTER (a slow
+Slack) puts its unposted rows back, to be checked again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import Session
 
@@ -252,8 +254,8 @@ def _drafting_with(checked: dict[tuple[str, int], Pair]) -> Iterator[None]:
 
 
 async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> int:
-    """Send a checked batch: draft each, record the posts' channels in one go, post them,
-    record what went out in one go. Returns how many went out."""
+    """Send a checked batch: draft each, then post them one by one (files are shared as
+    before, one at a time). Returns how many went out."""
     dropped.update(batch.dropped)
     if batch.ask_zone:
         await _check_zones_from_slack(deps, batch)
@@ -271,11 +273,7 @@ async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> in
                 batch.decided_more = True
                 continue
             if draft is None:
-                await deps.db.run(
-                    lambda s, m=message: outbox.mark_skipped(
-                        session=s, message_id=saved_id(m), claimant=deps.instance_id
-                    )
-                )
+                await deps.db.run(partial(_skip, deps=deps, message=message))
             elif draft.file is not None:
                 sent += await _send_file(deps, message, draft, batch)
             else:
@@ -390,6 +388,13 @@ async def _record_and_start(
     if went and last is not None:
         await follow_up(deps, last[0], last[1], last[2])
     return int(went), started
+
+
+def _skip(session: Session, deps: Deps, message: OutboxMessage) -> bool:
+    """Decided, then made moot before it went (its draft says so): nothing is sent."""
+    return outbox.mark_skipped(
+        session=session, message_id=saved_id(message), claimant=deps.instance_id
+    )
 
 
 def _put_back(session: Session, deps: Deps, messages: list[OutboxMessage]) -> None:
