@@ -50,7 +50,17 @@ Decide = Callable[[Session, Deps, Pair, datetime], None]
 def _decide_batches(
     session: Session, deps: Deps, columns: tuple[tuple[str, Decide], ...], now: datetime
 ) -> list[int]:
-    return [_decide_batch(session, deps, column, decide, now) for column, decide in columns]
+    """Each column's batch, in order. One probe first says which columns have anything
+    due; it holds until a decision changes pairs (a check-in schedules the next session),
+    after which every later column is read anyway."""
+    due = rhythm.due_columns(session=session, columns=[c for c, _ in columns], now=now)
+    counts: list[int] = []
+    for column, decide in columns:
+        if column not in due and not any(counts):
+            counts.append(0)
+            continue
+        counts.append(_decide_batch(session, deps, column, decide, now))
+    return counts
 
 
 def _decide_batch(session: Session, deps: Deps, column: str, decide: Decide, now: datetime) -> int:
