@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, literal, null, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, null, or_, update
 from sqlmodel import Session, col, select
 
 from storage.memo import recall, remember
@@ -192,61 +192,83 @@ def _lease_holds(now: datetime) -> ColumnElement[bool]:
     return col(OutboxMessage.lease_until) > now
 
 
-def record_and_start(
-    *,
-    session: Session,
-    claimant: str,
-    sent: dict[int, tuple[str, str | None]],
-    start: dict[int, str],
-    now: datetime,
-    lease: timedelta,
-) -> tuple[set[int], set[int]]:
-    """`mark_sent` for the rows in `sent` (id -> (channel, ts)) and `start_sending` for those
-    in `start` (id -> channel), in one statement: a sender records its last post and the
-    channel of its next in one go. Returns (ids recorded as sent, ids whose sending may
-    start); a row this claimant no longer holds, or whose lease is over before it starts,
-    is left alone."""
-    ids = sorted(set(sent) | set(start))
-    if not ids:
-        return set(), set()
+def _record_and_start_statement() -> Any:
+    """Built once (the sender runs it for every post): the previous post (`sent_id`, or -1)
+    recorded as sent, the next (`start_id`, or -1) started."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    row_id = col(OutboxMessage.id)
-    is_sent: ColumnElement[bool] = row_id.in_(sorted(sent)) if sent else false()
+    c = table.c
+    sent_id = bindparam("sent_id", type_=c.id.type)
+    now = bindparam("now", type_=c.sent_at.type)
+    is_sent = c.id == sent_id
 
     def when_sent(value: Any, otherwise: Any) -> Any:
         return case((is_sent, value), else_=otherwise)
 
-    def at(name: str, moment: datetime) -> Any:
-        return literal(moment, type_=table.c[name].type)
-
-    channels = {i: channel for i, (channel, _) in sent.items()} | start
-    statement = (
-        update(OutboxMessage)
-        .where(row_id.in_(ids), *_held_by(claimant), or_(is_sent, _lease_holds(now)))
+    return (
+        update(table)
+        .where(
+            c.id.in_([sent_id, bindparam("start_id", type_=c.id.type)]),
+            c.status.in_(HELD),
+            c.claimed_by == bindparam("claimant", type_=c.claimed_by.type),
+            or_(is_sent, c.lease_until > now),
+        )
         .values(
             status=when_sent("sent", "sending"),
-            channel_id=case(channels, value=row_id),
-            ts=when_sent(
-                case({i: ts for i, (_, ts) in sent.items()}, value=row_id, else_=null())
-                if sent
-                else null(),
-                col(OutboxMessage.ts),
+            channel_id=when_sent(
+                bindparam("sent_channel", type_=c.channel_id.type),
+                bindparam("start_channel", type_=c.channel_id.type),
             ),
-            sent_at=when_sent(at("sent_at", now), col(OutboxMessage.sent_at)),
-            attempts=when_sent(OutboxMessage.attempts + 1, col(OutboxMessage.attempts)),
-            claimed_by=when_sent(null(), col(OutboxMessage.claimed_by)),
-            lease_until=when_sent(null(), at("lease_until", now + lease)),
-            sending_since=when_sent(col(OutboxMessage.sending_since), at("sending_since", now)),
-            file_id=when_sent(col(OutboxMessage.file_id), null()),
+            ts=when_sent(bindparam("ts", type_=c.ts.type), c.ts),
+            sent_at=when_sent(now, c.sent_at),
+            attempts=when_sent(c.attempts + 1, c.attempts),
+            claimed_by=when_sent(null(), c.claimed_by),
+            lease_until=when_sent(null(), bindparam("lease_until", type_=c.lease_until.type)),
+            sending_since=when_sent(c.sending_since, now),
+            file_id=when_sent(c.file_id, null()),
         )
-        .returning(row_id, col(OutboxMessage.status))
-        .execution_options(synchronize_session=False)
+        .returning(c.id, c.status)
     )
-    done: set[int] = set()
-    started: set[int] = set()
-    for message_id, status in session.execute(statement).all():
-        (done if status == "sent" else started).add(message_id)
-    return done, started
+
+
+_RECORD_AND_START = _record_and_start_statement()
+
+
+def record_and_start(
+    *,
+    session: Session,
+    claimant: str,
+    sent: tuple[int, str, str | None] | None,
+    start: tuple[int, str] | None,
+    now: datetime,
+    lease: timedelta,
+) -> tuple[bool, bool]:
+    """`mark_sent` for `sent` (id, channel, ts) and `start_sending` for `start` (id,
+    channel), in one statement: a sender records its last post and the channel of its next
+    in one go. Returns (recorded as sent, may start sending); a row this claimant no longer
+    holds, or whose lease is over before it starts, is left alone."""
+    if sent is None and start is None:
+        return False, False
+    sent_id, sent_channel, ts = sent if sent is not None else (-1, None, None)
+    start_id, start_channel = start if start is not None else (-1, None)
+    rows = (
+        session.connection()
+        .execute(
+            _RECORD_AND_START,
+            {
+                "sent_id": sent_id,
+                "start_id": start_id,
+                "claimant": claimant,
+                "now": now,
+                "sent_channel": sent_channel,
+                "start_channel": start_channel,
+                "ts": ts,
+                "lease_until": now + lease,
+            },
+        )
+        .all()
+    )
+    statuses = dict(rows)
+    return statuses.get(sent_id) == "sent", statuses.get(start_id) == "sending"
 
 
 def mark_sent(

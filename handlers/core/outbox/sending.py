@@ -371,18 +371,17 @@ async def _record_and_start(
     now = deps.clock()
 
     def work(session: Session) -> tuple[bool, bool]:
-        done, started = outbox.record_and_start(
+        went, started = outbox.record_and_start(
             session=session,
             claimant=deps.instance_id,
-            sent={saved_id(last[0]): (last[1], last[2] or None)} if last else {},
-            start={saved_id(start[0]): start[1]} if start else {},
+            sent=(saved_id(last[0]), last[1], last[2] or None) if last else None,
+            start=(saved_id(start[0]), start[1]) if start else None,
             now=now,
             lease=LEASE,
         )
-        went = last is not None and saved_id(last[0]) in done
         if went and last is not None:
             after_sent(session, deps, last[0], last[1], last[2], now, marked=True)
-        return went, start is not None and saved_id(start[0]) in started
+        return went, started
 
     went, started = await deps.db.run(work)
     if went and last is not None:
