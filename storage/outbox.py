@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, null, or_, update
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, null, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.memo import recall, remember
@@ -131,6 +132,35 @@ def claim(
     )
 
 
+def _claim_due_statement() -> Any:
+    """Built once (every tick of every instance runs it): up to `limit` due rows claimed."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    c = table.c
+    due = (
+        sa_select(c.id)
+        .where(c.status == "pending", c.not_before <= bindparam("now", type_=c.not_before.type))
+        .order_by(c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(table)
+        .where(c.id.in_(due.scalar_subquery()))
+        .values(
+            status="claimed",
+            claimed_by=bindparam("claimant", type_=c.claimed_by.type),
+            lease_until=bindparam("lease_until", type_=c.lease_until.type),
+            sending_since=None,
+            channel_id=None,
+            file_id=None,
+        )
+        .returning(*table.c)
+    )
+
+
+_CLAIM_DUE = _claim_due_statement()
+
+
 def claim_due(
     *, session: Session, claimant: str, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
@@ -138,28 +168,11 @@ def claim_due(
     PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so instances claiming at once get
     different rows and never wait for each other; on SQLite the write lock is already held
     (BEGIN IMMEDIATE). Either way each row goes to exactly one claimant."""
-    due = (
-        select(OutboxMessage.id)
-        .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now)
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    rows = session.execute(
+        select(OutboxMessage).from_statement(_CLAIM_DUE),
+        {"now": now, "limit": limit, "claimant": claimant, "lease_until": now + lease},
     )
-    statement = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        .values(
-            status="claimed",
-            claimed_by=claimant,
-            lease_until=now + lease,
-            sending_since=None,
-            channel_id=None,
-            file_id=None,
-        )
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(session.execute(statement).scalars().all())
+    claimed = list(rows.scalars().all())
     return sorted(claimed, key=lambda message: message.id or 0)
 
 
