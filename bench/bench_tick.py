@@ -188,12 +188,18 @@ def populate(db_path: Path, fake: FakeSlack, *, pairs: int, due: int, now: datet
         }
         pair_rows.append(_pair_row(i, due_as=due_at.get(i), channel=channel, now=now))
     fake.add_user(ADMIN, tz="Europe/London", title="L&D lead")
-    # Two days of Slack event ids, the oldest few just past the retention the tick purges.
+    # Two days of Slack event ids, the oldest few just past the retention the tick purges,
+    # applied as events are (done_at): left unapplied, all 5,000 looked like events whose
+    # handler had failed, and every tick retried 200 of them, none of which a real
+    # workspace would have.
     span = timedelta(days=2, minutes=1)
-    events = [
-        {"team_id": TEAM_ID, "event_id": f"Ev{n:07d}", "received_at": now - span * n / EVENTS}
-        for n in range(1, EVENTS + 1)
-    ]
+    events = []
+    for n in range(1, EVENTS + 1):
+        received = now - span * n / EVENTS
+        events.append(
+            {"team_id": TEAM_ID, "event_id": f"Ev{n:07d}", "received_at": received}
+            | {"done_at": received}
+        )
 
     db = Database(make_engine(f"sqlite:///{db_path}"))
     db.prepare()
