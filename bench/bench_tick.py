@@ -5,8 +5,12 @@
 Builds a SQLite file with the real schema, starts the fake Slack Web API on 127.0.0.1 and runs
 the real app (app.build) against both. Each run starts from a fresh copy of the same database
 and times (a) a tick with `--due` pairs due (decide + deliver, Slack calls included), (b) a
-second tick at the same moment, when nothing is due, and (c) decide_due alone. Prints a table
-and the query plans of the due queries, and writes bench/results/tick.json. From Python:
+second tick at the same moment, when nothing is due, (c) decide_due alone and (d) sending
+alone: the decided messages delivered (claim, check, draft, post, record) with the fake Slack
+answering at once from its own thread, so the bot's own CPU time (the process's minus the
+fake's thread) and its database statements (counted with a `before_cursor_execute` listener)
+can be divided by the messages sent. Prints a table with the targets, and the query plans of
+the due queries, and writes bench/results/tick.json. From Python:
 `run(pairs=..., due=..., repeat=...) -> dict` (bench/run_all.py does).
 """
 
@@ -23,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,7 +44,8 @@ import app  # noqa: E402
 from bench.results_file import save_results  # noqa: E402
 from bot import cadence  # noqa: E402
 from bot.profiles import TOPICS  # noqa: E402
-from handlers.core.scheduler import tick  # noqa: E402
+from handlers.core import outbox as sender  # noqa: E402
+from handlers.core.scheduler import _decide, tick  # noqa: E402
 from handlers.devkit.driver import BOT_TOKEN, TEAM_ID, Clock, make_settings  # noqa: E402
 from handlers.devkit.fake_slack import FakeSlack  # noqa: E402
 from handlers.rhythm.tick import decide_due  # noqa: E402
@@ -56,6 +62,10 @@ ADMIN = "UADMIN"
 SETTINGS = cadence.ProgramSettings()
 EVENTS = 5_000  # processed Slack event ids, so the tick's purge has a table to work on
 _SCAN = re.compile(r"^SCAN (?:TABLE )?(\w+)(.*)$")
+# Targets at 10,000 active pairs (issue 13, item 4).
+TARGET_IDLE_MS = 10.0
+TARGET_CPU_MS_PER_MESSAGE = 2.0
+TARGET_STATEMENTS_PER_MESSAGE = 1.0
 
 
 # --- the population ----------------------------------------------------------------------------
@@ -178,12 +188,18 @@ def populate(db_path: Path, fake: FakeSlack, *, pairs: int, due: int, now: datet
         }
         pair_rows.append(_pair_row(i, due_as=due_at.get(i), channel=channel, now=now))
     fake.add_user(ADMIN, tz="Europe/London", title="L&D lead")
-    # Two days of Slack event ids, the oldest few just past the retention the tick purges.
+    # Two days of Slack event ids, the oldest few just past the retention the tick purges,
+    # applied as events are (done_at): left unapplied, all 5,000 looked like events whose
+    # handler had failed, and every tick retried 200 of them, none of which a real
+    # workspace would have.
     span = timedelta(days=2, minutes=1)
-    events = [
-        {"team_id": TEAM_ID, "event_id": f"Ev{n:07d}", "received_at": now - span * n / EVENTS}
-        for n in range(1, EVENTS + 1)
-    ]
+    events = []
+    for n in range(1, EVENTS + 1):
+        received = now - span * n / EVENTS
+        events.append(
+            {"team_id": TEAM_ID, "event_id": f"Ev{n:07d}", "received_at": received}
+            | {"done_at": received}
+        )
 
     db = Database(make_engine(f"sqlite:///{db_path}"))
     db.prepare()
@@ -326,6 +342,56 @@ def tick_statement_plans(runtime: app.Runtime, statements: dict[str, tuple]) -> 
         raw.close()
 
 
+# --- the fake Slack in a thread of its own, and what the bot itself spends -------------------
+
+
+class SlackThread:
+    """The fake Slack served from its own thread and event loop: its CPU time is then its
+    thread's (`cpu()`), apart from the bot's."""
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fake-slack", daemon=True)
+
+    def __enter__(self) -> SlackThread:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.fake.start(), self.loop).result()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.fake.stop(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+    def cpu(self) -> float:
+        assert self.thread.ident is not None
+        return time.clock_gettime(time.pthread_getcpuclockid(self.thread.ident))
+
+
+class StatementCounter:
+    """Statements the engine sends to the database (SQLite's BEGIN IMMEDIATE, issued by
+    storage/db.py for every transaction, counted apart)."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements = 0
+        self.begins = 0
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements += 1
+        if statement.startswith("BEGIN"):
+            self.begins += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+
+
 # --- the runs ----------------------------------------------------------------------------------
 
 
@@ -361,7 +427,8 @@ async def measure(args, workdir: Path) -> dict:
         sleeps.append(seconds)  # the gateway sleeps only on 429s and retries: expect none
         await asyncio.sleep(seconds)
 
-    async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=clock) as fake:
+    fake = FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=clock)
+    with SlackThread(fake) as slack_thread:
         started = time.perf_counter()
         population = populate(db_path, fake, pairs=args.pairs, due=args.due, now=NOW)
         setup_seconds = time.perf_counter() - started
@@ -374,7 +441,7 @@ async def measure(args, workdir: Path) -> dict:
             make_settings(fake, db_path), clock=clock, sleep=sleep, monotonic=time.monotonic
         )
         engine = runtime.deps.db.engine
-        due_tick, idle_tick, decide_only = [], [], []
+        due_tick, idle_tick, decide_only, sending = [], [], [], []
         sent, decided, calls, statements = [], [], {}, {}
         try:
             for run in range(args.repeat):
@@ -405,6 +472,8 @@ async def measure(args, workdir: Path) -> dict:
                 decided.append(count)
                 if _outbox_rows(runtime) != count:
                     raise RuntimeError("decide_due's count differs from the outbox rows it wrote")
+
+                sending.append(await _measure_sending(runtime, pristine, db_path, slack_thread))
             tick_plans = tick_statement_plans(runtime, statements)
         finally:
             runtime.deps.db.close()
@@ -423,6 +492,7 @@ async def measure(args, workdir: Path) -> dict:
             "tick_idle": _summary(idle_tick),
             "decide_due": _summary(decide_only),
         },
+        "sending": _sending_summary(sending),
         "decisions": decided[0],
         "messages_sent": sorted(set(sent)),
         "slack_calls_per_due_tick": calls,
@@ -430,6 +500,80 @@ async def measure(args, workdir: Path) -> dict:
         "due_query_plans": plans,
         "tick_statements": tick_plans,
     }
+
+
+async def _measure_sending(
+    runtime: app.Runtime, pristine: Path, db_path: Path, slack_thread: SlackThread
+) -> dict:
+    """From a fresh copy: the tick's decisions, then their sending alone, measured."""
+    deps = runtime.deps
+    deps.db.engine.dispose()
+    _restore(pristine, db_path)
+    deps._user_cache.clear()
+    await _decide(deps)
+    fake = slack_thread.fake
+    posts_before = _posts(fake)
+    with StatementCounter(deps.db.engine) as counted:
+        wall, cpu, fake_cpu = time.perf_counter(), time.process_time(), slack_thread.cpu()
+        sent = await sender.deliver_due(deps)
+        wall = time.perf_counter() - wall
+        cpu, fake_cpu = time.process_time() - cpu, slack_thread.cpu() - fake_cpu
+    if sent != _posts(fake) - posts_before:
+        raise RuntimeError("deliver_due's count differs from the posts the fake Slack saw")
+    return {
+        "sent": sent,
+        "wall": wall,
+        "bot_cpu": cpu - fake_cpu,
+        "slack_cpu": fake_cpu,
+        "statements": counted.statements,
+        "begins": counted.begins,
+    }
+
+
+def _sending_summary(runs: list[dict]) -> dict:
+    sent = runs[0]["sent"]
+    if not sent or any(r["sent"] != sent for r in runs):
+        raise RuntimeError(f"sending sent {[r['sent'] for r in runs]} messages")
+
+    def per_message(key: str, scale: float = 1000.0) -> float:
+        return round(statistics.median(r[key] for r in runs) * scale / sent, 3)
+
+    return {
+        "messages": sent,
+        "wall_ms_per_message": per_message("wall"),
+        "bot_cpu_ms_per_message": per_message("bot_cpu"),
+        "slack_cpu_ms_per_message": per_message("slack_cpu"),
+        "statements_per_message": per_message("statements", 1.0),
+        "statements_per_message_without_begin": round(
+            statistics.median(r["statements"] - r["begins"] for r in runs) / sent, 3
+        ),
+        "transactions_per_message": per_message("begins", 1.0),
+        "runs": runs,
+    }
+
+
+def targets(result: dict) -> list[tuple[str, float, str, float, bool]]:
+    """(what, measured, unit, target, met) for issue 13's targets."""
+    idle_ms = result["cases"]["tick_idle"]["median"] * 1000
+    s = result["sending"]
+    return [
+        ("tick with nothing due", idle_ms, "ms", TARGET_IDLE_MS, idle_ms < TARGET_IDLE_MS),
+        ("sending: wall per message", s["wall_ms_per_message"], "ms", float("nan"), True),
+        (
+            "sending: bot CPU per message",
+            s["bot_cpu_ms_per_message"],
+            "ms",
+            TARGET_CPU_MS_PER_MESSAGE,
+            s["bot_cpu_ms_per_message"] <= TARGET_CPU_MS_PER_MESSAGE,
+        ),
+        (
+            "sending: DB statements per message",
+            s["statements_per_message"],
+            "",
+            TARGET_STATEMENTS_PER_MESSAGE,
+            s["statements_per_message"] <= TARGET_STATEMENTS_PER_MESSAGE,
+        ),
+    ]
 
 
 def _summary(seconds: list[float]) -> dict:
@@ -480,6 +624,22 @@ def report(result: dict) -> None:
     for key, label in labels.items():
         case = result["cases"][key]
         print(f"{label:36} {case['median']:9.4f} {case['max']:9.4f}")
+    print()
+    sending = result["sending"]
+    print(
+        f"sending {sending['messages']} messages (the fake Slack answering at once, in its "
+        f"own thread; its CPU {sending['slack_cpu_ms_per_message']:.2f} ms/message not counted):"
+    )
+    print(f"  {'':36} {'measured':>9} {'target':>9}  met")
+    for what, measured, unit, target, met in targets(result):
+        shown = "-" if target != target else f"{target:g} {unit}".strip()
+        verdict = "" if target != target else ("yes" if met else "NO")
+        print(f"  {what:36} {f'{measured:.2f} {unit}'.strip():>9} {shown:>9}  {verdict}")
+    print(
+        f"  statements per message without SQLite's BEGIN IMMEDIATE: "
+        f"{sending['statements_per_message_without_begin']:.2f}; "
+        f"transactions per message: {sending['transactions_per_message']:.2f}"
+    )
     print()
     sent = ", ".join(str(n) for n in result["messages_sent"])
     print(f"decisions per due tick: {result['decisions']}; messages sent: {sent}")

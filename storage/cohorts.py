@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import and_, case
 from sqlmodel import Session, col, select
 
 from bot.cohort import CohortStatus
@@ -51,18 +52,20 @@ def signup_cohort(*, session: Session, team_id: str) -> Cohort | None:
 
 def current_cohort(*, session: Session, team_id: str) -> Cohort | None:
     """The cohort the workspace's settings speak of: the one open for signups, else the
-    newest running one, else the newest of all (read-only)."""
-    found = signup_cohort(session=session, team_id=team_id)
-    if found is not None:
-        return found
-    for status in (CohortStatus.RUNNING, None):
-        query = select(Cohort).where(Cohort.team_id == team_id)
-        if status is not None:
-            query = query.where(Cohort.status == status)
-        found = session.exec(query.order_by(col(Cohort.id).desc())).first()
-        if found is not None:
-            return found
-    return None
+    newest running one, else the newest of all (read-only). One statement: the settings
+    are read every tick."""
+    running = col(Cohort.status) == CohortStatus.RUNNING
+    open_for_signups = and_(running, col(Cohort.signups_open).is_(True))
+    return session.exec(
+        select(Cohort)
+        .where(Cohort.team_id == team_id)
+        .order_by(
+            case((open_for_signups, 0), else_=1),
+            case((running, 0), else_=1),
+            col(Cohort.id).desc(),
+        )
+        .limit(1)
+    ).first()
 
 
 def create_cohort(

@@ -18,9 +18,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, null, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from storage.memo import recall, remember
 from storage.models import OutboxMessage
 from storage.sql import insert_new
 
@@ -130,6 +132,35 @@ def claim(
     )
 
 
+def _claim_due_statement() -> Any:
+    """Built once (every tick of every instance runs it): up to `limit` due rows claimed."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    c = table.c
+    due = (
+        sa_select(c.id)
+        .where(c.status == "pending", c.not_before <= bindparam("now", type_=c.not_before.type))
+        .order_by(c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(table)
+        .where(c.id.in_(due.scalar_subquery()))
+        .values(
+            status="claimed",
+            claimed_by=bindparam("claimant", type_=c.claimed_by.type),
+            lease_until=bindparam("lease_until", type_=c.lease_until.type),
+            sending_since=None,
+            channel_id=None,
+            file_id=None,
+        )
+        .returning(*table.c)
+    )
+
+
+_CLAIM_DUE = _claim_due_statement()
+
+
 def claim_due(
     *, session: Session, claimant: str, now: datetime, lease: timedelta, limit: int
 ) -> list[OutboxMessage]:
@@ -137,28 +168,11 @@ def claim_due(
     PostgreSQL the rows are picked FOR UPDATE SKIP LOCKED, so instances claiming at once get
     different rows and never wait for each other; on SQLite the write lock is already held
     (BEGIN IMMEDIATE). Either way each row goes to exactly one claimant."""
-    due = (
-        select(OutboxMessage.id)
-        .where(col(OutboxMessage.status) == "pending", col(OutboxMessage.not_before) <= now)
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    rows = session.execute(
+        select(OutboxMessage).from_statement(_CLAIM_DUE),
+        {"now": now, "limit": limit, "claimant": claimant, "lease_until": now + lease},
     )
-    statement = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
-        .values(
-            status="claimed",
-            claimed_by=claimant,
-            lease_until=now + lease,
-            sending_since=None,
-            channel_id=None,
-            file_id=None,
-        )
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
-    claimed = list(session.execute(statement).scalars().all())
+    claimed = list(rows.scalars().all())
     return sorted(claimed, key=lambda message: message.id or 0)
 
 
@@ -178,13 +192,96 @@ def start_sending(
         session,
         message_id,
         *_held_by(claimant),
-        col(OutboxMessage.lease_until) > now,
+        _lease_holds(now),
         status="sending",
         channel_id=channel_id,
         file_id=file_id,
         sending_since=now,
         lease_until=now + lease,
     )
+
+
+def _lease_holds(now: datetime) -> ColumnElement[bool]:
+    return col(OutboxMessage.lease_until) > now
+
+
+def _record_and_start_statement() -> Any:
+    """Built once (the sender runs it for every post): the previous post (`sent_id`, or -1)
+    recorded as sent, the next (`start_id`, or -1) started."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    c = table.c
+    sent_id = bindparam("sent_id", type_=c.id.type)
+    now = bindparam("now", type_=c.sent_at.type)
+    is_sent = c.id == sent_id
+
+    def when_sent(value: Any, otherwise: Any) -> Any:
+        return case((is_sent, value), else_=otherwise)
+
+    return (
+        update(table)
+        .where(
+            c.id.in_([sent_id, bindparam("start_id", type_=c.id.type)]),
+            c.status.in_(HELD),
+            c.claimed_by == bindparam("claimant", type_=c.claimed_by.type),
+            or_(is_sent, c.lease_until > now),
+        )
+        .values(
+            status=when_sent("sent", "sending"),
+            channel_id=when_sent(
+                bindparam("sent_channel", type_=c.channel_id.type),
+                bindparam("start_channel", type_=c.channel_id.type),
+            ),
+            ts=when_sent(bindparam("ts", type_=c.ts.type), c.ts),
+            sent_at=when_sent(now, c.sent_at),
+            attempts=when_sent(c.attempts + 1, c.attempts),
+            claimed_by=when_sent(null(), c.claimed_by),
+            lease_until=when_sent(null(), bindparam("lease_until", type_=c.lease_until.type)),
+            sending_since=when_sent(c.sending_since, now),
+            file_id=when_sent(c.file_id, null()),
+        )
+        .returning(c.id, c.status)
+    )
+
+
+_RECORD_AND_START = _record_and_start_statement()
+
+
+def record_and_start(
+    *,
+    session: Session,
+    claimant: str,
+    sent: tuple[int, str, str | None] | None,
+    start: tuple[int, str] | None,
+    now: datetime,
+    lease: timedelta,
+) -> tuple[bool, bool]:
+    """`mark_sent` for `sent` (id, channel, ts) and `start_sending` for `start` (id,
+    channel), in one statement: a sender records its last post and the channel of its next
+    in one go. Returns (recorded as sent, may start sending); a row this claimant no longer
+    holds, or whose lease is over before it starts, is left alone."""
+    if sent is None and start is None:
+        return False, False
+    sent_id, sent_channel, ts = sent if sent is not None else (-1, None, None)
+    start_id, start_channel = start if start is not None else (-1, None)
+    rows = (
+        session.connection()
+        .execute(
+            _RECORD_AND_START,
+            {
+                "sent_id": sent_id,
+                "start_id": start_id,
+                "claimant": claimant,
+                "now": now,
+                "sent_channel": sent_channel,
+                "start_channel": start_channel,
+                "ts": ts,
+                "lease_until": now + lease,
+            },
+        )
+        .all()
+    )
+    statuses = dict(rows)
+    return statuses.get(sent_id) == "sent", statuses.get(start_id) == "sending"
 
 
 def mark_sent(
@@ -331,17 +428,43 @@ def retry_now(*, session: Session, team_id: str, kinds: Iterable[str], now: date
 def has_later_key(*, session: Session, team_id: str, key: str, prefix: str) -> bool:
     """Whether a row keyed after `key` with the same `prefix` exists (say a later check-in
     of the same pair: keys end in ISO dates), read as a range of the unique key index."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return (
-        session.exec(
-            select(OutboxMessage.id).where(
-                OutboxMessage.team_id == team_id,
-                col(OutboxMessage.key) > key,
-                col(OutboxMessage.key) < upper,
-            )
-        ).first()
-        is not None
+    upper = _after_prefix(prefix)
+    return recall(
+        session,
+        ("later_key", team_id, key, prefix),
+        lambda: (
+            session.exec(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.team_id == team_id,
+                    col(OutboxMessage.key) > key,
+                    col(OutboxMessage.key) < upper,
+                )
+            ).first()
+            is not None
+        ),
     )
+
+
+def _after_prefix(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def remember_later_keys(*, session: Session, team_id: str, keys: set[tuple[str, str]]) -> None:
+    """`has_later_key` for each (key, prefix) of one workspace, read in one statement
+    (storage/memo.py)."""
+    if not keys:
+        return
+    ranges = [
+        and_(col(OutboxMessage.key) > key, col(OutboxMessage.key) < _after_prefix(prefix))
+        for key, prefix in sorted(keys)
+    ]
+    found = session.exec(
+        select(OutboxMessage.key).where(OutboxMessage.team_id == team_id, or_(*ranges))
+    ).all()
+    for key, prefix in keys:
+        upper = _after_prefix(prefix)
+        later = any(key < other < upper for other in found)
+        remember(session, ("later_key", team_id, key, prefix), later)
 
 
 def skip_pending_for_user(*, session: Session, team_id: str, user_id: str) -> int:

@@ -63,6 +63,14 @@ def get_pair(*, session: Session, team_id: str, pair_id: int) -> Pair | None:
     return pair if pair is not None and pair.team_id == team_id else None
 
 
+def load_pairs(*, session: Session, pair_ids: set[int]) -> list[Pair]:
+    """Read these pairs in one statement; while the caller holds the list, `get_pair` finds
+    them in the session without reading again."""
+    if not pair_ids:
+        return []
+    return list(session.exec(select(Pair).where(col(Pair.id).in_(sorted(pair_ids)))).all())
+
+
 def past_pairs(*, session: Session, team_id: str) -> set[frozenset[str]]:
     """Every pair there has ever been, so a re-match never repeats one."""
     rows = session.exec(select(Pair.mentor_id, Pair.mentee_id).where(Pair.team_id == team_id)).all()

@@ -8,13 +8,36 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot.profiles import Profile, Status
+from storage.memo import recall, remember
 from storage.models import Participant
 
 
 def get_participant(*, session: Session, team_id: str, user_id: str) -> Participant | None:
-    return session.exec(
-        select(Participant).where(Participant.team_id == team_id, Participant.user_id == user_id)
-    ).first()
+    return recall(
+        session,
+        ("participant", team_id, user_id),
+        lambda: session.exec(
+            select(Participant).where(
+                Participant.team_id == team_id, Participant.user_id == user_id
+            )
+        ).first(),
+    )
+
+
+def remember_participants(*, session: Session, team_id: str, user_ids: set[str]) -> None:
+    """Read these people in one statement for the reads remembered (storage/memo.py)."""
+    if not user_ids:
+        return
+    found = {
+        person.user_id: person
+        for person in session.exec(
+            select(Participant).where(
+                Participant.team_id == team_id, col(Participant.user_id).in_(sorted(user_ids))
+            )
+        )
+    }
+    for user_id in user_ids:
+        remember(session, ("participant", team_id, user_id), found.get(user_id))
 
 
 def save_profile(

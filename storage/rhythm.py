@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy import exists
+from sqlmodel import Session, col, func, select
 
 from bot import cadence
 from bot.cadence import ProgramSettings
 from storage import participants, pulse
+from storage.memo import recall, remember
 from storage.models import FitAnswer, HeldSession, Pair, PromptSent, saved_id
 from storage.sql import insert_new
 
@@ -131,14 +133,36 @@ def logged_near(*, session: Session, pair: Pair, day: date, window: timedelta) -
 
 def session_logged_since(*, session: Session, pair_id: int, day: date) -> bool:
     """Whether the pair logged a session on `day` or after."""
-    return (
-        session.exec(
-            select(HeldSession.id).where(
-                HeldSession.pair_id == pair_id, col(HeldSession.held_on) >= day
-            )
-        ).first()
-        is not None
+    return recall(
+        session,
+        ("logged_since", pair_id, day),
+        lambda: (
+            session.exec(
+                select(HeldSession.id).where(
+                    HeldSession.pair_id == pair_id, col(HeldSession.held_on) >= day
+                )
+            ).first()
+            is not None
+        ),
     )
+
+
+def remember_sessions_logged(*, session: Session, pair_days: set[tuple[int, date]]) -> None:
+    """`session_logged_since` for each (pair, day), read in one statement (storage/memo.py)."""
+    if not pair_days:
+        return
+    pair_ids = sorted({pair_id for pair_id, _ in pair_days})
+    latest: dict[int, date] = {
+        pair_id: held_on
+        for pair_id, held_on in session.exec(
+            select(HeldSession.pair_id, func.max(HeldSession.held_on))
+            .where(col(HeldSession.pair_id).in_(pair_ids))
+            .group_by(col(HeldSession.pair_id))
+        )
+    }
+    for pair_id, day in pair_days:
+        last = latest.get(pair_id)
+        remember(session, ("logged_since", pair_id, day), last is not None and last >= day)
 
 
 def sessions_held(*, session: Session, pair_id: int) -> int:
@@ -187,6 +211,19 @@ def due_pairs(*, session: Session, column: str, now: datetime, limit: int = 200)
             .limit(limit)
         ).all()
     )
+
+
+def due_columns(*, session: Session, columns: list[str], now: datetime) -> set[str]:
+    """Which of these due columns have an active pair whose time has come, in one statement
+    (one index probe each): most ticks find none, and need not ask column by column."""
+    probes = [
+        exists(
+            select(Pair.id).where(col(getattr(Pair, column)) <= now, Pair.status == "active")
+        ).label(column)
+        for column in columns
+    ]
+    row = session.execute(select(*probes)).one()
+    return {column for column, due in zip(columns, row, strict=True) if due}
 
 
 def pause_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> None:

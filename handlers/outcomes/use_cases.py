@@ -35,7 +35,7 @@ from handlers.reports.impact import decide_impact_report
 from handlers.reports.use_cases import KIND as SUMMARY_KIND
 from storage import cohorts, outcomes, pairs, participants, program
 from storage import outbox as rows
-from storage.models import Participant, saved_id
+from storage.models import Cohort, Participant, saved_id
 
 log = logging.getLogger(__name__)
 
@@ -264,37 +264,47 @@ async def save_change(
 
 async def decide_checkpoints(deps: Deps) -> int:
     """Decide whatever checkpoint has come, per running cohort of each workspace; returns
-    how many were decided."""
-    teams = await deps.db.run(lambda s: program.workspaces(session=s))
+    how many were decided. Which cohorts have one due is read in one transaction (a tick
+    usually finds none); each due one is then decided in its own."""
+    due = await deps.db.run(partial(_due_cohorts, now=deps.clock()))
     decided = 0
-    for team_id in teams:
-        running = await deps.db.run(partial(_running, team_id=team_id))
-        for cohort_id in running:
-            now = deps.clock()
-            checkpoint = await deps.db.run(
-                partial(_decide, team_id=team_id, cohort_id=cohort_id, now=now)
-            )
-            decided += checkpoint is not None
+    for team_id, cohort_id in due:
+        now = deps.clock()
+        checkpoint = await deps.db.run(
+            partial(_decide, team_id=team_id, cohort_id=cohort_id, now=now)
+        )
+        decided += checkpoint is not None
     return decided
 
 
-def _running(session: Session, team_id: str) -> list[int]:
-    return [saved_id(c) for c in cohorts.running_cohorts(session=session, team_id=team_id)]
+def _due_cohorts(session: Session, now: datetime) -> list[tuple[str, int]]:
+    return [
+        (team_id, saved_id(row))
+        for team_id in program.workspaces(session=session)
+        for row in cohorts.running_cohorts(session=session, team_id=team_id)
+        if _due_checkpoint(session, row, now) is not None
+    ]
+
+
+def _due_checkpoint(session: Session, row: Cohort, now: datetime) -> str | None:
+    settings = program.get_program_settings(
+        session=session, team_id=row.team_id, cohort_id=saved_id(row)
+    )
+    if not cohort.checkpoint_moments(settings):
+        return None  # no cohort dates: nothing to write
+    return cohort.due_checkpoint(
+        settings,
+        now,
+        midpoint_decided=row.midpoint_decided_at is not None,
+        end_decided=row.end_decided_at is not None,
+    )
 
 
 def _decide(session: Session, team_id: str, cohort_id: int, now: datetime) -> str | None:
     row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
     if row is None or row.status != CohortStatus.RUNNING:
         return None  # ended or closed since it was read
-    settings = program.get_program_settings(session=session, team_id=team_id, cohort_id=cohort_id)
-    if not cohort.checkpoint_moments(settings):
-        return None  # no cohort dates: nothing to write
-    checkpoint = cohort.due_checkpoint(
-        settings,
-        now,
-        midpoint_decided=row.midpoint_decided_at is not None,
-        end_decided=row.end_decided_at is not None,
-    )
+    checkpoint = _due_checkpoint(session, row, now)
     if checkpoint is None:
         return None
     cohorts.mark_decided(session=session, cohort=row, checkpoint=checkpoint, now=now)

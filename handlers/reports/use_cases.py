@@ -46,11 +46,11 @@ async def decide_weekly(deps: Deps) -> int:
 def _decide_weekly(session: Session, deps: Deps, now: datetime) -> int:
     decided = 0
     for team_id in program.workspaces(session=session):
-        settings = program.get_program_settings(session=session, team_id=team_id)
         schedule = program.schedule_of(session=session, team_id=team_id)
         due = schedule.summary_due_at
         if due is not None and due > now:
-            continue
+            continue  # most ticks: the settings need not be read
+        settings = program.get_program_settings(session=session, team_id=team_id)
         store.set_summary_due(session=session, team_id=team_id, due_at=_next_due(now, settings))
         if due is None:
             continue  # first sight of this workspace: the first summary is the next slot

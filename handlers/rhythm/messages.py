@@ -28,9 +28,7 @@ async def _in_pair_dm(
 ) -> outbox.Draft | None:
     """A draft for the pair's group DM, while the pair is introduced and active: a paused or
     ended pair gets nothing."""
-    pair = await deps.db.read(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
-    )
+    pair = await outbox.checked_pair(deps, message)
     if pair is None or pair.dm_channel_id is None or pair.status != "active":
         return None
     text, content = render(pair)
@@ -64,9 +62,7 @@ async def draft_session_set(deps: Deps, message: OutboxMessage) -> outbox.Draft 
 
 
 async def draft_fit_survey(deps: Deps, message: OutboxMessage) -> outbox.Draft | None:
-    pair = await deps.db.read(
-        lambda s: pairs.get_pair(session=s, team_id=message.team_id, pair_id=message.pair_id or 0)
-    )
+    pair = await outbox.checked_pair(deps, message)
     if pair is None or pair.status == "ended":
         return None
     user_id = message.payload["user"]
@@ -112,6 +108,17 @@ def checkin_stale(session: Session, message: OutboxMessage, now: datetime) -> st
     return None
 
 
+def checkin_prefetch(session: Session, messages: list[OutboxMessage]) -> None:
+    """What `checkin_stale` asks about a batch of check-ins, read in two statements."""
+    days = {(m.pair_id or 0, date.fromisoformat(m.payload["session"])) for m in messages}
+    rhythm.remember_sessions_logged(session=session, pair_days=days)
+    later: dict[str, set[tuple[str, str]]] = {}
+    for m in messages:
+        later.setdefault(m.team_id, set()).add((m.key, f"checkin:{m.pair_id}:"))
+    for team_id, keys in later.items():
+        rows.remember_later_keys(session=session, team_id=team_id, keys=keys)
+
+
 def nudge_stale(session: Session, message: OutboxMessage, now: datetime) -> str | None:
     pair = _pair_of(session, message)
     if pair is not None and pair.last_activity_at and pair.last_activity_at > message.created_at:
@@ -155,7 +162,12 @@ def pause_unreachable_pair(failure: outbox.Failure) -> bool:
     return True
 
 
-def _to_pair(draft: Drafter, stale: Stale, valid_for: timedelta | None = None) -> outbox.Kind:
+def _to_pair(
+    draft: Drafter,
+    stale: Stale,
+    valid_for: timedelta | None = None,
+    prefetch: Callable[[Session, list[OutboxMessage]], None] | None = None,
+) -> outbox.Kind:
     """A message in the pair's group DM: in both people's working hours (else the leader's);
     a pair Slack cannot reach is paused."""
     return outbox.Kind(
@@ -164,12 +176,13 @@ def _to_pair(draft: Drafter, stale: Stale, valid_for: timedelta | None = None) -
         valid_for=valid_for,
         to_pair=True,
         on_failed=pause_unreachable_pair,
+        prefetch=prefetch,
     )
 
 
 KINDS: dict[str, outbox.Kind] = {
     "prompt": _to_pair(draft_prompt, prompt_stale),  # stale once its session's day is over
-    "checkin": _to_pair(draft_checkin, checkin_stale, timedelta(days=14)),
+    "checkin": _to_pair(draft_checkin, checkin_stale, timedelta(days=14), checkin_prefetch),
     "nudge": _to_pair(draft_nudge, nudge_stale, timedelta(days=7)),
     "session_set": _to_pair(draft_session_set, session_set_stale, timedelta(days=7)),
     "fit_survey": outbox.Kind(

@@ -31,26 +31,36 @@ BATCH = 200
 
 
 async def decide_due(deps: Deps) -> int:
-    """Turn everything due into outbox rows; returns how many decisions were made."""
+    """Turn everything due into outbox rows; returns how many decisions were made. Every
+    column's batch is decided in one transaction (prompts first, then check-ins, nudges and
+    escalations); a column with a full batch goes on in the next."""
     decided = 0
-    for column, decide in (
-        ("prompt_due_at", _decide_prompt),
-        ("checkin_due_at", _decide_checkin),
-        ("stall_due_at", _decide_nudge),
-        ("escalate_due_at", _decide_escalation),
-    ):
-        while True:
-            now = deps.clock()
-            count = await deps.db.run(
-                partial(_decide_batch, deps=deps, column=column, decide=decide, now=now)
-            )
-            decided += count
-            if count < BATCH:
-                break
+    columns = COLUMNS
+    while columns:
+        now = deps.clock()
+        counts = await deps.db.run(partial(_decide_batches, deps=deps, columns=columns, now=now))
+        decided += sum(counts)
+        columns = tuple(c for c, count in zip(columns, counts, strict=True) if count >= BATCH)
     return decided
 
 
 Decide = Callable[[Session, Deps, Pair, datetime], None]
+
+
+def _decide_batches(
+    session: Session, deps: Deps, columns: tuple[tuple[str, Decide], ...], now: datetime
+) -> list[int]:
+    """Each column's batch, in order. One probe first says which columns have anything
+    due; it holds until a decision changes pairs (a check-in schedules the next session),
+    after which every later column is read anyway."""
+    due = rhythm.due_columns(session=session, columns=[c for c, _ in columns], now=now)
+    counts: list[int] = []
+    for column, decide in columns:
+        if column not in due and not any(counts):
+            counts.append(0)
+            continue
+        counts.append(_decide_batch(session, deps, column, decide, now))
+    return counts
 
 
 def _decide_batch(session: Session, deps: Deps, column: str, decide: Decide, now: datetime) -> int:
@@ -154,3 +164,12 @@ def _decide_escalation(session: Session, deps: Deps, pair: Pair, now: datetime) 
         ),
         now=now,
     )
+
+
+# The due columns in the order they are decided.
+COLUMNS: tuple[tuple[str, Decide], ...] = (
+    ("prompt_due_at", _decide_prompt),
+    ("checkin_due_at", _decide_checkin),
+    ("stall_due_at", _decide_nudge),
+    ("escalate_due_at", _decide_escalation),
+)

@@ -15,7 +15,13 @@ from handlers.core.outbox.failures import (
 )
 from handlers.core.outbox.kinds import Draft, Failure, Kind, register_kind, to_person
 from handlers.core.outbox.recording import CALL_BUDGET_SECONDS, LEASE, metadata_for
-from handlers.core.outbox.sending import deliver_due, deliver_now, kick, send_now
+from handlers.core.outbox.sending import (
+    checked_pair,
+    deliver_due,
+    deliver_now,
+    kick,
+    send_now,
+)
 
 # What waits while the admin channel takes no posts (see failures.py).
 ADMIN_KINDS = ("admin_alert", "admin_summary", "summary_chart")
@@ -33,6 +39,7 @@ __all__ = [
     "admin_channel_fix",
     "admin_people",
     "alert_admins",
+    "checked_pair",
     "deliver_due",
     "deliver_now",
     "kick",

@@ -57,6 +57,9 @@ class Kind:
       `on_expired(session, message)` undoes what deciding it recorded.
     - Quiet hours: `to_pair` messages wait until both of the pair are at work (else the
       leader), a message with a `recipient(message)` for that person; others go at once.
+    - `prefetch(session, messages)`, when given, reads in bulk what `stale` will ask about
+      these messages of the kind (storage's `remember_*` functions), so a batch's checks
+      cost a few statements instead of some per message.
     - `on_failed` handles a permanent failure its own way (a pair whose channel is gone is
       paused); unhandled, a message Slack can never take is reported to the admins.
       `to_admin_channel` kinds wait while the admin channel is broken."""
@@ -67,6 +70,7 @@ class Kind:
     valid_for: timedelta | None = None
     stale: Callable[[Session, OutboxMessage, datetime], str | None] | None = None
     on_expired: Callable[[Session, OutboxMessage], None] | None = None
+    prefetch: Callable[[Session, list[OutboxMessage]], None] | None = None
     to_pair: bool = False
     recipient: Callable[[OutboxMessage], str | None] | None = None
     on_failed: OnFailed | None = None

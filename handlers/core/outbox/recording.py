@@ -28,11 +28,19 @@ def metadata_for(message: OutboxMessage) -> dict:
 
 
 def after_sent(
-    session: Session, deps: Deps, message: OutboxMessage, channel: str, ts: str, now: datetime
+    session: Session,
+    deps: Deps,
+    message: OutboxMessage,
+    channel: str,
+    ts: str,
+    now: datetime,
+    *,
+    marked: bool = False,
 ) -> bool:
     """Record the send and the kind's own bookkeeping, in one transaction; False, changing
-    nothing, if this process no longer holds the row."""
-    if not outbox.mark_sent(
+    nothing, if this process no longer holds the row. `marked`: the row was recorded as
+    sent already, in this transaction, with others (`outbox.mark_sent_many`)."""
+    if not marked and not outbox.mark_sent(
         session=session,
         message_id=message.id or 0,
         claimant=deps.instance_id,

@@ -2,16 +2,29 @@
 
 Each message goes: stale? (dropped) -> quiet hours? (later) -> claimed (one sender, with a
 lease) -> drafted -> its channel recorded -> posted (or its file shared) -> recorded as sent.
+
+A drain does this a batch at a time: one transaction claims the due rows and checks them
+all (what the checks need is read in bulk first, storage/memo.py); the drafts of pair
+messages use the pairs that check read (`checked_pair`); then each post costs one
+statement, which records the previous post as sent and this one's channel (so at most one
+row is ever in doubt, as before). A batch whose checks are older than RECHECK_AFTER (a slow
+Slack) puts its unposted rows back, to be checked again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 
 from sqlmodel import Session
 
+from bot.program_settings import is_timezone
 from handlers.core.deps import Deps
 from handlers.core.outbox.crash_check import settle_in_doubt
 from handlers.core.outbox.failures import failed
@@ -25,12 +38,29 @@ from handlers.core.outbox.recording import (
 )
 from handlers.core.outbox.timing import allowed_at, recipient_zone, stale_reason
 from handlers.core.slack import SlackCallError
-from storage import outbox
-from storage.models import OutboxMessage, saved_id
+from storage import outbox, pairs, participants
+from storage.memo import remembering
+from storage.models import OutboxMessage, Pair, saved_id
 
 log = logging.getLogger("handlers.core.outbox")
 
 BATCH = 50
+# Checks this old are made again before the rest of a batch is posted (a slow Slack).
+RECHECK_AFTER = timedelta(seconds=10)
+# The pairs a batch's checks read, by (team, id): its drafts use them (`checked_pair`).
+_CHECKED_PAIRS: ContextVar[dict[tuple[str, int], Pair] | None] = ContextVar(
+    "checked_pairs", default=None
+)
+
+
+async def checked_pair(deps: Deps, message: OutboxMessage) -> Pair | None:
+    """The pair a message is for: as the check before sending it just read it (in a batch),
+    else read now."""
+    key = (message.team_id, message.pair_id or 0)
+    checked = _CHECKED_PAIRS.get()
+    if checked is not None and key in checked:
+        return checked[key]
+    return await deps.db.read(lambda s: pairs.get_pair(session=s, team_id=key[0], pair_id=key[1]))
 
 
 def kick(deps: Deps) -> None:
@@ -48,9 +78,13 @@ async def deliver_due(deps: Deps) -> int:
         await settle_in_doubt(deps)
         # Sending can decide new messages (an admin alert for a failed intro): drain until empty.
         # Anything that failed was pushed into the future, so this ends.
-        while claimed := await _claim_batch(deps):
-            for message in claimed:
-                sent += await _deliver(deps, message, dropped)
+        while True:
+            batch = await _claim_batch(deps)
+            sent += await _deliver_batch(deps, batch, dropped)
+            # A full batch may leave more due; a failure or a kind's bookkeeping may have
+            # decided more (an admin alert, a chart); else the outbox is drained.
+            if not batch.claimed or (batch.claimed < BATCH and not batch.decided_more):
+                break
     if dropped:
         shown = ", ".join(f"{n} {kind}" for kind, n in sorted(dropped.items()))
         log.info(
@@ -93,13 +127,278 @@ async def deliver_now(deps: Deps, *, team_id: str, key: str) -> str:
     return after.status if after is not None else "missing"
 
 
-async def _claim_batch(deps: Deps) -> list[OutboxMessage]:
+@dataclass
+class _Batch:
+    """Rows claimed together, checked in the transaction that claimed them."""
+
+    claimed: int = 0
+    going: list[tuple[OutboxMessage, Kind]] = field(default_factory=list)
+    ask_zone: list[tuple[OutboxMessage, Kind, str]] = field(default_factory=list)
+    pairs: dict[tuple[str, int], Pair] = field(default_factory=dict)
+    dropped: Counter[str] = field(default_factory=Counter)
+    decided_more: bool = False
+
+
+async def _claim_batch(deps: Deps) -> _Batch:
     now = deps.clock()
-    return await deps.db.run(
-        lambda s: outbox.claim_due(
-            session=s, claimant=deps.instance_id, now=now, lease=LEASE, limit=BATCH
+
+    def claim_and_check(session: Session) -> _Batch:
+        claimed = outbox.claim_due(
+            session=session, claimant=deps.instance_id, now=now, lease=LEASE, limit=BATCH
         )
+        batch = _check_batch(session, deps, claimed, now, zones=None)
+        batch.claimed = len(claimed)
+        return batch
+
+    return await deps.db.run(claim_and_check)
+
+
+def _check_batch(
+    session: Session,
+    deps: Deps,
+    messages: list[OutboxMessage],
+    now: datetime,
+    zones: dict[int, str] | None,
+) -> _Batch:
+    """`_check` for claimed rows in bulk: every read first (remembered, storage/memo.py),
+    then the writes. A recipient whose time zone is not stored is left in `ask_zone` (only
+    Slack's profile can say) unless `zones` gives it."""
+    batch = _Batch()
+    if not messages:
+        return batch
+    kinds = [(message, kind_of(deps, message)) for message in messages]
+    verdicts: list[tuple[OutboxMessage, Kind, str, object]] = []
+    with remembering(session):
+        _read_in_bulk(session, kinds, batch)
+        for message, kind in kinds:
+            person_tz: str | None = None
+            recipient = kind.recipient(message) if kind.recipient is not None else None
+            if recipient is not None:
+                if zones is not None:
+                    person_tz = zones.get(saved_id(message), "UTC")
+                else:
+                    person_tz = _stored_zone(session, message.team_id, recipient)
+                    if person_tz is None:
+                        batch.ask_zone.append((message, kind, recipient))
+                        continue
+            reason = stale_reason(session, message, kind, now)
+            if reason is not None:
+                verdicts.append((message, kind, "expire", reason))
+                continue
+            later = allowed_at(session, message, kind, now, person_tz)
+            verdicts.append((message, kind, "later" if later > now else "go", later))
+    for message, kind, verdict, detail in verdicts:
+        if verdict == "go":
+            batch.going.append((message, kind))
+        elif verdict == "later":
+            assert isinstance(detail, datetime)
+            outbox.defer(
+                session=session,
+                message_id=saved_id(message),
+                claimant=deps.instance_id,
+                not_before=detail,
+            )
+        elif outbox.expire(
+            session=session,
+            message_id=saved_id(message),
+            claimant=deps.instance_id,
+            reason=str(detail),
+        ):
+            if kind.on_expired is not None:
+                kind.on_expired(session, message)
+            batch.dropped[message.kind] += 1
+    return batch
+
+
+def _read_in_bulk(session: Session, kinds: list[tuple[OutboxMessage, Kind]], batch: _Batch) -> None:
+    """What the checks of these rows will ask, read in a few statements."""
+    loaded = pairs.load_pairs(
+        session=session, pair_ids={m.pair_id for m, _ in kinds if m.pair_id is not None}
     )
+    people: dict[str, set[str]] = {}
+    for message, kind in kinds:
+        if message.pair_id is not None:
+            pair = pairs.get_pair(session=session, team_id=message.team_id, pair_id=message.pair_id)
+            if pair is not None:
+                batch.pairs[(message.team_id, message.pair_id)] = pair
+                people.setdefault(pair.team_id, set()).update((pair.mentor_id, pair.mentee_id))
+        recipient = kind.recipient(message) if kind.recipient is not None else None
+        if recipient is not None:
+            people.setdefault(message.team_id, set()).add(recipient)
+    del loaded  # held until every pair of the batch is in `batch.pairs`
+    for team_id, user_ids in sorted(people.items()):
+        participants.remember_participants(session=session, team_id=team_id, user_ids=user_ids)
+    by_kind: dict[str, list[OutboxMessage]] = {}
+    for message, kind in kinds:
+        if kind.prefetch is not None:
+            by_kind.setdefault(message.kind, []).append(message)
+    prefetches = {message.kind: kind.prefetch for message, kind in kinds if kind.prefetch}
+    for name, messages in by_kind.items():
+        prefetches[name](session, messages)
+
+
+def _stored_zone(session: Session, team_id: str, user_id: str) -> str | None:
+    person = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
+    if person is not None and person.timezone and is_timezone(person.timezone):
+        return person.timezone
+    return None
+
+
+@contextmanager
+def _drafting_with(checked: dict[tuple[str, int], Pair]) -> Iterator[None]:
+    token = _CHECKED_PAIRS.set(checked)
+    try:
+        yield
+    finally:
+        _CHECKED_PAIRS.reset(token)
+
+
+async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> int:
+    """Send a checked batch: draft each, then post them one by one (files are shared as
+    before, one at a time). Returns how many went out."""
+    dropped.update(batch.dropped)
+    if batch.ask_zone:
+        await _check_zones_from_slack(deps, batch)
+    if not batch.going:
+        return 0
+    checked_at = deps.clock()
+    posts: list[tuple[OutboxMessage, Draft]] = []
+    sent = 0
+    with _drafting_with(batch.pairs):
+        for message, kind in batch.going:
+            try:
+                draft = await kind.draft(deps, message)
+            except Exception as exc:
+                await failed(deps, message, exc)
+                batch.decided_more = True
+                continue
+            if draft is None:
+                await deps.db.run(partial(_skip, deps=deps, message=message))
+            elif draft.file is not None:
+                sent += await _send_file(deps, message, draft, batch)
+            else:
+                posts.append((message, draft))
+    return sent + await _post_all(deps, posts, checked_at, batch)
+
+
+async def _check_zones_from_slack(deps: Deps, batch: _Batch) -> None:
+    """Rows for someone whose time zone is not stored: Slack's profile says (else UTC)."""
+    zones: dict[int, str] = {}
+    for message, _kind, user_id in batch.ask_zone:
+        profile = await deps.user_info(team_id=message.team_id, user_id=user_id, budget=1.0)
+        tz = (profile or {}).get("tz")
+        zones[saved_id(message)] = tz if isinstance(tz, str) and is_timezone(tz) else "UTC"
+    now = deps.clock()
+    rows = [message for message, _kind, _user in batch.ask_zone]
+    checked = await deps.db.run(lambda s: _check_batch(s, deps, rows, now, zones=zones))
+    batch.going.extend(checked.going)
+    batch.pairs.update(checked.pairs)
+    batch.dropped.update(checked.dropped)
+
+
+async def _send_file(deps: Deps, message: OutboxMessage, draft: Draft, batch: _Batch) -> int:
+    try:
+        ts = await _share_file(deps, message, draft)
+    except Exception as exc:
+        await failed(deps, message, exc)
+        batch.decided_more = True
+        return 0
+    if ts is None:
+        return 0
+    if await deps.db.run(lambda s: after_sent(s, deps, message, draft.channel, ts, deps.clock())):
+        batch.decided_more = batch.decided_more or kind_of(deps, message).after_sent is not None
+        await follow_up(deps, message, draft.channel, ts)
+        return 1
+    return 0
+
+
+async def _post_all(
+    deps: Deps, posts: list[tuple[OutboxMessage, Draft]], checked_at: datetime, batch: _Batch
+) -> int:
+    """Post one by one. Before each post one statement records the previous post as sent
+    and this one's channel (renewing its lease), so at any moment at most one row is in
+    doubt; the last post is recorded after it."""
+    last: tuple[OutboxMessage, str, str] | None = None
+    recorded = 0
+    unposted: list[OutboxMessage] = []
+    try:
+        for message, draft in posts:
+            if unposted or deps.clock() - checked_at > RECHECK_AFTER:
+                unposted.append(message)  # checked too long ago: checked again first
+                continue
+            went, started = await _record_and_start(deps, last, (message, draft.channel))
+            recorded += went
+            last = None
+            if not started:
+                log.warning("a %s message was not sent: its claim ran out first", message.kind)
+                continue
+            try:
+                posted = await deps.slack.call(
+                    "chat.postMessage",
+                    team_id=message.team_id,
+                    channel=draft.channel,
+                    text=draft.text,
+                    blocks=draft.blocks,
+                    metadata=metadata_for(message),
+                    unfurl_links=False,
+                    budget=CALL_BUDGET_SECONDS,
+                )
+            except Exception as exc:
+                await failed(deps, message, exc)
+                batch.decided_more = True
+                continue
+            last = (message, draft.channel, posted.get("ts") or "")
+            if kind_of(deps, message).after_sent is not None:
+                batch.decided_more = True  # its bookkeeping may decide more (a chart)
+    finally:
+        if last is not None:
+            went, _ = await _record_and_start(deps, last, None)
+            recorded += went
+        if unposted:
+            await deps.db.run(lambda s: _put_back(s, deps, unposted))
+            batch.decided_more = True
+    return recorded
+
+
+async def _record_and_start(
+    deps: Deps,
+    last: tuple[OutboxMessage, str, str] | None,
+    start: tuple[OutboxMessage, str] | None,
+) -> tuple[int, bool]:
+    """In one transaction: record `last` as sent (with its kind's bookkeeping) and record
+    where `start` goes. Returns (1 if `last` was recorded, whether `start` may be posted);
+    the follow-up of `last` runs after the transaction."""
+    now = deps.clock()
+
+    def work(session: Session) -> tuple[bool, bool]:
+        went, started = outbox.record_and_start(
+            session=session,
+            claimant=deps.instance_id,
+            sent=(saved_id(last[0]), last[1], last[2] or None) if last else None,
+            start=(saved_id(start[0]), start[1]) if start else None,
+            now=now,
+            lease=LEASE,
+        )
+        if went and last is not None:
+            after_sent(session, deps, last[0], last[1], last[2], now, marked=True)
+        return went, started
+
+    went, started = await deps.db.run(work)
+    if went and last is not None:
+        await follow_up(deps, last[0], last[1], last[2])
+    return int(went), started
+
+
+def _skip(session: Session, deps: Deps, message: OutboxMessage) -> bool:
+    """Decided, then made moot before it went (its draft says so): nothing is sent."""
+    return outbox.mark_skipped(
+        session=session, message_id=saved_id(message), claimant=deps.instance_id
+    )
+
+
+def _put_back(session: Session, deps: Deps, messages: list[OutboxMessage]) -> None:
+    for message in messages:
+        outbox.release(session=session, message_id=saved_id(message), claimant=deps.instance_id)
 
 
 async def _deliver(deps: Deps, message: OutboxMessage, dropped: Counter[str]) -> int:
