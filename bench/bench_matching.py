@@ -124,11 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"compare the total with the dense solver (up to {DENSE_LIMIT} a side)",
     )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where to write JSON")
     args = parser.parse_args(argv)
 
     result = run(args.juniors, args.leaders, args.seed, check_dense=args.check_dense)
     report(result)
-    save_results(RESULTS, result)
+    save_results(args.results, result)
     check = result.get("dense_check") or {}
     return 1 if check.get("equal") is False else 0
 
