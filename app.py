@@ -138,6 +138,7 @@ def build(
     )
     for feature in FEATURES:
         feature.register(bolt, deps)
+    bolt.match_by_body()
     return Runtime(settings=settings, deps=deps, bolt=bolt, scheduler=build_scheduler(deps))
 
 
