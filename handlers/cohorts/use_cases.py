@@ -72,9 +72,7 @@ def _line(session: Session, row: Cohort, signups: Cohort | None) -> CohortLine:
             session=session, team_id=row.team_id, cohort_id=cohort_id
         ),
         people=len(cohorts.members(session=session, cohort_id=cohort_id)),
-        live_pairs=sum(
-            p.status in pairs.LIVE for p in cohorts.pairs_in(session=session, cohort_id=cohort_id)
-        ),
+        live_pairs=sum(_live(p) for p in cohorts.pairs_in(session=session, cohort_id=cohort_id)),
         own=tuple(
             f"{key} {getattr(row, field)} days"
             for key, field in OWN_SETTINGS.items()
@@ -88,20 +86,6 @@ def cohort_lines_now(session: Session, *, team_id: str) -> list[CohortLine]:
     return [
         _line(session, row, signups) for row in cohorts.cohorts_of(session=session, team_id=team_id)
     ]
-
-
-async def cohort_facts(
-    deps: Deps, *, team_id: str, cohort_id: int
-) -> tuple[CohortFacts, str, bool] | None:
-    """(what the cohort stores, its status, whether it is open for signups), for its form."""
-
-    def load(session: Session) -> tuple[CohortFacts, str, bool] | None:
-        row = cohorts.get_cohort(session=session, team_id=team_id, cohort_id=cohort_id)
-        if row is None:
-            return None
-        return program.facts_of(row), row.status, row.signups_open
-
-    return await deps.db.read(load)
 
 
 async def form_view(deps: Deps, *, team_id: str, cohort_id: int | None) -> View | None:
@@ -291,7 +275,7 @@ async def close(deps: Deps, *, team_id: str, name: str) -> CohortAnswer:
         now = deps.clock()
         ended = 0
         for pair in cohorts.pairs_in(session=session, cohort_id=saved_id(row)):
-            if pair.status in pairs.LIVE:
+            if _live(pair):
                 ended += end_pair(session, pair=pair, reason="program_ended", now=now)
         row.status, row.signups_open, row.closed_at = CohortStatus.CLOSED, False, now
         session.add(row)
@@ -342,19 +326,34 @@ def _live(pair: Pair) -> bool:
 def offer_carry_over(session: Session, *, ended: Cohort, to: Cohort, now: datetime) -> int:
     """Ask everyone active in an ended cohort's pool who is in no live pair whether they want
     to join `to`'s pool; each person is asked once per cohort offered."""
+    paired = _paired_in(session, ended)
     offered = 0
     for person in cohorts.members(session=session, cohort_id=saved_id(ended)):
         if pairs.live_pairs_of(session=session, team_id=ended.team_id, user_id=person.user_id):
             continue
-        offered += _offer(session, ended=ended, to=to, user_id=person.user_id, now=now)
+        offered += _offer(
+            session,
+            ended=ended,
+            to=to,
+            user_id=person.user_id,
+            had_pair=person.user_id in paired,
+            now=now,
+        )
     return offered
 
 
-def _offer(session: Session, *, ended: Cohort, to: Cohort, user_id: str, now: datetime) -> bool:
-    had_pair = any(
-        user_id in (pair.mentor_id, pair.mentee_id)
-        for pair in cohorts.pairs_ever_in(session=session, cohort_id=saved_id(ended))
-    )
+def _paired_in(session: Session, cohort: Cohort) -> set[str]:
+    """Everyone who was in a pair of the cohort (read once for all the offers)."""
+    return {
+        user
+        for pair in cohorts.pairs_ever_in(session=session, cohort_id=saved_id(cohort))
+        for user in (pair.mentor_id, pair.mentee_id)
+    }
+
+
+def _offer(
+    session: Session, *, ended: Cohort, to: Cohort, user_id: str, had_pair: bool, now: datetime
+) -> bool:
     return rows.enqueue(
         session=session,
         team_id=ended.team_id,
@@ -385,7 +384,14 @@ async def choose(
             end_pair(session, pair=pair, reason=CLOSED_AT_END, now=now)
             if following is not None:  # each may still want someone new in the next cohort
                 for member in (pair.mentor_id, pair.mentee_id):
-                    _offer(session, ended=current, to=following, user_id=member, now=now)
+                    _offer(
+                        session,
+                        ended=current,
+                        to=following,
+                        user_id=member,
+                        had_pair=True,  # this pair, closing now
+                        now=now,
+                    )
             return f"<@{user_id}> chose to close this pairing. Thank you both!", True
         if following is None:  # closed since the question went out
             return (

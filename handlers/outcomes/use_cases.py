@@ -147,6 +147,13 @@ def asked_now(session: Session, *, team_id: str, user_id: str, ref: str) -> Aske
     return _asked_person(session, team_id=team_id, user_id=user_id, ref=ref)
 
 
+def _shown_again(session: Session, asked: Asked) -> Question:
+    """The question as it reads after an answer was recorded."""
+    person = asked.person
+    leader = outcomes.is_leader_in(session=session, team_id=person.team_id, user_id=person.user_id)
+    return question_of(session, asked=asked, leader=leader)
+
+
 async def record_progress(
     deps: Deps, *, team_id: str, user_id: str, ref: str, progress: str
 ) -> Question | None:
@@ -166,8 +173,7 @@ async def record_progress(
             progress=progress,
             now=deps.clock(),
         )
-        leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
-        return question_of(session, asked=asked, leader=leader)
+        return _shown_again(session, asked)
 
     recorded = await deps.db.run(record)
     if recorded is not None:
@@ -208,8 +214,7 @@ async def record_item_progress(
             progress=progress,
             now=deps.clock(),
         )
-        leader = outcomes.is_leader_in(session=session, team_id=team_id, user_id=user_id)
-        return question_of(session, asked=asked, leader=leader)
+        return _shown_again(session, asked)
 
     recorded = await deps.db.run(record)
     if recorded is not None:
