@@ -13,14 +13,18 @@ Home; `ratings_of_user` is for that person's own Home tab only.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import BindParameter, Select, and_, bindparam, delete
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from bot import pulse
 from bot.cadence import ProgramSettings
-from storage.models import Pair, PulseResponse, PulseSurvey, saved_id
+from bot.profiles import Status
+from storage.models import Pair, Participant, PulseResponse, PulseSurvey
 from storage.sql import insert_new, upsert
 
 
@@ -85,14 +89,6 @@ def survey_for_message(
     ).first()
 
 
-def current_rating(*, session: Session, survey_id: int, user_id: str) -> int | None:
-    return session.exec(
-        select(PulseResponse.rating).where(
-            PulseResponse.survey_id == survey_id, PulseResponse.user_id == user_id
-        )
-    ).first()
-
-
 def set_rating(
     *, session: Session, survey: PulseSurvey, user_id: str, rating: int, now: datetime
 ) -> None:
@@ -110,34 +106,101 @@ def set_rating(
     )
 
 
-def withdraw_rating(*, session: Session, survey: PulseSurvey, user_id: str) -> None:
-    session.execute(
-        delete(PulseResponse).where(
-            col(PulseResponse.survey_id) == survey.id, col(PulseResponse.user_id) == user_id
+@dataclass(frozen=True)
+class ReactionTarget:
+    """What a reaction on a message needs to know, read in one statement."""
+
+    survey_id: int
+    closes_at: datetime
+    members: tuple[str, str]  # the pair's mentor and mentee
+    reactor_left: bool  # the person reacting has left the program
+    current: int | None  # the person's stored rating for this survey
+
+
+def _reaction_target_statement() -> Select[Any]:
+    survey, pair = PulseSurvey.__table__, Pair.__table__  # type: ignore[attr-defined]
+    person, response = Participant.__table__, PulseResponse.__table__  # type: ignore[attr-defined]
+    user: BindParameter[str] = bindparam("user_id")
+    return (
+        core_select(
+            survey.c.id,
+            survey.c.closes_at,
+            pair.c.mentor_id,
+            pair.c.mentee_id,
+            person.c.status,
+            response.c.rating,
         )
+        .select_from(
+            survey.join(
+                pair, and_(pair.c.id == survey.c.pair_id, pair.c.team_id == survey.c.team_id)
+            )
+            .outerjoin(person, and_(person.c.team_id == survey.c.team_id, person.c.user_id == user))
+            .outerjoin(
+                response, and_(response.c.survey_id == survey.c.id, response.c.user_id == user)
+            )
+        )
+        .where(
+            survey.c.channel_id == bindparam("channel_id"),
+            survey.c.ts == bindparam("ts"),
+            survey.c.team_id == bindparam("team_id"),
+        )
+        .limit(1)
     )
 
 
-def apply_reaction(
+# Built once: a reaction is the busiest thing the bot receives (see storage/sql.py).
+_REACTION_TARGET = _reaction_target_statement()
+
+
+def reaction_target(
+    *, session: Session, team_id: str, channel_id: str, ts: str, user_id: str
+) -> ReactionTarget | None:
+    """The survey posted as this message (through ix_pulse_survey_message), its pair's two
+    people, whether `user_id` has left, and their current rating; None if no survey."""
+    row = session.execute(
+        _REACTION_TARGET,
+        {"team_id": team_id, "channel_id": channel_id, "ts": ts, "user_id": user_id},
+    ).first()
+    if row is None:
+        return None
+    survey_id, closes, mentor_id, mentee_id, status, rating = row
+    return ReactionTarget(
+        survey_id=survey_id,
+        closes_at=closes,
+        members=(mentor_id, mentee_id),
+        reactor_left=status == Status.LEFT,
+        current=rating,
+    )
+
+
+def store_reaction(
     *,
     session: Session,
-    survey: PulseSurvey,
+    team_id: str,
+    survey_id: int,
     user_id: str,
-    rating: int,
-    added: bool,
+    rating: int | None,
     now: datetime,
-) -> bool:
-    """Add or remove the reaction for `rating` (see bot.pulse.after_reaction); True if
-    the person's stored rating changed."""
-    current = current_rating(session=session, survey_id=saved_id(survey), user_id=user_id)
-    after = pulse.after_reaction(current, rating, added=added)
-    if after is None:
-        if current is None:
-            return False
-        withdraw_rating(session=session, survey=survey, user_id=user_id)
-        return True
-    set_rating(session=session, survey=survey, user_id=user_id, rating=after, now=now)
-    return after != current
+) -> None:
+    """Someone's rating after a reaction: stored (a later one replaces it), or withdrawn."""
+    if rating is None:
+        session.execute(
+            delete(PulseResponse).where(
+                col(PulseResponse.survey_id) == survey_id, col(PulseResponse.user_id) == user_id
+            )
+        )
+        return
+    upsert(
+        session,
+        PulseResponse,
+        keys=("survey_id", "user_id"),
+        replace=("rating", "updated_at"),
+        team_id=team_id,
+        survey_id=survey_id,
+        user_id=user_id,
+        rating=rating,
+        updated_at=now,
+    )
 
 
 # --- read API for summaries and the App Home ----------------------------------------------

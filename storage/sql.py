@@ -22,17 +22,52 @@ def insert_statement(session: Session, model: type[SQLModel]) -> Any:
     return module.insert(model)
 
 
+# Built once per table and dialect, values bound at execution: SQLAlchemy then neither
+# rebuilds the statement nor recomputes its cache key, and a Table (not the ORM class) skips
+# the ORM's bulk-insert layer (Session.execute still writes what the session holds first).
+# These run once or more for every event and every message.
+_BUILT: dict[tuple[object, ...], Any] = {}
+
+
+def _table_insert(model: type[SQLModel], dialect_name: str) -> Any:
+    module = postgresql if dialect_name == "postgresql" else sqlite
+    return module.insert(model.__table__)  # type: ignore[attr-defined]  # SQLModel adds it
+
+
+def _insert_new_statement(model: type[SQLModel], dialect_name: str) -> Any:
+    key = ("insert_new", model, dialect_name)
+    if key not in _BUILT:
+        statement = _table_insert(model, dialect_name).on_conflict_do_nothing()
+        if dialect_name == "postgresql":
+            # SQLAlchemy would add its own RETURNING id there (for inserted_primary_key), and
+            # psycopg's rowcount is then -1: every insert looked like a duplicate. Ask for a
+            # row instead; none comes back when the key existed.
+            statement = statement.returning(literal_column("1"))
+        _BUILT[key] = statement
+    return _BUILT[key]
+
+
+def _upsert_statement(
+    model: type[SQLModel], dialect_name: str, keys: tuple[str, ...], replace: tuple[str, ...]
+) -> Any:
+    key = ("upsert", model, dialect_name, keys, replace)
+    if key not in _BUILT:
+        statement = _table_insert(model, dialect_name)
+        _BUILT[key] = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: statement.excluded[name] for name in replace},
+        )
+    return _BUILT[key]
+
+
 def insert_new(session: Session, model: type[SQLModel], **values: Any) -> bool:
     """Insert a row unless one with the same unique key exists; True when it was inserted
     (so a decision made twice, or a retried event, is recorded once)."""
-    statement = insert_statement(session, model).values(**values).on_conflict_do_nothing()
-    if dialect(session) == "postgresql":
-        # SQLAlchemy adds its own RETURNING id there (for inserted_primary_key), and psycopg's
-        # rowcount is then -1: every insert looked like a duplicate. Ask for a row instead;
-        # none comes back when the key existed.
-        returned = session.connection().execute(statement.returning(literal_column("1")))
-        return returned.first() is not None
-    inserted: int = session.exec(statement).rowcount
+    name = dialect(session)
+    result = session.execute(_insert_new_statement(model, name), values)
+    if name == "postgresql":
+        return result.first() is not None
+    inserted: int = result.rowcount  # type: ignore[attr-defined]
     return inserted == 1
 
 
@@ -45,10 +80,5 @@ def upsert(
     **values: Any,
 ) -> None:
     """Insert a row, or (when one with the same `keys` exists) replace its `replace` fields."""
-    statement = insert_statement(session, model).values(**values)
-    session.exec(
-        statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: statement.excluded[name] for name in replace},
-        )
-    )
+    statement = _upsert_statement(model, dialect(session), tuple(keys), tuple(replace))
+    session.execute(statement, values)

@@ -271,7 +271,7 @@ async def test_an_older_check_in_superseded_by_a_later_one_is_dropped(program, c
 def first_rating_fails(monkeypatch) -> list[int]:
     """Storing the first rating raises (the database went away); later ones work. Returns
     the list of attempts made."""
-    real = surveys.apply_reaction
+    real = surveys.store_reaction
     calls: list[int] = []
 
     def fail_once(**kwargs):
@@ -280,7 +280,7 @@ def first_rating_fails(monkeypatch) -> list[int]:
             raise RuntimeError("database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(surveys, "apply_reaction", fail_once)
+    monkeypatch.setattr(surveys, "store_reaction", fail_once)
     return calls
 
 

@@ -18,6 +18,7 @@ from storage import events, outbox, participants
 from storage import legacy_migrations as legacy
 from storage.db import Database, make_engine
 from storage.migrations import current_revision, head_revision, migrate
+from storage.models import ProcessedEvent
 from tests.kit.databases import sqlite_only
 from tests.kit.revisions import scripts_with
 
@@ -158,6 +159,20 @@ def test_a_decision_is_recorded_once_and_says_so(db):
     with db.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT key FROM outbox ORDER BY key").scalars().all()
     assert rows == ["a", "b"]
+
+
+def test_a_row_added_in_the_session_counts_before_an_insert_unless_new(db):
+    # insert_new runs a statement built once on the table, outside the ORM; what the session
+    # holds unwritten must still be written first (through Session.execute, not a bare
+    # connection, which would not), as the ORM's own statement would.
+    def add_then_insert(s):
+        s.add(ProcessedEvent(team_id="T1", event_id="Ev1", received_at=NOW))
+        return events.claim_event(session=s, team_id="T1", event_id="Ev1", now=NOW)
+
+    assert db.run_sync(add_then_insert) is False
+    with db.engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM processed_event").scalar_one()
+    assert count == 1
 
 
 @sqlite_only

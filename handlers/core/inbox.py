@@ -57,8 +57,17 @@ def _text(value: object) -> bool:
     return isinstance(value, str)
 
 
+# Set on the request's context by the middleware when it has dealt with the event's effect:
+# True if this delivery applied it, False if not (applied before, or applying failed).
+APPLIED = "event_applied"
+
+
 async def apply_received(deps: Deps, *, body: dict, event: dict, context: Any) -> bool:
-    """From a listener: apply the event Slack just delivered (see `apply`)."""
+    """From a listener: apply the event Slack just delivered (see `apply`), unless the
+    middleware already has, in the transaction that recorded it; True for the one delivery
+    that applied it."""
+    if APPLIED in context:
+        return bool(context[APPLIED])
     kept = kept_payload(event, bot_user_id=context.bot_user_id)
     return await apply(deps, team_id=body["team_id"], event_id=body.get("event_id"), event=kept)
 
@@ -120,21 +129,98 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if body.get("type") != "event_callback" or not event_id or not team_id:
             return await next()
         event = body.get("event") or {}
-        stored = event.get("type") in deps.event_appliers
-        payload = kept_payload(event, bot_user_id=req.context.bot_user_id) if stored else None
-        state = await deps.db.run(
-            lambda s: events.record_event(
-                session=s,
-                team_id=team_id,
-                event_id=event_id,
-                event_type=event.get("type") if _text(event.get("type")) else None,
-                payload=payload,
-                now=deps.clock(),
-                done=not stored,
+        event_type = event.get("type") if _text(event.get("type")) else None
+        applier = deps.event_appliers.get(event_type or "")
+        if applier is None:  # nothing to apply: recorded as done at once
+            state = await deps.db.run(
+                lambda s: _record(s, deps, team_id, event_id, event_type, None, done=True)
             )
-        )
+            if state == "done":
+                log.info("skipped a repeated delivery of an event")
+                return BoltResponse(status=200, body="")
+            return await next()
+        payload = kept_payload(event, bot_user_id=req.context.bot_user_id)
+        try:
+            # One transaction records the event and applies it: half the writes of recording
+            # it here and applying it in the listener, and still once (mark_applied).
+            state = await deps.db.run(
+                lambda s: _record_and_apply(
+                    s, deps, applier, team_id, event_id, event_type, payload
+                )
+            )
+        except Exception:
+            log.warning("a %s event could not be applied yet", event_type, exc_info=True)
+            # Recorded as pending with what it needs, so Slack's retry or the tick applies it.
+            state = await deps.db.run(
+                lambda s: _record_failed(s, deps, team_id, event_id, event_type, payload)
+            )
         if state == "done":
             log.info("skipped a repeated delivery of an event")
             return BoltResponse(status=200, body="")
-        # "pending": recorded before, never applied (its handler failed): this retry applies it.
+        req.context[APPLIED] = state == "applied"
         return await next()
+
+
+def _record(
+    session: Session,
+    deps: Deps,
+    team_id: str,
+    event_id: str,
+    event_type: str | None,
+    payload: dict | None,
+    *,
+    done: bool,
+) -> str:
+    return events.record_event(
+        session=session,
+        team_id=team_id,
+        event_id=event_id,
+        event_type=event_type,
+        payload=None if done else payload,
+        now=deps.clock(),
+        done=done,
+    )
+
+
+def _record_and_apply(
+    session: Session,
+    deps: Deps,
+    applier: Applier,
+    team_id: str,
+    event_id: str,
+    event_type: str | None,
+    payload: dict,
+) -> str:
+    """ "applied" (by this delivery), or "done" (applied before): the record and the effect
+    commit together, or neither does."""
+    now = deps.clock()
+    state = events.record_event(
+        session=session,
+        team_id=team_id,
+        event_id=event_id,
+        event_type=event_type,
+        payload=None,
+        now=now,
+        done=True,
+    )
+    # New, or recorded before and never applied (its handler failed): this delivery applies it.
+    if state == "new" or events.mark_applied(
+        session=session, team_id=team_id, event_id=event_id, now=now
+    ):
+        applier(session, deps, team_id, payload, now)
+        return "applied"
+    return "done"
+
+
+def _record_failed(
+    session: Session,
+    deps: Deps,
+    team_id: str,
+    event_id: str,
+    event_type: str | None,
+    payload: dict,
+) -> str:
+    state = _record(session, deps, team_id, event_id, event_type, payload, done=False)
+    if state != "done":  # "new" or "pending": this attempt failed
+        _count_failure(session, deps, team_id, event_id)
+    return state

@@ -92,19 +92,27 @@ def apply_reaction(session: Session, deps: Deps, team_id: str, event: dict, now:
     channel_id, ts = item.get("channel"), item.get("ts")
     if rating is None or not channel_id or not ts:
         return
-    survey = surveys.survey_for_message(
-        session=session, team_id=team_id, channel_id=channel_id, ts=ts
+    target = surveys.reaction_target(
+        session=session, team_id=team_id, channel_id=channel_id, ts=ts, user_id=user_id
     )
-    if survey is None or not pulse.is_open(survey.closes_at, now):
+    if target is None or not pulse.is_open(target.closes_at, now):
         return
-    pair = pairs.get_pair(session=session, team_id=team_id, pair_id=survey.pair_id)
-    if pair is None or user_id not in (pair.mentor_id, pair.mentee_id):
+    if user_id not in target.members:
         return
-    if participants.has_left(session=session, team_id=team_id, user_id=user_id):
+    if target.reactor_left:
         return  # a survey still open in Slack: someone who left is not linked to a rating
-    added = event.get("type") == "reaction_added"
-    surveys.apply_reaction(
-        session=session, survey=survey, user_id=user_id, rating=rating, added=added, now=now
+    after = pulse.after_reaction(
+        target.current, rating, added=event.get("type") == "reaction_added"
+    )
+    if after is None and target.current is None:
+        return
+    surveys.store_reaction(
+        session=session,
+        team_id=team_id,
+        survey_id=target.survey_id,
+        user_id=user_id,
+        rating=after,
+        now=now,
     )
 
 
