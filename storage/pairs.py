@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, or_, select
 
 from storage import rhythm
@@ -22,18 +23,23 @@ def live_pairs(*, session: Session, team_id: str) -> list[Pair]:
     )
 
 
-def live_pairs_of(*, session: Session, team_id: str, user_id: str) -> list[Pair]:
-    return list(
-        session.exec(
-            select(Pair)
-            .where(
-                Pair.team_id == team_id,
-                col(Pair.status).in_(LIVE),
-                or_(Pair.mentor_id == user_id, Pair.mentee_id == user_id),
-            )
-            .order_by(col(Pair.id))
-        ).all()
+# Built once, values bound when run: building a statement costs SQLAlchemy more than running
+# it, and status and Home ask this for every request.
+_LIVE_PAIRS_OF = (
+    select(Pair)
+    .where(
+        col(Pair.team_id) == bindparam("team_id"),
+        col(Pair.status).in_(LIVE),
+        or_(
+            col(Pair.mentor_id) == bindparam("user_id"), col(Pair.mentee_id) == bindparam("user_id")
+        ),
     )
+    .order_by(col(Pair.id))
+)
+
+
+def live_pairs_of(*, session: Session, team_id: str, user_id: str) -> list[Pair]:
+    return list(session.exec(_LIVE_PAIRS_OF, params={"team_id": team_id, "user_id": user_id}).all())
 
 
 def live_pair_between(*, session: Session, team_id: str, a: str, b: str) -> Pair | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.profiles import Profile, Status
@@ -24,18 +25,30 @@ def get_participant(*, session: Session, team_id: str, user_id: str) -> Particip
     )
 
 
+# Built once, values bound when run (see storage/pairs.py's _LIVE_PAIRS_OF).
+_PARTICIPANTS_BY_ID = select(Participant).where(
+    col(Participant.team_id) == bindparam("team_id"),
+    col(Participant.user_id).in_(bindparam("user_ids", expanding=True)),
+)
+
+
+def participants_by_id(
+    *, session: Session, team_id: str, user_ids: set[str]
+) -> dict[str, Participant]:
+    """These people's records, by user ID, read in one statement (absent: not signed up)."""
+    if not user_ids:
+        return {}
+    found = session.exec(
+        _PARTICIPANTS_BY_ID, params={"team_id": team_id, "user_ids": sorted(user_ids)}
+    )
+    return {person.user_id: person for person in found}
+
+
 def remember_participants(*, session: Session, team_id: str, user_ids: set[str]) -> None:
     """Read these people in one statement for the reads remembered (storage/memo.py)."""
     if not user_ids:
         return
-    found = {
-        person.user_id: person
-        for person in session.exec(
-            select(Participant).where(
-                Participant.team_id == team_id, col(Participant.user_id).in_(sorted(user_ids))
-            )
-        )
-    }
+    found = participants_by_id(session=session, team_id=team_id, user_ids=user_ids)
     for user_id in user_ids:
         remember(session, ("participant", team_id, user_id), found.get(user_id))
 

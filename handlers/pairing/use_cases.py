@@ -261,15 +261,16 @@ PairView = tuple[Participant | None, list[Pair], dict[str, Participant]]
 
 def pair_view(session: Session, *, team_id: str, user_id: str) -> PairView:
     """Someone's profile, live pairs and their partners' profiles, for status and Home."""
-    me = participants.get_participant(session=session, team_id=team_id, user_id=user_id)
     live = pairs.live_pairs_of(session=session, team_id=team_id, user_id=user_id)
-    partners = {
-        other: participants.get_participant(session=session, team_id=team_id, user_id=other)
-        for pair in live
-        for other in (pair.mentor_id, pair.mentee_id)
-        if other != user_id
+    partner_ids = {
+        other for pair in live for other in (pair.mentor_id, pair.mentee_id) if other != user_id
     }
-    return me, live, {k: v for k, v in partners.items() if v is not None}
+    # Everyone in one statement: status is the command people type most.
+    people = participants.participants_by_id(
+        session=session, team_id=team_id, user_ids=partner_ids | {user_id}
+    )
+    partners = {other: people[other] for other in partner_ids if other in people}
+    return people.get(user_id), live, partners
 
 
 async def view_of(deps: Deps, *, team_id: str, user_id: str) -> PairView:
