@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from storage.models import LearningAgreement, Pair
+from storage.models import LearningAgreement
+from storage.pairs import ids_of_pairs_with
 
 
 def agreement_of(*, session: Session, team_id: str, pair_id: int) -> LearningAgreement | None:
@@ -47,10 +48,7 @@ def save_agreement(
 
 def delete_agreements_of(*, session: Session, team_id: str, user_id: str) -> None:
     """The agreements of every pair someone was in (for leaving: the items are theirs too)."""
-    theirs = select(Pair.id).where(
-        col(Pair.team_id) == team_id,
-        or_(col(Pair.mentor_id) == user_id, col(Pair.mentee_id) == user_id),
-    )
+    theirs = ids_of_pairs_with(team_id, user_id)
     session.execute(
         delete(LearningAgreement).where(
             col(LearningAgreement.team_id) == team_id, col(LearningAgreement.pair_id).in_(theirs)

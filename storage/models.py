@@ -154,6 +154,10 @@ class Pair(SQLModel, table=True):
     __table_args__ = (
         Index("ix_pair_team_status", "team_id", "status"),
         Index("ix_pair_dm_channel", "team_id", "dm_channel_id"),
+        # Someone's pairs (status, Home, every command about "my pair"), without reading the
+        # workspace's every pair.
+        Index("ix_pair_mentor", "team_id", "mentor_id"),
+        Index("ix_pair_mentee", "team_id", "mentee_id"),
         Index("ix_pair_prompt_due", "prompt_due_at"),
         Index("ix_pair_checkin_due", "checkin_due_at"),
         Index("ix_pair_stall_due", "stall_due_at"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot.outcomes import is_leader
@@ -20,6 +20,7 @@ from storage.models import (
     PairCohort,
     Participant,
 )
+from storage.pairs import ids_of_pairs_with
 
 
 def answers_for(
@@ -137,7 +138,7 @@ def agreed_pairs_of(
             Pair.team_id == team_id,
             LearningAgreement.team_id == team_id,
             PairCohort.cohort_id == cohort_id,
-            or_(col(Pair.mentor_id) == user_id, col(Pair.mentee_id) == user_id),
+            col(Pair.id).in_(ids_of_pairs_with(team_id, user_id)),
         )
         .order_by(col(Pair.id))
     ).all()

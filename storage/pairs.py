@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import CompoundSelect, bindparam, union_all
 from sqlmodel import Session, col, func, or_, select
 
 from storage import rhythm
@@ -23,16 +24,22 @@ def live_pairs(*, session: Session, team_id: str) -> list[Pair]:
     )
 
 
+def ids_of_pairs_with(team_id: Any, user_id: Any) -> CompoundSelect[Any]:
+    """The IDs of someone's pairs, on either side, through ix_pair_mentor and ix_pair_mentee:
+    for `mentor_id = ? OR mentee_id = ?`, SQLite reads every pair of the workspace instead."""
+    return union_all(
+        select(Pair.id).where(col(Pair.team_id) == team_id, col(Pair.mentor_id) == user_id),
+        select(Pair.id).where(col(Pair.team_id) == team_id, col(Pair.mentee_id) == user_id),
+    )
+
+
 # Built once, values bound when run: building a statement costs SQLAlchemy more than running
 # it, and status and Home ask this for every request.
 _LIVE_PAIRS_OF = (
     select(Pair)
     .where(
-        col(Pair.team_id) == bindparam("team_id"),
+        col(Pair.id).in_(ids_of_pairs_with(bindparam("team_id"), bindparam("user_id"))),
         col(Pair.status).in_(LIVE),
-        or_(
-            col(Pair.mentor_id) == bindparam("user_id"), col(Pair.mentee_id) == bindparam("user_id")
-        ),
     )
     .order_by(col(Pair.id))
 )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event
 
-from storage import outbox, rhythm
+from storage import outbox, pairs, rhythm
 from storage.db import Database, make_engine
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -92,3 +92,15 @@ def test_due_messages_searches_the_outbox_due_index(db):
     assert re.search(r"\bFROM outbox\b", statement)
     plan = query_plan(db, statement, parameters)
     assert_searches_by_index(plan, "outbox", "ix_outbox_due")
+
+
+def test_someones_live_pairs_are_found_through_the_person_indexes(db):
+    # Status and Home ask this on every request: it must not read the workspace's every pair.
+    statement, parameters = captured_select(
+        db, lambda s: pairs.live_pairs_of(session=s, team_id="T1", user_id="U1")
+    )
+    plan = query_plan(db, statement, parameters)
+    searched = [m.groups() for m in map(_STEP.match, plan) if m and m.group(2) == "pair"]
+    assert [op for op, _, _ in searched] == ["SEARCH"] * 3, plan
+    indexes = [re.search(r"INDEX (\w+)", rest) for _, _, rest in searched]
+    assert sorted(i.group(1) for i in indexes if i) == ["ix_pair_mentee", "ix_pair_mentor"], plan
