@@ -1,11 +1,12 @@
 """Slack events applied from their durable record: each once, and none lost.
 
-The events middleware records every event on arrival (storage/events.py). Event types with
-an applier (registered on Deps.event_appliers) keep what the applier needs, never people's
-words, until it has run: in one transaction with marking the record done, so it applies
-once. If it fails, the record stays pending: Slack's retry of that event applies it, and so
-does the tick (`replay_pending`), which is what saves an event Slack will not retry (we
-acknowledged it before the handler ran).
+The events middleware records every event on arrival (storage/events.py), before the ack.
+An event type with an applier (registered on Deps.event_appliers) is applied in the same
+transaction that records it as done, so it applies once; the listener learns so from the
+context (APPLIED). If applying fails, that transaction is undone and the event is recorded
+pending with what the applier needs (never people's words): Slack's retry of that event
+applies it, and so does the tick (`replay_pending`), which is what saves an event Slack will
+not retry.
 """
 
 from __future__ import annotations
