@@ -14,11 +14,11 @@ it went out (a "claimed" one never got that far).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, null, or_, update
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, false, null, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -132,9 +132,12 @@ def claim(
     )
 
 
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 def _claim_due_statement() -> Any:
     """Built once (every tick of every instance runs it): up to `limit` due rows claimed."""
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     c = table.c
     due = (
         sa_select(c.id)
@@ -205,83 +208,75 @@ def _lease_holds(now: datetime) -> ColumnElement[bool]:
     return col(OutboxMessage.lease_until) > now
 
 
-def _record_and_start_statement() -> Any:
-    """Built once (the sender runs it for every post): the previous post (`sent_id`, or -1)
-    recorded as sent, the next (`start_id`, or -1) started."""
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    c = table.c
-    sent_id = bindparam("sent_id", type_=c.id.type)
-    now = bindparam("now", type_=c.sent_at.type)
-    is_sent = c.id == sent_id
+def start_many(
+    *,
+    session: Session,
+    claimant: str,
+    channels: Mapping[int, str],
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """`start_sending` for many rows (id -> channel) in one statement: every row of a batch
+    about to be posted, recorded as "sending" with its channel and a fresh lease. Returns
+    the ids that may be posted (still held by `claimant`, lease not over)."""
+    if not channels:
+        return set()
+    c = _TABLE.c
+    rows = session.connection().execute(
+        update(_TABLE)
+        .where(
+            c.id.in_(list(channels)),
+            c.status.in_(HELD),
+            c.claimed_by == claimant,
+            c.lease_until > now,
+        )
+        .values(
+            status="sending",
+            channel_id=case(dict(channels), value=c.id),
+            file_id=None,
+            sending_since=now,
+            lease_until=now + lease,
+        )
+        .returning(c.id)
+    )
+    return {row[0] for row in rows}
+
+
+def record_many(
+    *,
+    session: Session,
+    claimant: str,
+    sent: Mapping[int, str | None],
+    released: Iterable[int] = (),
+    now: datetime,
+) -> set[int]:
+    """`mark_sent` for the rows of `sent` (id -> ts) and `release` for `released` (never
+    posted), in one statement: what a batch of posts did, recorded together. Rows this
+    claimant no longer holds are left alone; returns the ids recorded as sent."""
+    back = list(released)
+    if not sent and not back:
+        return set()
+    c = _TABLE.c
+    is_sent = c.id.in_(list(sent)) if sent else false()
 
     def when_sent(value: Any, otherwise: Any) -> Any:
         return case((is_sent, value), else_=otherwise)
 
-    return (
-        update(table)
-        .where(
-            c.id.in_([sent_id, bindparam("start_id", type_=c.id.type)]),
-            c.status.in_(HELD),
-            c.claimed_by == bindparam("claimant", type_=c.claimed_by.type),
-            or_(is_sent, c.lease_until > now),
-        )
+    rows = session.connection().execute(
+        update(_TABLE)
+        .where(c.id.in_([*sent, *back]), c.status.in_(HELD), c.claimed_by == claimant)
         .values(
-            status=when_sent("sent", "sending"),
-            channel_id=when_sent(
-                bindparam("sent_channel", type_=c.channel_id.type),
-                bindparam("start_channel", type_=c.channel_id.type),
-            ),
-            ts=when_sent(bindparam("ts", type_=c.ts.type), c.ts),
+            status=when_sent("sent", "pending"),
+            ts=case(dict(sent), value=c.id, else_=c.ts) if sent else c.ts,
             sent_at=when_sent(now, c.sent_at),
             attempts=when_sent(c.attempts + 1, c.attempts),
-            claimed_by=when_sent(null(), c.claimed_by),
-            lease_until=when_sent(null(), bindparam("lease_until", type_=c.lease_until.type)),
-            sending_since=when_sent(c.sending_since, now),
-            file_id=when_sent(c.file_id, null()),
+            sending_since=when_sent(c.sending_since, null()),
+            claimed_by=None,
+            lease_until=None,
         )
         .returning(c.id, c.status)
     )
-
-
-_RECORD_AND_START = _record_and_start_statement()
-
-
-def record_and_start(
-    *,
-    session: Session,
-    claimant: str,
-    sent: tuple[int, str, str | None] | None,
-    start: tuple[int, str] | None,
-    now: datetime,
-    lease: timedelta,
-) -> tuple[bool, bool]:
-    """`mark_sent` for `sent` (id, channel, ts) and `start_sending` for `start` (id,
-    channel), in one statement: a sender records its last post and the channel of its next
-    in one go. Returns (recorded as sent, may start sending); a row this claimant no longer
-    holds, or whose lease is over before it starts, is left alone."""
-    if sent is None and start is None:
-        return False, False
-    sent_id, sent_channel, ts = sent if sent is not None else (-1, None, None)
-    start_id, start_channel = start if start is not None else (-1, None)
-    rows = (
-        session.connection()
-        .execute(
-            _RECORD_AND_START,
-            {
-                "sent_id": sent_id,
-                "start_id": start_id,
-                "claimant": claimant,
-                "now": now,
-                "sent_channel": sent_channel,
-                "start_channel": start_channel,
-                "ts": ts,
-                "lease_until": now + lease,
-            },
-        )
-        .all()
-    )
-    statuses = dict(rows)
-    return statuses.get(sent_id) == "sent", statuses.get(start_id) == "sending"
+    return {message_id for message_id, status in rows if status == "sent"}
 
 
 def mark_sent(
@@ -374,6 +369,14 @@ def in_doubt(
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
+    )
+
+
+def held_rows(*, session: Session) -> list[OutboxMessage]:
+    """Every row claimed or being sent now, oldest first: few (a batch per sender), so a
+    drain reads them all in one statement to find those in doubt."""
+    return list(
+        session.exec(select(OutboxMessage).where(_held()).order_by(col(OutboxMessage.id))).all()
     )
 
 

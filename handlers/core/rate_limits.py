@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -108,6 +109,14 @@ class RateLimits(Protocol):
         None, and nothing taken, when that is more than `within` seconds off."""
         ...
 
+    async def reserve_many(
+        self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
+    ) -> list[float | None]:
+        """`reserve` for each (team_id, bucket) of `slots` (a bucket may come more than
+        once), all of one pace, at once: the wait of each, in order; None for those of a
+        bucket whose last slot would be more than `within` seconds off (none taken)."""
+        ...
+
 
 class LocalRateLimits:
     """One process's holds (tests of the gateway alone, scripts with no database), on the
@@ -145,6 +154,11 @@ class LocalRateLimits:
         if len(self._full_at) > 10_000:  # channels come and go: drop the full buckets
             self._full_at = {k: at for k, at in self._full_at.items() if at > now}
         return wait
+
+    async def reserve_many(
+        self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
+    ) -> list[float | None]:
+        return [await self.reserve(team, bucket, pace, within=within) for team, bucket in slots]
 
 
 class SharedRateLimits:
@@ -202,13 +216,18 @@ class SharedRateLimits:
         for (team_id, method), until in holds.items():
             self._known.keep(team_id, method, until.timestamp())
 
+    def _prune_now(self) -> bool:
+        """Whether this reservation also deletes the full buckets (every PRUNE_SECONDS)."""
+        prune = self._pruned_at is None or self._monotonic() - self._pruned_at >= PRUNE_SECONDS
+        if prune:
+            self._pruned_at = self._monotonic()
+        return prune
+
     async def reserve(
         self, team_id: str, bucket: str, pace: Pace, *, within: float | None = None
     ) -> float | None:
         now = self._wall()
-        prune = self._pruned_at is None or self._monotonic() - self._pruned_at >= PRUNE_SECONDS
-        if prune:
-            self._pruned_at = self._monotonic()
+        prune = self._prune_now()
 
         def take(session: Session) -> float | None:
             if prune:
@@ -234,3 +253,37 @@ class SharedRateLimits:
             return await self._known.reserve(team_id, bucket, pace, within=within)
         finally:
             self.round_trip_seconds += time.perf_counter() - started
+
+    async def reserve_many(
+        self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
+    ) -> list[float | None]:
+        """One upsert for every slot (a batch of posts), not one per call."""
+        if not slots:
+            return []
+        now = self._wall()
+        counts = Counter(slots)
+        prune = self._prune_now()
+
+        def take(session: Session) -> dict[tuple[str, str], list[float]]:
+            if prune:
+                rate_limits.forget_full_buckets(session=session, now=now)
+            return rate_limits.reserve_slots(
+                session=session,
+                counts=counts,
+                now=now,
+                interval=pace.interval,
+                burst=pace.burst,
+                within=within,
+            )
+
+        started = time.perf_counter()
+        try:
+            self.round_trips += 1
+            taken = await self._db.run(take)
+        except SQLAlchemyError as exc:
+            log.warning("pace of %s not shared: %s", slots[0][1], type(exc).__name__)
+            return await self._known.reserve_many(slots, pace, within=within)
+        finally:
+            self.round_trip_seconds += time.perf_counter() - started
+        waits: dict[tuple[str, str], Iterator[float]] = {k: iter(v) for k, v in taken.items()}
+        return [next(waits[slot]) if slot in waits else None for slot in slots]

@@ -21,12 +21,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.program_settings import is_timezone
 from handlers.core.deps import Deps
-from handlers.core.outbox.crash_check import settle_in_doubt
+from handlers.core.outbox.crash_check import InDoubt, find_in_doubt, settle_in_doubt
 from handlers.core.outbox.failures import failed
 from handlers.core.outbox.kinds import Draft, Kind, kind_of
 from handlers.core.outbox.recording import (
@@ -37,7 +38,7 @@ from handlers.core.outbox.recording import (
     metadata_for,
 )
 from handlers.core.outbox.timing import allowed_at, recipient_zone, stale_reason
-from handlers.core.slack import SlackCallError
+from handlers.core.slack import SlackCallError, Slot
 from storage import outbox, pairs, participants
 from storage.memo import remembering
 from storage.models import OutboxMessage, Pair, saved_id
@@ -75,11 +76,16 @@ async def deliver_due(deps: Deps) -> int:
     sent = 0
     dropped: Counter[str] = Counter()
     async with deps.outbox_lock:
-        await settle_in_doubt(deps)
+        look_for_doubt = True
         # Sending can decide new messages (an admin alert for a failed intro): drain until empty.
         # Anything that failed was pushed into the future, so this ends.
         while True:
-            batch = await _claim_batch(deps)
+            batch = await _claim_batch(deps, look_for_doubt=look_for_doubt)
+            look_for_doubt = False
+            if batch.in_doubt is not None:
+                # Rows in doubt are checked before anything new is claimed.
+                await settle_in_doubt(deps, batch.in_doubt)
+                continue
             sent += await _deliver_batch(deps, batch, dropped)
             # A full batch may leave more due; a failure or a kind's bookkeeping may have
             # decided more (an admin alert, a chart); else the outbox is drained.
@@ -137,12 +143,19 @@ class _Batch:
     pairs: dict[tuple[str, int], Pair] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
     decided_more: bool = False
+    in_doubt: InDoubt | None = None  # found instead of claiming: settle these first
 
 
-async def _claim_batch(deps: Deps) -> _Batch:
+async def _claim_batch(deps: Deps, *, look_for_doubt: bool) -> _Batch:
+    """Claim and check a batch, in one transaction that first (`look_for_doubt`) looks for
+    rows in doubt: if there are any, nothing is claimed."""
     now = deps.clock()
 
     def claim_and_check(session: Session) -> _Batch:
+        if look_for_doubt:
+            found = find_in_doubt(session, deps, now)
+            if found.messages:
+                return _Batch(in_doubt=found)
         claimed = outbox.claim_due(
             session=session, claimant=deps.instance_id, now=now, lease=LEASE, limit=BATCH
         )
@@ -315,25 +328,28 @@ async def _send_file(deps: Deps, message: OutboxMessage, draft: Draft, batch: _B
 async def _post_all(
     deps: Deps, posts: list[tuple[OutboxMessage, Draft]], checked_at: datetime, batch: _Batch
 ) -> int:
-    """Post one by one. Before each post one statement records the previous post as sent
-    and this one's channel (renewing its lease), so at any moment at most one row is in
-    doubt; the last post is recorded after it."""
-    last: tuple[OutboxMessage, str, str] | None = None
+    """Post one by one. One transaction first records every row's channel (each is now
+    "sending": after a crash the channel's history is searched for it before any resend)
+    and one round trip reserves their paced slots; the posts are then recorded together,
+    one statement at the end (or at once after a post whose kind keeps books on it)."""
+    if not posts:
+        return 0
+    started, slots = await _start_all(deps, posts)
     recorded = 0
+    posted: list[tuple[OutboxMessage, str, str]] = []  # not yet recorded
     unposted: list[OutboxMessage] = []
     try:
-        for message, draft in posts:
-            if unposted or deps.clock() - checked_at > RECHECK_AFTER:
-                unposted.append(message)  # checked too long ago: checked again first
-                continue
-            went, started = await _record_and_start(deps, last, (message, draft.channel))
-            recorded += went
-            last = None
-            if not started:
+        for (message, draft), slot in zip(posts, slots, strict=True):
+            if saved_id(message) not in started:
                 log.warning("a %s message was not sent: its claim ran out first", message.kind)
                 continue
+            if unposted or deps.clock() - checked_at > RECHECK_AFTER:
+                # Checked too long ago: checked again first. This also keeps every post
+                # well inside the lease the start gave all of them at once.
+                unposted.append(message)
+                continue
             try:
-                posted = await deps.slack.call(
+                answer = await deps.slack.call(
                     "chat.postMessage",
                     team_id=message.team_id,
                     channel=draft.channel,
@@ -342,51 +358,76 @@ async def _post_all(
                     metadata=metadata_for(message),
                     unfurl_links=False,
                     budget=CALL_BUDGET_SECONDS,
+                    slot=slot,
                 )
             except Exception as exc:
                 await failed(deps, message, exc)
                 batch.decided_more = True
                 continue
-            last = (message, draft.channel, posted.get("ts") or "")
-            if kind_of(deps, message).after_sent is not None:
-                batch.decided_more = True  # its bookkeeping may decide more (a chart)
+            posted.append((message, draft.channel, answer.get("ts") or ""))
+            kind = kind_of(deps, message)
+            if kind.after_sent is not None or kind.follow_up is not None:
+                # Its bookkeeping (an intro's pair, a survey's reactions) follows its post at
+                # once, as before, and may decide more (a chart).
+                batch.decided_more = batch.decided_more or kind.after_sent is not None
+                done, posted = posted, []
+                recorded += await _record(deps, done, [])
     finally:
-        if last is not None:
-            went, _ = await _record_and_start(deps, last, None)
-            recorded += went
+        if posted or unposted:
+            recorded += await _record(deps, posted, unposted)
         if unposted:
-            await deps.db.run(lambda s: _put_back(s, deps, unposted))
             batch.decided_more = True
     return recorded
 
 
-async def _record_and_start(
-    deps: Deps,
-    last: tuple[OutboxMessage, str, str] | None,
-    start: tuple[OutboxMessage, str] | None,
-) -> tuple[int, bool]:
-    """In one transaction: record `last` as sent (with its kind's bookkeeping) and record
-    where `start` goes. Returns (1 if `last` was recorded, whether `start` may be posted);
-    the follow-up of `last` runs after the transaction."""
+async def _start_all(
+    deps: Deps, posts: list[tuple[OutboxMessage, Draft]]
+) -> tuple[set[int], list[Slot | None]]:
+    """Every row's channel recorded (and its lease renewed) in one statement, and every
+    post's paced slot reserved in one more; returns the ids that may go, and the slots."""
+    now = deps.clock()
+    channels = {saved_id(message): draft.channel for message, draft in posts}
+    started = await deps.db.run(
+        lambda s: outbox.start_many(
+            session=s, claimant=deps.instance_id, channels=channels, now=now, lease=LEASE
+        )
+    )
+    going = [(m, d) for m, d in posts if saved_id(m) in started]
+    reserved = await deps.slack.reserve(
+        "chat.postMessage",
+        [(m.team_id, {"channel": d.channel}) for m, d in going],
+        within=CALL_BUDGET_SECONDS,
+    )
+    slot_of = {saved_id(m): slot for (m, _), slot in zip(going, reserved, strict=True)}
+    return started, [slot_of.get(saved_id(m)) for m, _ in posts]
+
+
+async def _record(
+    deps: Deps, posted: list[tuple[OutboxMessage, str, str]], unposted: list[OutboxMessage]
+) -> int:
+    """In one transaction: the posts recorded as sent (with their kinds' bookkeeping) and
+    the rows never posted put back. Returns how many were recorded; the follow-ups of
+    those run after the transaction."""
     now = deps.clock()
 
-    def work(session: Session) -> tuple[bool, bool]:
-        went, started = outbox.record_and_start(
+    def work(session: Session) -> set[int]:
+        went = outbox.record_many(
             session=session,
             claimant=deps.instance_id,
-            sent=(saved_id(last[0]), last[1], last[2] or None) if last else None,
-            start=(saved_id(start[0]), start[1]) if start else None,
+            sent={saved_id(m): ts or None for m, _, ts in posted},
+            released=[saved_id(m) for m in unposted],
             now=now,
-            lease=LEASE,
         )
-        if went and last is not None:
-            after_sent(session, deps, last[0], last[1], last[2], now, marked=True)
-        return went, started
+        for message, channel, ts in posted:
+            if saved_id(message) in went:
+                after_sent(session, deps, message, channel, ts, now, marked=True)
+        return went
 
-    went, started = await deps.db.run(work)
-    if went and last is not None:
-        await follow_up(deps, last[0], last[1], last[2])
-    return int(went), started
+    went = await deps.db.run(work)
+    for message, channel, ts in posted:
+        if saved_id(message) in went:
+            await follow_up(deps, message, channel, ts)
+    return len(went)
 
 
 def _skip(session: Session, deps: Deps, message: OutboxMessage) -> bool:
@@ -394,11 +435,6 @@ def _skip(session: Session, deps: Deps, message: OutboxMessage) -> bool:
     return outbox.mark_skipped(
         session=session, message_id=saved_id(message), claimant=deps.instance_id
     )
-
-
-def _put_back(session: Session, deps: Deps, messages: list[OutboxMessage]) -> None:
-    for message in messages:
-        outbox.release(session=session, message_id=saved_id(message), claimant=deps.instance_id)
 
 
 async def _deliver(deps: Deps, message: OutboxMessage, dropped: Counter[str]) -> int:
@@ -523,7 +559,7 @@ async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str |
         if not await _start_sending(deps, message, draft.channel, file_id=ticket["file_id"]):
             return None
         step = "completing the upload"
-        extra = {"initial_comment": draft.text} if draft.text else {}
+        extra: dict[str, Any] = {"initial_comment": draft.text} if draft.text else {}
         await deps.slack.call(
             "files.completeUploadExternal",
             team_id=message.team_id,
