@@ -208,6 +208,85 @@ def _lease_holds(now: datetime) -> ColumnElement[bool]:
     return col(OutboxMessage.lease_until) > now
 
 
+def _record_and_start_statement() -> Any:
+    """Built once (the sender runs it for every post): the previous post (`sent_id`, or -1)
+    recorded as sent, the next (`start_id`, or -1) started."""
+    table = _TABLE
+    c = table.c
+    sent_id = bindparam("sent_id", type_=c.id.type)
+    now = bindparam("now", type_=c.sent_at.type)
+    is_sent = c.id == sent_id
+
+    def when_sent(value: Any, otherwise: Any) -> Any:
+        return case((is_sent, value), else_=otherwise)
+
+    return (
+        update(table)
+        .where(
+            c.id.in_([sent_id, bindparam("start_id", type_=c.id.type)]),
+            c.status.in_(HELD),
+            c.claimed_by == bindparam("claimant", type_=c.claimed_by.type),
+            or_(is_sent, c.lease_until > now),
+        )
+        .values(
+            status=when_sent("sent", "sending"),
+            channel_id=when_sent(
+                bindparam("sent_channel", type_=c.channel_id.type),
+                bindparam("start_channel", type_=c.channel_id.type),
+            ),
+            ts=when_sent(bindparam("ts", type_=c.ts.type), c.ts),
+            sent_at=when_sent(now, c.sent_at),
+            attempts=when_sent(c.attempts + 1, c.attempts),
+            claimed_by=when_sent(null(), c.claimed_by),
+            lease_until=when_sent(null(), bindparam("lease_until", type_=c.lease_until.type)),
+            sending_since=when_sent(c.sending_since, now),
+            file_id=when_sent(c.file_id, null()),
+        )
+        .returning(c.id, c.status)
+    )
+
+
+_RECORD_AND_START = _record_and_start_statement()
+
+
+def record_and_start(
+    *,
+    session: Session,
+    claimant: str,
+    sent: tuple[int, str, str | None] | None,
+    start: tuple[int, str] | None,
+    now: datetime,
+    lease: timedelta,
+) -> tuple[bool, bool]:
+    """`mark_sent` for `sent` (id, channel, ts) and `start_sending` for `start` (id,
+    channel), in one statement: a sender records its last post and the channel of its next
+    in one go. Returns (recorded as sent, may start sending); a row this claimant no longer
+    holds, or whose lease is over before it starts, is left alone."""
+    if sent is None and start is None:
+        return False, False
+    sent_id, sent_channel, ts = sent if sent is not None else (-1, None, None)
+    start_id, start_channel = start if start is not None else (-1, None)
+    rows = (
+        session.connection()
+        .execute(
+            _RECORD_AND_START,
+            {
+                "sent_id": sent_id,
+                "start_id": start_id,
+                "claimant": claimant,
+                "now": now,
+                "sent_channel": sent_channel,
+                "start_channel": start_channel,
+                "ts": ts,
+                "lease_until": now + lease,
+            },
+        )
+        .all()
+    )
+    statuses = dict(rows)
+    return statuses.get(sent_id) == "sent", statuses.get(start_id) == "sending"
+
+
 def start_many(
     *,
     session: Session,

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.cadence import ProgramSettings
 from bot.program_settings import is_timezone
 from handlers.core.deps import Deps
 from handlers.core.outbox.crash_check import InDoubt, find_in_doubt, settle_in_doubt
@@ -37,9 +38,15 @@ from handlers.core.outbox.recording import (
     follow_up,
     metadata_for,
 )
-from handlers.core.outbox.timing import allowed_at, recipient_zone, stale_reason
+from handlers.core.outbox.timing import (
+    allowed_at,
+    allowed_for_person,
+    recipient_zone,
+    stale_reason,
+    zone_matters,
+)
 from handlers.core.slack import SlackCallError, Slot
-from storage import outbox, pairs, participants
+from storage import outbox, pairs, participants, program
 from storage.memo import remembering
 from storage.models import OutboxMessage, Pair, saved_id
 
@@ -138,8 +145,9 @@ class _Batch:
     """Rows claimed together, checked in the transaction that claimed them."""
 
     claimed: int = 0
+    checked_at: datetime | None = None
     going: list[tuple[OutboxMessage, Kind]] = field(default_factory=list)
-    ask_zone: list[tuple[OutboxMessage, Kind, str]] = field(default_factory=list)
+    ask_zone: list[tuple[OutboxMessage, Kind, str, ProgramSettings]] = field(default_factory=list)
     pairs: dict[tuple[str, int], Pair] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
     decided_more: bool = False
@@ -159,7 +167,7 @@ async def _claim_batch(deps: Deps, *, look_for_doubt: bool) -> _Batch:
         claimed = outbox.claim_due(
             session=session, claimant=deps.instance_id, now=now, lease=LEASE, limit=BATCH
         )
-        batch = _check_batch(session, deps, claimed, now, zones=None)
+        batch = _check_batch(session, deps, claimed, now)
         batch.claimed = len(claimed)
         return batch
 
@@ -167,16 +175,13 @@ async def _claim_batch(deps: Deps, *, look_for_doubt: bool) -> _Batch:
 
 
 def _check_batch(
-    session: Session,
-    deps: Deps,
-    messages: list[OutboxMessage],
-    now: datetime,
-    zones: dict[int, str] | None,
+    session: Session, deps: Deps, messages: list[OutboxMessage], now: datetime
 ) -> _Batch:
     """`_check` for claimed rows in bulk: every read first (remembered, storage/memo.py),
-    then the writes. A recipient whose time zone is not stored is left in `ask_zone` (only
-    Slack's profile can say) unless `zones` gives it."""
-    batch = _Batch()
+    then the writes. A row for someone whose time zone is not stored is checked except for
+    the hour, and left in `ask_zone` with its program's settings: only Slack's profile can
+    say when it is working hours for them."""
+    batch = _Batch(checked_at=now)
     if not messages:
         return batch
     kinds = [(message, kind_of(deps, message)) for message in messages]
@@ -186,17 +191,15 @@ def _check_batch(
         for message, kind in kinds:
             person_tz: str | None = None
             recipient = kind.recipient(message) if kind.recipient is not None else None
-            if recipient is not None:
-                if zones is not None:
-                    person_tz = zones.get(saved_id(message), "UTC")
-                else:
-                    person_tz = _stored_zone(session, message.team_id, recipient)
-                    if person_tz is None:
-                        batch.ask_zone.append((message, kind, recipient))
-                        continue
+            if recipient is not None and zone_matters(message, kind):
+                person_tz = _stored_zone(session, message.team_id, recipient)
             reason = stale_reason(session, message, kind, now)
             if reason is not None:
                 verdicts.append((message, kind, "expire", reason))
+                continue
+            if recipient is not None and zone_matters(message, kind) and person_tz is None:
+                settings = program.get_program_settings(session=session, team_id=message.team_id)
+                batch.ask_zone.append((message, kind, recipient, settings))
                 continue
             later = allowed_at(session, message, kind, now, person_tz)
             verdicts.append((message, kind, "later" if later > now else "go", later))
@@ -274,7 +277,7 @@ async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> in
         await _check_zones_from_slack(deps, batch)
     if not batch.going:
         return 0
-    checked_at = deps.clock()
+    checked_at = batch.checked_at or deps.clock()
     posts: list[tuple[OutboxMessage, Draft]] = []
     sent = 0
     with _drafting_with(batch.pairs):
@@ -295,18 +298,31 @@ async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> in
 
 
 async def _check_zones_from_slack(deps: Deps, batch: _Batch) -> None:
-    """Rows for someone whose time zone is not stored: Slack's profile says (else UTC)."""
-    zones: dict[int, str] = {}
-    for message, _kind, user_id in batch.ask_zone:
+    """Rows for someone whose time zone is not stored: Slack's profile says (else UTC) when
+    their working hours are; the rest of their check was made with the batch's."""
+    later: list[tuple[OutboxMessage, datetime]] = []
+    for message, kind, user_id, settings in batch.ask_zone:
         profile = await deps.user_info(team_id=message.team_id, user_id=user_id, budget=1.0)
         tz = (profile or {}).get("tz")
-        zones[saved_id(message)] = tz if isinstance(tz, str) and is_timezone(tz) else "UTC"
-    now = deps.clock()
-    rows = [message for message, _kind, _user in batch.ask_zone]
-    checked = await deps.db.run(lambda s: _check_batch(s, deps, rows, now, zones=zones))
-    batch.going.extend(checked.going)
-    batch.pairs.update(checked.pairs)
-    batch.dropped.update(checked.dropped)
+        zone = tz if isinstance(tz, str) and is_timezone(tz) else "UTC"
+        now = deps.clock()
+        at = allowed_for_person(settings, now, zone)
+        if at > now:
+            later.append((message, at))
+        else:
+            batch.going.append((message, kind))
+    if later:
+        await deps.db.run(lambda s: _defer(s, deps, later))
+
+
+def _defer(session: Session, deps: Deps, rows: list[tuple[OutboxMessage, datetime]]) -> None:
+    for message, not_before in rows:
+        outbox.defer(
+            session=session,
+            message_id=saved_id(message),
+            claimant=deps.instance_id,
+            not_before=not_before,
+        )
 
 
 async def _send_file(deps: Deps, message: OutboxMessage, draft: Draft, batch: _Batch) -> int:
@@ -328,26 +344,43 @@ async def _send_file(deps: Deps, message: OutboxMessage, draft: Draft, batch: _B
 async def _post_all(
     deps: Deps, posts: list[tuple[OutboxMessage, Draft]], checked_at: datetime, batch: _Batch
 ) -> int:
-    """Post one by one. One transaction first records every row's channel (each is now
-    "sending": after a crash the channel's history is searched for it before any resend)
-    and one round trip reserves their paced slots; the posts are then recorded together,
-    one statement at the end (or at once after a post whose kind keeps books on it)."""
+    """Post one by one. Plain posts are started together: one statement records every
+    channel (each row is then "sending": after a crash its channel is searched for it
+    before any resend) and one round trip reserves their paced slots; they are recorded
+    together at the end. A post whose kind keeps books on it (an intro's pair, a survey's
+    reactions) goes as before: one statement records the previous such post and starts it,
+    so at most one of them is ever in doubt."""
     if not posts:
         return 0
-    started, slots = await _start_all(deps, posts)
+    plain = [(m, d) for m, d in posts if not _keeps_books(deps, m)]
+    started, slots = await _start_all(deps, plain)
+    slot_of = {saved_id(m): slot for (m, _), slot in zip(plain, slots, strict=True)}
     recorded = 0
-    posted: list[tuple[OutboxMessage, str, str]] = []  # not yet recorded
+    last: tuple[OutboxMessage, str, str] | None = None  # a booked post, not yet recorded
+    posted: list[tuple[OutboxMessage, str, str]] = []  # plain posts, not yet recorded
     unposted: list[OutboxMessage] = []
     try:
-        for (message, draft), slot in zip(posts, slots, strict=True):
-            if saved_id(message) not in started:
+        for message, draft in posts:
+            booked = _keeps_books(deps, message)
+            if not booked and saved_id(message) not in started:
                 log.warning("a %s message was not sent: its claim ran out first", message.kind)
                 continue
             if unposted or deps.clock() - checked_at > RECHECK_AFTER:
-                # Checked too long ago: checked again first. This also keeps every post
-                # well inside the lease the start gave all of them at once.
+                # Checked too long ago: checked again first. This also keeps every plain
+                # post well inside the lease their start gave all of them at once.
                 unposted.append(message)
                 continue
+            if booked:
+                went, ok = await _record_and_start(deps, last, (message, draft.channel))
+                recorded += went
+                last = None
+                if not ok:
+                    log.warning("a %s message was not sent: its claim ran out first", message.kind)
+                    continue
+            elif last is not None:
+                # A booked post's bookkeeping is done before anything else goes out.
+                done, last = last, None
+                recorded += await _record(deps, [done], [])
             try:
                 answer = await deps.slack.call(
                     "chat.postMessage",
@@ -358,26 +391,32 @@ async def _post_all(
                     metadata=metadata_for(message),
                     unfurl_links=False,
                     budget=CALL_BUDGET_SECONDS,
-                    slot=slot,
+                    slot=slot_of.get(saved_id(message)),
                 )
             except Exception as exc:
                 await failed(deps, message, exc)
                 batch.decided_more = True
                 continue
-            posted.append((message, draft.channel, answer.get("ts") or ""))
-            kind = kind_of(deps, message)
-            if kind.after_sent is not None or kind.follow_up is not None:
-                # Its bookkeeping (an intro's pair, a survey's reactions) follows its post at
-                # once, as before, and may decide more (a chart).
-                batch.decided_more = batch.decided_more or kind.after_sent is not None
-                done, posted = posted, []
-                recorded += await _record(deps, done, [])
+            done = (message, draft.channel, answer.get("ts") or "")
+            if booked:
+                last = done
+                if kind_of(deps, message).after_sent is not None:
+                    batch.decided_more = True  # its bookkeeping may decide more (a chart)
+            else:
+                posted.append(done)
     finally:
+        if last is not None:
+            posted.append(last)
         if posted or unposted:
             recorded += await _record(deps, posted, unposted)
         if unposted:
             batch.decided_more = True
     return recorded
+
+
+def _keeps_books(deps: Deps, message: OutboxMessage) -> bool:
+    kind = kind_of(deps, message)
+    return kind.after_sent is not None or kind.follow_up is not None
 
 
 async def _start_all(
@@ -428,6 +467,35 @@ async def _record(
         if saved_id(message) in went:
             await follow_up(deps, message, channel, ts)
     return len(went)
+
+
+async def _record_and_start(
+    deps: Deps,
+    last: tuple[OutboxMessage, str, str] | None,
+    start: tuple[OutboxMessage, str] | None,
+) -> tuple[int, bool]:
+    """In one transaction: record `last` as sent (with its kind's bookkeeping) and record
+    where `start` goes. Returns (1 if `last` was recorded, whether `start` may be posted);
+    the follow-up of `last` runs after the transaction."""
+    now = deps.clock()
+
+    def work(session: Session) -> tuple[bool, bool]:
+        went, started = outbox.record_and_start(
+            session=session,
+            claimant=deps.instance_id,
+            sent=(saved_id(last[0]), last[1], last[2] or None) if last else None,
+            start=(saved_id(start[0]), start[1]) if start else None,
+            now=now,
+            lease=LEASE,
+        )
+        if went and last is not None:
+            after_sent(session, deps, last[0], last[1], last[2], now, marked=True)
+        return went, started
+
+    went, started = await deps.db.run(work)
+    if went and last is not None:
+        await follow_up(deps, last[0], last[1], last[2])
+    return int(went), started
 
 
 def _skip(session: Session, deps: Deps, message: OutboxMessage) -> bool:
