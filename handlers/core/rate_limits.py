@@ -35,6 +35,7 @@ from storage.rate_limits import MICROSECONDS
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
+Holds = dict[tuple[str, str], datetime]  # (team_id, method) -> held until
 PRUNE_SECONDS = 600.0  # how often an instance deletes buckets that have filled up again
 
 
@@ -213,6 +214,9 @@ class SharedRateLimits:
         except SQLAlchemyError as exc:
             log.warning("shared rate limits not read: %s", type(exc).__name__)
             return
+        self._keep(holds)
+
+    def _keep(self, holds: Holds) -> None:
         for (team_id, method), until in holds.items():
             self._known.keep(team_id, method, until.timestamp())
 
@@ -263,11 +267,17 @@ class SharedRateLimits:
         now = self._wall()
         counts = Counter(slots)
         prune = self._prune_now()
+        # The holds are read in the same transaction when they are due to be (wait_for).
+        read = self._read_at is None or self._monotonic() - self._read_at >= self._refresh
+        if read:
+            self._read_at = self._monotonic()
 
-        def take(session: Session) -> dict[tuple[str, str], list[float]]:
+        def take(session: Session) -> tuple[Holds, dict[tuple[str, str], list[float]]]:
             if prune:
                 rate_limits.forget_full_buckets(session=session, now=now)
-            return rate_limits.reserve_slots(
+            when = datetime.fromtimestamp(now, UTC)
+            holds = rate_limits.holds_after(session=session, now=when) if read else {}
+            return holds, rate_limits.reserve_slots(
                 session=session,
                 counts=counts,
                 now=now,
@@ -279,11 +289,12 @@ class SharedRateLimits:
         started = time.perf_counter()
         try:
             self.round_trips += 1
-            taken = await self._db.run(take)
+            holds, taken = await self._db.run(take)
         except SQLAlchemyError as exc:
             log.warning("pace of %s not shared: %s", slots[0][1], type(exc).__name__)
             return await self._known.reserve_many(slots, pace, within=within)
         finally:
             self.round_trip_seconds += time.perf_counter() - started
+        self._keep(holds)
         waits: dict[tuple[str, str], Iterator[float]] = {k: iter(v) for k, v in taken.items()}
         return [next(waits[slot]) if slot in waits else None for slot in slots]
