@@ -7,7 +7,8 @@ Sending is claimed: `claim` and `claim_due` move rows from pending to claimed fo
 one claimant (a conditional UPDATE; on PostgreSQL `claim_due` picks rows FOR UPDATE SKIP
 LOCKED), with a lease. Every later step names the claimant and checks the row count again,
 so a sender whose lease ran out (and whose row another process has since taken over)
-changes nothing. A row becomes "sending" when its channel is recorded, just before the post:
+changes nothing. A row becomes "sending" when its channel is recorded, just before the post
+(or before the posts of its batch, `start_many`):
 one still held after its lease is in doubt, and only the channel's history can say whether
 it went out (a "claimed" one never got that far).
 """

@@ -5,10 +5,10 @@ kept in memory for one process, or in the database so that every instance sharin
 one pace and waits out a 429 told to any of them (same method, same workspace).
 
 Pacing: a call reserves the next slot of its bucket and waits for it (the gateway's sleep)
-before it goes; in the database that is one atomic upsert per call (storage/rate_limits.py),
-so instances never take the same slot. That is a round trip per Web API call (about 1 ms on
-SQLite, bench/bench_intros.py); Slack's own limits bound how many there can be, so slots are
-not reserved in batches (a batch's unused slots would be lost to the other instances).
+before it goes; in the database that is one atomic upsert (storage/rate_limits.py), so
+instances never take the same slot. A sender about to post a batch reserves all its slots
+in one upsert (`reserve_many`, the gateway's `reserve`); a slot left unused (a post that
+failed first) is lost, never handed out twice, so the pace only ever errs slow.
 
 Reading the database before every call would add a query per message, so each instance
 reads the holds at most once a second and keeps them. An instance may therefore call once

@@ -3,12 +3,16 @@
 Each message goes: stale? (dropped) -> quiet hours? (later) -> claimed (one sender, with a
 lease) -> drafted -> its channel recorded -> posted (or its file shared) -> recorded as sent.
 
-A drain does this a batch at a time: one transaction claims the due rows and checks them
-all (what the checks need is read in bulk first, storage/memo.py); the drafts of pair
-messages use the pairs that check read (`checked_pair`); then each post costs one
-statement, which records the previous post as sent and this one's channel (so at most one
-row is ever in doubt, as before). A batch whose checks are older than RECHECK_AFTER (a slow
-Slack) puts its unposted rows back, to be checked again.
+A drain does this a batch at a time: one transaction looks for rows in doubt, claims the
+due rows and checks them all (what the checks need is read in bulk first, storage/memo.py);
+the drafts of pair messages use the pairs that check read (`checked_pair`). Then one
+statement records every post's channel (each row is "sending" from then on: after a crash
+its channel is searched for it before any resend), one round trip reserves the posts' paced
+slots, and one statement records them all as sent at the end: about one statement per
+message in all. A post whose kind keeps books on it (an intro, a survey) goes one at a
+time as before, its bookkeeping done before the next post. A batch whose checks are older
+than RECHECK_AFTER (a slow Slack) puts its unposted rows back, to be checked again; that
+also keeps every post well inside the lease the batch's start gave it.
 """
 
 from __future__ import annotations
