@@ -460,16 +460,6 @@ def held_rows(*, session: Session) -> list[OutboxMessage]:
     )
 
 
-def sending_claimants(*, session: Session) -> list[str]:
-    """Who holds rows that are being sent now (to spot claimants that have died)."""
-    rows = session.exec(
-        select(OutboxMessage.claimed_by)
-        .where(_held(), col(OutboxMessage.claimed_by).is_not(None))
-        .distinct()
-    ).all()
-    return [row for row in rows if row]
-
-
 def claim_in_doubt(
     *,
     session: Session,
