@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
 from sqlalchemy import Table, event, func, insert, inspect  # noqa: E402
 from sqlalchemy.pool import PoolProxiedConnection  # noqa: E402
 from sqlmodel import Session, SQLModel, select  # noqa: E402
@@ -440,6 +441,10 @@ async def measure(args, workdir: Path) -> dict:
         runtime = app.build(
             make_settings(fake, db_path), clock=clock, sleep=sleep, monotonic=time.monotonic
         )
+        # One connection pool for every Slack call, as app.serve() gives the running bot:
+        # without it each call pays for a new connection, which the bot never does.
+        http = aiohttp.ClientSession()
+        runtime.deps.slack.client.session = http
         engine = runtime.deps.db.engine
         due_tick, idle_tick, decide_only, sending = [], [], [], []
         sent, decided, calls, statements = [], [], {}, {}
@@ -476,6 +481,7 @@ async def measure(args, workdir: Path) -> dict:
                 sending.append(await _measure_sending(runtime, pristine, db_path, slack_thread))
             tick_plans = tick_statement_plans(runtime, statements)
         finally:
+            await http.close()
             runtime.deps.db.close()
 
     expected = sum(population["due_by_column"].values())

@@ -7,18 +7,19 @@ Sending is claimed: `claim` and `claim_due` move rows from pending to claimed fo
 one claimant (a conditional UPDATE; on PostgreSQL `claim_due` picks rows FOR UPDATE SKIP
 LOCKED), with a lease. Every later step names the claimant and checks the row count again,
 so a sender whose lease ran out (and whose row another process has since taken over)
-changes nothing. A row becomes "sending" when its channel is recorded, just before the post:
+changes nothing. A row becomes "sending" when its channel is recorded, just before the post
+(or before the posts of its batch, `start_many`):
 one still held after its lease is in doubt, and only the channel's history can say whether
 it went out (a "claimed" one never got that far).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, null, or_, update
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, false, null, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -132,9 +133,12 @@ def claim(
     )
 
 
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 def _claim_due_statement() -> Any:
     """Built once (every tick of every instance runs it): up to `limit` due rows claimed."""
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     c = table.c
     due = (
         sa_select(c.id)
@@ -208,7 +212,7 @@ def _lease_holds(now: datetime) -> ColumnElement[bool]:
 def _record_and_start_statement() -> Any:
     """Built once (the sender runs it for every post): the previous post (`sent_id`, or -1)
     recorded as sent, the next (`start_id`, or -1) started."""
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     c = table.c
     sent_id = bindparam("sent_id", type_=c.id.type)
     now = bindparam("now", type_=c.sent_at.type)
@@ -282,6 +286,77 @@ def record_and_start(
     )
     statuses = dict(rows)
     return statuses.get(sent_id) == "sent", statuses.get(start_id) == "sending"
+
+
+def start_many(
+    *,
+    session: Session,
+    claimant: str,
+    channels: Mapping[int, str],
+    now: datetime,
+    lease: timedelta,
+) -> set[int]:
+    """`start_sending` for many rows (id -> channel) in one statement: every row of a batch
+    about to be posted, recorded as "sending" with its channel and a fresh lease. Returns
+    the ids that may be posted (still held by `claimant`, lease not over)."""
+    if not channels:
+        return set()
+    c = _TABLE.c
+    rows = session.connection().execute(
+        update(_TABLE)
+        .where(
+            c.id.in_(list(channels)),
+            c.status.in_(HELD),
+            c.claimed_by == claimant,
+            c.lease_until > now,
+        )
+        .values(
+            status="sending",
+            channel_id=case(dict(channels), value=c.id),
+            file_id=None,
+            sending_since=now,
+            lease_until=now + lease,
+        )
+        .returning(c.id)
+    )
+    return {row[0] for row in rows}
+
+
+def record_many(
+    *,
+    session: Session,
+    claimant: str,
+    sent: Mapping[int, str | None],
+    released: Iterable[int] = (),
+    now: datetime,
+) -> set[int]:
+    """`mark_sent` for the rows of `sent` (id -> ts) and `release` for `released` (never
+    posted), in one statement: what a batch of posts did, recorded together. Rows this
+    claimant no longer holds are left alone; returns the ids recorded as sent."""
+    back = list(released)
+    if not sent and not back:
+        return set()
+    c = _TABLE.c
+    is_sent = c.id.in_(list(sent)) if sent else false()
+
+    def when_sent(value: Any, otherwise: Any) -> Any:
+        return case((is_sent, value), else_=otherwise)
+
+    rows = session.connection().execute(
+        update(_TABLE)
+        .where(c.id.in_([*sent, *back]), c.status.in_(HELD), c.claimed_by == claimant)
+        .values(
+            status=when_sent("sent", "pending"),
+            ts=case(dict(sent), value=c.id, else_=c.ts) if sent else c.ts,
+            sent_at=when_sent(now, c.sent_at),
+            attempts=when_sent(c.attempts + 1, c.attempts),
+            sending_since=when_sent(c.sending_since, null()),
+            claimed_by=None,
+            lease_until=None,
+        )
+        .returning(c.id, c.status)
+    )
+    return {message_id for message_id, status in rows if status == "sent"}
 
 
 def mark_sent(
@@ -377,14 +452,12 @@ def in_doubt(
     )
 
 
-def sending_claimants(*, session: Session) -> list[str]:
-    """Who holds rows that are being sent now (to spot claimants that have died)."""
-    rows = session.exec(
-        select(OutboxMessage.claimed_by)
-        .where(_held(), col(OutboxMessage.claimed_by).is_not(None))
-        .distinct()
-    ).all()
-    return [row for row in rows if row]
+def held_rows(*, session: Session) -> list[OutboxMessage]:
+    """Every row claimed or being sent now, oldest first: few (a batch per sender), so a
+    drain reads them all in one statement to find those in doubt."""
+    return list(
+        session.exec(select(OutboxMessage).where(_held()).order_by(col(OutboxMessage.id))).all()
+    )
 
 
 def claim_in_doubt(

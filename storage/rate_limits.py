@@ -5,6 +5,7 @@ reserves its calls' slots from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import case, delete, literal
@@ -82,3 +83,50 @@ def forget_full_buckets(*, session: Session, now: float) -> int:
         delete(SlackPace).where(col(SlackPace.next_free_us) < round(now * MICROSECONDS))
     )
     return int(result.rowcount or 0)
+
+
+def reserve_slots(
+    *,
+    session: Session,
+    counts: Mapping[tuple[str, str], int],
+    now: float,
+    interval: float,
+    burst: int,
+    within: float | None = None,
+) -> dict[tuple[str, str], list[float]]:
+    """`reserve_slot` for many buckets of one pace at once: `counts[(team_id, bucket)]`
+    slots of each, in one statement (a multi-row upsert). Returns each bucket's waits, in
+    order; a bucket whose last slot would be further off than `within` takes none and is
+    missing. Rows go in key order, so instances upserting the same buckets lock them in the
+    same order (no deadlock on PostgreSQL)."""
+    if not counts:
+        return {}
+    now_us, step = round(now * MICROSECONDS), round(interval * MICROSECONDS)
+    table = SlackPace.__table__.c  # type: ignore[attr-defined]
+    keys = sorted(counts)
+    statement = insert_statement(session, SlackPace).values(
+        [
+            {"team_id": key[0], "bucket": key[1], "next_free_us": now_us + counts[key] * step}
+            for key in keys
+        ]
+    )
+    # A new row says how far its bucket moves: now + count steps.
+    start = case((table.next_free_us > now_us, table.next_free_us), else_=literal(now_us))
+    moved = start + statement.excluded.next_free_us - now_us
+    statement = statement.on_conflict_do_update(
+        index_elements=["team_id", "bucket"],
+        set_={"next_free_us": moved},
+        where=None
+        if within is None
+        else (moved - burst * step <= now_us + round(within * MICROSECONDS)),
+    ).returning(table.team_id, table.bucket, table.next_free_us)
+    rows = session.connection().execute(statement).all()
+    waits: dict[tuple[str, str], list[float]] = {}
+    for team_id, bucket, after in rows:
+        count = counts[(team_id, bucket)]
+        # The last slot is burst steps before `after`, each earlier one a step before it.
+        last = int(after) - burst * step
+        waits[(team_id, bucket)] = [
+            max(0, last - (count - 1 - k) * step - now_us) / MICROSECONDS for k in range(count)
+        ]
+    return waits

@@ -132,6 +132,28 @@ async def test_posts_are_paced_per_channel(gateway, limited, timer):
     assert limited.rate_limits is not None and limited.rate_limits.hits == {}
 
 
+async def test_posts_reserved_together_keep_the_pace(gateway, limited, timer):
+    """A batch's slots reserved in one go (one round trip with a shared pace) are the slots
+    its calls would have taken one by one; a call after them takes the next one."""
+    oracle = Buckets()
+    channels = ["UP0", "UP0", "UP1", "UP0", "UP0", "UP1", "UP0", "UP1", "UP1", "UP1", "UP0"]
+    expected = [oracle.ask(channel, POST.burst, POST.per_minute) for channel in channels]
+    slots = await gateway.reserve("chat.postMessage", [(None, {"channel": c}) for c in channels])
+    waited = []
+    for number, (channel, slot) in enumerate(zip(channels[:-1], slots, strict=False)):
+        post = gateway.call(
+            "chat.postMessage", channel=channel, text=f"message {number}", slot=slot
+        )
+        waited.append(await _waits(timer, post))
+    # The last one's slot is left unused: it is lost, never handed to another call.
+    waited.append(await _waits(timer, gateway.call("chat.postMessage", channel="UP0", text="x")))
+    expected[-1] += oracle.ask("UP0", POST.burst, POST.per_minute)
+
+    assert waited == pytest.approx(expected, abs=MS)
+    assert waited[4] > 0.5  # the fourth in UP0's burst waits for its second
+    assert limited.rate_limits is not None and limited.rate_limits.hits == {}
+
+
 async def test_a_slot_past_the_budget_is_not_taken(gateway, limited, timer):
     for _ in range(OPEN.burst):
         await gateway.call("conversations.open", users="UP1")
@@ -182,6 +204,33 @@ async def test_instances_reserving_at_once_get_distinct_slots(database_url):
     finally:
         db.close()
     assert sorted(w or 0.0 for w in waits) == pytest.approx([0.0, 0.0, *range(1, 19)])
+
+
+async def test_instances_reserving_batches_at_once_get_distinct_slots(database_url):
+    """The same with batches: each thread reserves three slots of one bucket and one of its
+    own in one statement; no slot is handed out twice."""
+    db = Database(make_engine(database_url))
+    db.prepare()
+    try:
+
+        def reserve(number: int) -> dict[tuple[str, str], list[float]]:
+            return db.run_sync(
+                lambda session: rate_limits.reserve_slots(
+                    session=session,
+                    counts={("T1", "b"): 3, ("T1", f"own {number}"): 1},
+                    now=1000.0,
+                    interval=1.0,
+                    burst=2,
+                )
+            )
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            taken = list(pool.map(reserve, range(10)))
+    finally:
+        db.close()
+    shared = sorted(wait for waits in taken for wait in waits[("T1", "b")])
+    assert shared == pytest.approx([0.0, 0.0, *range(1, 29)])
+    assert all(waits[("T1", f"own {n}")] == [0.0] for n, waits in enumerate(taken))
 
 
 async def test_a_429_still_holds_the_method_for_every_instance(instances, limited, timer):

@@ -5,10 +5,10 @@ kept in memory for one process, or in the database so that every instance sharin
 one pace and waits out a 429 told to any of them (same method, same workspace).
 
 Pacing: a call reserves the next slot of its bucket and waits for it (the gateway's sleep)
-before it goes; in the database that is one atomic upsert per call (storage/rate_limits.py),
-so instances never take the same slot. That is a round trip per Web API call (about 1 ms on
-SQLite, bench/bench_intros.py); Slack's own limits bound how many there can be, so slots are
-not reserved in batches (a batch's unused slots would be lost to the other instances).
+before it goes; in the database that is one atomic upsert (storage/rate_limits.py), so
+instances never take the same slot. A sender about to post a batch reserves all its slots
+in one upsert (`reserve_many`, the gateway's `reserve`); a slot left unused (a post that
+failed first) is lost, never handed out twice, so the pace only ever errs slow.
 
 Reading the database before every call would add a query per message, so each instance
 reads the holds at most once a second and keeps them. An instance may therefore call once
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -34,6 +35,7 @@ from storage.rate_limits import MICROSECONDS
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 1.0
+Holds = dict[tuple[str, str], datetime]  # (team_id, method) -> held until
 PRUNE_SECONDS = 600.0  # how often an instance deletes buckets that have filled up again
 
 
@@ -108,6 +110,14 @@ class RateLimits(Protocol):
         None, and nothing taken, when that is more than `within` seconds off."""
         ...
 
+    async def reserve_many(
+        self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
+    ) -> list[float | None]:
+        """`reserve` for each (team_id, bucket) of `slots` (a bucket may come more than
+        once), all of one pace, at once: the wait of each, in order; None for those of a
+        bucket whose last slot would be more than `within` seconds off (none taken)."""
+        ...
+
 
 class LocalRateLimits:
     """One process's holds (tests of the gateway alone, scripts with no database), on the
@@ -145,6 +155,11 @@ class LocalRateLimits:
         if len(self._full_at) > 10_000:  # channels come and go: drop the full buckets
             self._full_at = {k: at for k, at in self._full_at.items() if at > now}
         return wait
+
+    async def reserve_many(
+        self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
+    ) -> list[float | None]:
+        return [await self.reserve(team, bucket, pace, within=within) for team, bucket in slots]
 
 
 class SharedRateLimits:
@@ -199,16 +214,24 @@ class SharedRateLimits:
         except SQLAlchemyError as exc:
             log.warning("shared rate limits not read: %s", type(exc).__name__)
             return
+        self._keep(holds)
+
+    def _keep(self, holds: Holds) -> None:
         for (team_id, method), until in holds.items():
             self._known.keep(team_id, method, until.timestamp())
+
+    def _prune_now(self) -> bool:
+        """Whether this reservation also deletes the full buckets (every PRUNE_SECONDS)."""
+        prune = self._pruned_at is None or self._monotonic() - self._pruned_at >= PRUNE_SECONDS
+        if prune:
+            self._pruned_at = self._monotonic()
+        return prune
 
     async def reserve(
         self, team_id: str, bucket: str, pace: Pace, *, within: float | None = None
     ) -> float | None:
         now = self._wall()
-        prune = self._pruned_at is None or self._monotonic() - self._pruned_at >= PRUNE_SECONDS
-        if prune:
-            self._pruned_at = self._monotonic()
+        prune = self._prune_now()
 
         def take(session: Session) -> float | None:
             if prune:
@@ -234,3 +257,44 @@ class SharedRateLimits:
             return await self._known.reserve(team_id, bucket, pace, within=within)
         finally:
             self.round_trip_seconds += time.perf_counter() - started
+
+    async def reserve_many(
+        self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
+    ) -> list[float | None]:
+        """One upsert for every slot (a batch of posts), not one per call."""
+        if not slots:
+            return []
+        now = self._wall()
+        counts = Counter(slots)
+        prune = self._prune_now()
+        # The holds are read in the same transaction when they are due to be (wait_for).
+        read = self._read_at is None or self._monotonic() - self._read_at >= self._refresh
+        if read:
+            self._read_at = self._monotonic()
+
+        def take(session: Session) -> tuple[Holds, dict[tuple[str, str], list[float]]]:
+            if prune:
+                rate_limits.forget_full_buckets(session=session, now=now)
+            when = datetime.fromtimestamp(now, UTC)
+            holds = rate_limits.holds_after(session=session, now=when) if read else {}
+            return holds, rate_limits.reserve_slots(
+                session=session,
+                counts=counts,
+                now=now,
+                interval=pace.interval,
+                burst=pace.burst,
+                within=within,
+            )
+
+        started = time.perf_counter()
+        try:
+            self.round_trips += 1
+            holds, taken = await self._db.run(take)
+        except SQLAlchemyError as exc:
+            log.warning("pace of %s not shared: %s", slots[0][1], type(exc).__name__)
+            return await self._known.reserve_many(slots, pace, within=within)
+        finally:
+            self.round_trip_seconds += time.perf_counter() - started
+        self._keep(holds)
+        waits: dict[tuple[str, str], Iterator[float]] = {k: iter(v) for k, v in taken.items()}
+        return [next(waits[slot]) if slot in waits else None for slot in slots]

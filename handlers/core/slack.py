@@ -7,7 +7,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
@@ -15,7 +16,7 @@ from slack_sdk.errors import SlackApiError, SlackObjectFormationError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from handlers.core.rate_limits import LocalRateLimits, Pace, RateLimits, bucket_of
+from handlers.core.rate_limits import METHOD_PACES, LocalRateLimits, Pace, RateLimits, bucket_of
 
 log = logging.getLogger(__name__)
 
@@ -147,26 +148,50 @@ class SlackGateway:
         self.rate_limits = rate_limits or LocalRateLimits(monotonic)
         self._paced = paced  # off only against a server with no limits (SLACK_PACING=off)
 
+    async def reserve(
+        self,
+        method: str,
+        calls: Sequence[tuple[str | None, Mapping[str, Any]]],
+        *,
+        within: float | None = None,
+    ) -> list[Slot | None]:
+        """The paced slots of calls about to be made, (team_id, params) each, taken together
+        (one round trip with a shared pace, not one per call); each call then passes its
+        own as `slot`. None where no slot was taken: that call takes its own."""
+        pace = METHOD_PACES.get(method)
+        if not self._paced or pace is None or not calls:
+            return [None] * len(calls)
+        wanted = []
+        for team_id, params in calls:
+            paced = bucket_of(method, params)
+            assert paced is not None
+            wanted.append((ONE_WORKSPACE if self.tokens is None else team_id or "", paced[0]))
+        waits = await self.rate_limits.reserve_many(wanted, pace, within=within)
+        now = self._monotonic()
+        return [None if wait is None else Slot(now + wait) for wait in waits]
+
     async def call(
         self,
         method: str,
         *,
         team_id: str | None = None,
         budget: float | None = None,
+        slot: Slot | None = None,
         **params: Any,
     ) -> dict:
         """Call a Web API method for workspace `team_id`; `budget` caps the seconds spent
-        including waits and retries. With one workspace, `team_id` changes nothing."""
+        including waits and retries. With one workspace, `team_id` changes nothing.
+        `slot`: its paced slot, taken already (`reserve`)."""
         if method not in METHOD_SCOPES:
             raise ValueError(f"{method} is not declared in METHOD_SCOPES")
         if self.tokens is None:
-            return await self._call(method, budget, params, ONE_WORKSPACE)
+            return await self._call(method, budget, params, ONE_WORKSPACE, slot)
         if team_id is None:
             raise ValueError(f"{method}: with many workspaces, a call names its team_id")
         token = await self._token_for(method, team_id)
         # Slack's rate limits are per workspace: one workspace's 429 holds up only its calls.
         try:
-            return await self._call(method, budget, {**params, "token": token}, team_id)
+            return await self._call(method, budget, {**params, "token": token}, team_id, slot)
         except SlackCallError as exc:
             if exc.error not in _TOKEN_ERRORS:
                 raise
@@ -186,7 +211,12 @@ class SlackGateway:
         return token
 
     async def _call(
-        self, method: str, budget: float | None, params: dict[str, Any], team_id: str
+        self,
+        method: str,
+        budget: float | None,
+        params: dict[str, Any],
+        team_id: str,
+        slot: Slot | None = None,
     ) -> dict:
         function = getattr(self.client, method.replace(".", "_"))
 
@@ -217,6 +247,7 @@ class SlackGateway:
             repeatable=method not in _NOT_REPEATABLE,
             team_id=team_id,
             paced=bucket_of(method, params) if self._paced else None,
+            slot=slot,
         )
 
     async def respond(
@@ -271,10 +302,12 @@ class SlackGateway:
         repeatable: bool = True,
         team_id: str | None = None,
         paced: tuple[str, Pace] | None = None,
+        slot: Slot | None = None,
     ) -> T:
         """`team_id`: a Web API call's workspace, whose Retry-After for `method` is waited
         out first (None: a response_url or an upload, which have no shared limits); then
-        each attempt waits for its slot in the `paced` bucket (its tier, in that workspace)."""
+        each attempt waits for its slot in the `paced` bucket (its tier, in that workspace):
+        the first for `slot` when one was reserved for it, later ones for slots of their own."""
         deadline = None if budget is None else self._monotonic() + budget
         last_error = "unknown_error"
         for number in range(1, self._max_attempts + 1):
@@ -284,7 +317,11 @@ class SlackGateway:
             if blocked > 0:
                 await self._wait(method, blocked, deadline, "ratelimited")
             if team_id is not None and paced is not None:
-                await self._wait_for_slot(method, team_id, paced, deadline)
+                if slot is not None:
+                    await self._wait_until(method, slot.at, deadline)
+                else:
+                    await self._wait_for_slot(method, team_id, paced, deadline)
+            slot = None  # a retry (after a 429) takes a new slot
             try:
                 if deadline is None:
                     return await attempt()
@@ -316,6 +353,16 @@ class SlackGateway:
         wait = await self.rate_limits.reserve(team_id, bucket, pace, within=within)
         if wait is None:
             raise SlackCallError(method, "ratelimited", transient=True)
+        await self._sleep_for_slot(wait)
+
+    async def _wait_until(self, method: str, at: float, deadline: float | None) -> None:
+        """Wait for a slot reserved before (`reserve`); one past the deadline fails the call
+        as rate limited, as a slot not taken would."""
+        if deadline is not None and at > deadline:
+            raise SlackCallError(method, "ratelimited", transient=True)
+        await self._sleep_for_slot(at - self._monotonic())
+
+    async def _sleep_for_slot(self, wait: float) -> None:
         if wait > _PACE_RESOLUTION:
             # Whole milliseconds, rounded up: never a hair before the slot (wall-clock seconds
             # in floating point are off by a fraction of a microsecond).
@@ -325,6 +372,13 @@ class SlackGateway:
         if deadline is not None and self._monotonic() + seconds > deadline:
             raise SlackCallError(method, error, transient=True)
         await self._sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A paced slot reserved for a call: it may go at `at` (the gateway's monotonic clock)."""
+
+    at: float
 
 
 class _Retry(Exception):

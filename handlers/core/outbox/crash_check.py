@@ -8,7 +8,9 @@ is there, or puts it back to be sent if not."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -26,18 +28,39 @@ log = logging.getLogger("handlers.core.outbox")
 HISTORY_BUDGET_SECONDS = 90.0
 HISTORY_PAGE = 15  # what Slack returns per page to apps outside the Marketplace
 HISTORY_MAX_PAGES = 100
+IN_DOUBT_AT_ONCE = 100  # checked per drain; the rest at the next
 
 
-async def settle_in_doubt(deps: Deps) -> None:
-    now = deps.clock()
+@dataclass
+class InDoubt:
+    """Rows that may or may not have gone out, and the claimants known to have died."""
 
-    def load(session: Session) -> tuple[list[str], list[OutboxMessage]]:
-        holders = outbox.sending_claimants(session=session)
-        dead = [holder for holder in holders if deps.claimant_is_dead(holder)]
-        return dead, outbox.in_doubt(session=session, now=now, dead_claimants=dead)
+    messages: list[OutboxMessage]
+    dead: list[str]
 
-    dead, doubtful = await deps.db.run(load)
-    for message in doubtful:
+
+def find_in_doubt(session: Session, deps: Deps, now: datetime) -> InDoubt:
+    """In the caller's transaction, in one statement: the held rows whose lease is over or
+    whose claimant died."""
+    held = outbox.held_rows(session=session)
+    claimants = {message.claimed_by for message in held if message.claimed_by}
+    dead = sorted(holder for holder in claimants if deps.claimant_is_dead(holder))
+    doubtful = [
+        message
+        for message in held
+        if message.claimed_by in dead
+        or (message.lease_until is not None and message.lease_until <= now)
+    ]
+    return InDoubt(doubtful[:IN_DOUBT_AT_ONCE], dead)
+
+
+async def settle_in_doubt(deps: Deps, found: InDoubt | None = None) -> None:
+    """Check each row in doubt against its channel (`found`, else looked for now)."""
+    if found is None:
+        now = deps.clock()
+        found = await deps.db.run(lambda s: find_in_doubt(s, deps, now))
+    dead = found.dead
+    for message in found.messages:
         holder = message.claimed_by if message.claimed_by in dead else None
 
         def claim(s: Session, m: OutboxMessage = message, h: str | None = holder) -> bool:
@@ -93,7 +116,7 @@ async def _find_posted(deps: Deps, message: OutboxMessage) -> str | None:
     oldest = since.timestamp() - 60
     cursor: str | None = None
     for _ in range(HISTORY_MAX_PAGES):
-        params = {"cursor": cursor} if cursor else {}
+        params: dict[str, Any] = {"cursor": cursor} if cursor else {}
         history = await deps.slack.call(
             "conversations.history",
             team_id=message.team_id,

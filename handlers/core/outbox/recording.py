@@ -39,7 +39,7 @@ def after_sent(
 ) -> bool:
     """Record the send and the kind's own bookkeeping, in one transaction; False, changing
     nothing, if this process no longer holds the row. `marked`: the row was recorded as
-    sent already, in this transaction, with others (`outbox.mark_sent_many`)."""
+    sent already, in this transaction (`outbox.record_many`, `outbox.record_and_start`)."""
     if not marked and not outbox.mark_sent(
         session=session,
         message_id=message.id or 0,

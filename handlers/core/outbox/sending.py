@@ -3,12 +3,16 @@
 Each message goes: stale? (dropped) -> quiet hours? (later) -> claimed (one sender, with a
 lease) -> drafted -> its channel recorded -> posted (or its file shared) -> recorded as sent.
 
-A drain does this a batch at a time: one transaction claims the due rows and checks them
-all (what the checks need is read in bulk first, storage/memo.py); the drafts of pair
-messages use the pairs that check read (`checked_pair`); then each post costs one
-statement, which records the previous post as sent and this one's channel (so at most one
-row is ever in doubt, as before). A batch whose checks are older than RECHECK_AFTER (a slow
-Slack) puts its unposted rows back, to be checked again.
+A drain does this a batch at a time: one transaction looks for rows in doubt, claims the
+due rows and checks them all (what the checks need is read in bulk first, storage/memo.py);
+the drafts of pair messages use the pairs that check read (`checked_pair`). Then one
+statement records every post's channel (each row is "sending" from then on: after a crash
+its channel is searched for it before any resend), one round trip reserves the posts' paced
+slots, and one statement records them all as sent at the end: about one statement per
+message in all. A post whose kind keeps books on it (an intro, a survey) goes one at a
+time as before, its bookkeeping done before the next post. A batch whose checks are older
+than RECHECK_AFTER (a slow Slack) puts its unposted rows back, to be checked again; that
+also keeps every post well inside the lease the batch's start gave it.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlmodel import Session
 
+from bot.cadence import ProgramSettings
 from bot.program_settings import is_timezone
 from handlers.core.deps import Deps
-from handlers.core.outbox.crash_check import settle_in_doubt
+from handlers.core.outbox.crash_check import InDoubt, find_in_doubt, settle_in_doubt
 from handlers.core.outbox.failures import failed
 from handlers.core.outbox.kinds import Draft, Kind, kind_of
 from handlers.core.outbox.recording import (
@@ -36,9 +42,15 @@ from handlers.core.outbox.recording import (
     follow_up,
     metadata_for,
 )
-from handlers.core.outbox.timing import allowed_at, recipient_zone, stale_reason
-from handlers.core.slack import SlackCallError
-from storage import outbox, pairs, participants
+from handlers.core.outbox.timing import (
+    allowed_at,
+    allowed_for_person,
+    recipient_zone,
+    stale_reason,
+    zone_matters,
+)
+from handlers.core.slack import SlackCallError, Slot
+from storage import outbox, pairs, participants, program
 from storage.memo import remembering
 from storage.models import OutboxMessage, Pair, saved_id
 
@@ -75,11 +87,16 @@ async def deliver_due(deps: Deps) -> int:
     sent = 0
     dropped: Counter[str] = Counter()
     async with deps.outbox_lock:
-        await settle_in_doubt(deps)
+        look_for_doubt = True
         # Sending can decide new messages (an admin alert for a failed intro): drain until empty.
         # Anything that failed was pushed into the future, so this ends.
         while True:
-            batch = await _claim_batch(deps)
+            batch = await _claim_batch(deps, look_for_doubt=look_for_doubt)
+            look_for_doubt = False
+            if batch.in_doubt is not None:
+                # Rows in doubt are checked before anything new is claimed.
+                await settle_in_doubt(deps, batch.in_doubt)
+                continue
             sent += await _deliver_batch(deps, batch, dropped)
             # A full batch may leave more due; a failure or a kind's bookkeeping may have
             # decided more (an admin alert, a chart); else the outbox is drained.
@@ -132,21 +149,29 @@ class _Batch:
     """Rows claimed together, checked in the transaction that claimed them."""
 
     claimed: int = 0
+    checked_at: datetime | None = None
     going: list[tuple[OutboxMessage, Kind]] = field(default_factory=list)
-    ask_zone: list[tuple[OutboxMessage, Kind, str]] = field(default_factory=list)
+    ask_zone: list[tuple[OutboxMessage, Kind, str, ProgramSettings]] = field(default_factory=list)
     pairs: dict[tuple[str, int], Pair] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
     decided_more: bool = False
+    in_doubt: InDoubt | None = None  # found instead of claiming: settle these first
 
 
-async def _claim_batch(deps: Deps) -> _Batch:
+async def _claim_batch(deps: Deps, *, look_for_doubt: bool) -> _Batch:
+    """Claim and check a batch, in one transaction that first (`look_for_doubt`) looks for
+    rows in doubt: if there are any, nothing is claimed."""
     now = deps.clock()
 
     def claim_and_check(session: Session) -> _Batch:
+        if look_for_doubt:
+            found = find_in_doubt(session, deps, now)
+            if found.messages:
+                return _Batch(in_doubt=found)
         claimed = outbox.claim_due(
             session=session, claimant=deps.instance_id, now=now, lease=LEASE, limit=BATCH
         )
-        batch = _check_batch(session, deps, claimed, now, zones=None)
+        batch = _check_batch(session, deps, claimed, now)
         batch.claimed = len(claimed)
         return batch
 
@@ -154,16 +179,13 @@ async def _claim_batch(deps: Deps) -> _Batch:
 
 
 def _check_batch(
-    session: Session,
-    deps: Deps,
-    messages: list[OutboxMessage],
-    now: datetime,
-    zones: dict[int, str] | None,
+    session: Session, deps: Deps, messages: list[OutboxMessage], now: datetime
 ) -> _Batch:
     """`_check` for claimed rows in bulk: every read first (remembered, storage/memo.py),
-    then the writes. A recipient whose time zone is not stored is left in `ask_zone` (only
-    Slack's profile can say) unless `zones` gives it."""
-    batch = _Batch()
+    then the writes. A row for someone whose time zone is not stored is checked except for
+    the hour, and left in `ask_zone` with its program's settings: only Slack's profile can
+    say when it is working hours for them."""
+    batch = _Batch(checked_at=now)
     if not messages:
         return batch
     kinds = [(message, kind_of(deps, message)) for message in messages]
@@ -173,17 +195,15 @@ def _check_batch(
         for message, kind in kinds:
             person_tz: str | None = None
             recipient = kind.recipient(message) if kind.recipient is not None else None
-            if recipient is not None:
-                if zones is not None:
-                    person_tz = zones.get(saved_id(message), "UTC")
-                else:
-                    person_tz = _stored_zone(session, message.team_id, recipient)
-                    if person_tz is None:
-                        batch.ask_zone.append((message, kind, recipient))
-                        continue
+            if recipient is not None and zone_matters(message, kind):
+                person_tz = _stored_zone(session, message.team_id, recipient)
             reason = stale_reason(session, message, kind, now)
             if reason is not None:
                 verdicts.append((message, kind, "expire", reason))
+                continue
+            if recipient is not None and zone_matters(message, kind) and person_tz is None:
+                settings = program.get_program_settings(session=session, team_id=message.team_id)
+                batch.ask_zone.append((message, kind, recipient, settings))
                 continue
             later = allowed_at(session, message, kind, now, person_tz)
             verdicts.append((message, kind, "later" if later > now else "go", later))
@@ -261,7 +281,7 @@ async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> in
         await _check_zones_from_slack(deps, batch)
     if not batch.going:
         return 0
-    checked_at = deps.clock()
+    checked_at = batch.checked_at or deps.clock()
     posts: list[tuple[OutboxMessage, Draft]] = []
     sent = 0
     with _drafting_with(batch.pairs):
@@ -282,18 +302,31 @@ async def _deliver_batch(deps: Deps, batch: _Batch, dropped: Counter[str]) -> in
 
 
 async def _check_zones_from_slack(deps: Deps, batch: _Batch) -> None:
-    """Rows for someone whose time zone is not stored: Slack's profile says (else UTC)."""
-    zones: dict[int, str] = {}
-    for message, _kind, user_id in batch.ask_zone:
+    """Rows for someone whose time zone is not stored: Slack's profile says (else UTC) when
+    their working hours are; the rest of their check was made with the batch's."""
+    later: list[tuple[OutboxMessage, datetime]] = []
+    for message, kind, user_id, settings in batch.ask_zone:
         profile = await deps.user_info(team_id=message.team_id, user_id=user_id, budget=1.0)
         tz = (profile or {}).get("tz")
-        zones[saved_id(message)] = tz if isinstance(tz, str) and is_timezone(tz) else "UTC"
-    now = deps.clock()
-    rows = [message for message, _kind, _user in batch.ask_zone]
-    checked = await deps.db.run(lambda s: _check_batch(s, deps, rows, now, zones=zones))
-    batch.going.extend(checked.going)
-    batch.pairs.update(checked.pairs)
-    batch.dropped.update(checked.dropped)
+        zone = tz if isinstance(tz, str) and is_timezone(tz) else "UTC"
+        now = deps.clock()
+        at = allowed_for_person(settings, now, zone)
+        if at > now:
+            later.append((message, at))
+        else:
+            batch.going.append((message, kind))
+    if later:
+        await deps.db.run(lambda s: _defer(s, deps, later))
+
+
+def _defer(session: Session, deps: Deps, rows: list[tuple[OutboxMessage, datetime]]) -> None:
+    for message, not_before in rows:
+        outbox.defer(
+            session=session,
+            message_id=saved_id(message),
+            claimant=deps.instance_id,
+            not_before=not_before,
+        )
 
 
 async def _send_file(deps: Deps, message: OutboxMessage, draft: Draft, batch: _Batch) -> int:
@@ -315,25 +348,45 @@ async def _send_file(deps: Deps, message: OutboxMessage, draft: Draft, batch: _B
 async def _post_all(
     deps: Deps, posts: list[tuple[OutboxMessage, Draft]], checked_at: datetime, batch: _Batch
 ) -> int:
-    """Post one by one. Before each post one statement records the previous post as sent
-    and this one's channel (renewing its lease), so at any moment at most one row is in
-    doubt; the last post is recorded after it."""
-    last: tuple[OutboxMessage, str, str] | None = None
+    """Post one by one. Plain posts are started together: one statement records every
+    channel (each row is then "sending": after a crash its channel is searched for it
+    before any resend) and one round trip reserves their paced slots; they are recorded
+    together at the end. A post whose kind keeps books on it (an intro's pair, a survey's
+    reactions) goes as before: one statement records the previous such post and starts it,
+    so at most one of them is ever in doubt."""
+    if not posts:
+        return 0
+    plain = [(m, d) for m, d in posts if not _keeps_books(deps, m)]
+    started, slots = await _start_all(deps, plain)
+    slot_of = {saved_id(m): slot for (m, _), slot in zip(plain, slots, strict=True)}
     recorded = 0
+    last: tuple[OutboxMessage, str, str] | None = None  # a booked post, not yet recorded
+    posted: list[tuple[OutboxMessage, str, str]] = []  # plain posts, not yet recorded
     unposted: list[OutboxMessage] = []
     try:
         for message, draft in posts:
-            if unposted or deps.clock() - checked_at > RECHECK_AFTER:
-                unposted.append(message)  # checked too long ago: checked again first
-                continue
-            went, started = await _record_and_start(deps, last, (message, draft.channel))
-            recorded += went
-            last = None
-            if not started:
+            booked = _keeps_books(deps, message)
+            if not booked and saved_id(message) not in started:
                 log.warning("a %s message was not sent: its claim ran out first", message.kind)
                 continue
+            if unposted or deps.clock() - checked_at > RECHECK_AFTER:
+                # Checked too long ago: checked again first. This also keeps every plain
+                # post well inside the lease their start gave all of them at once.
+                unposted.append(message)
+                continue
+            if booked:
+                went, ok = await _record_and_start(deps, last, (message, draft.channel))
+                recorded += went
+                last = None
+                if not ok:
+                    log.warning("a %s message was not sent: its claim ran out first", message.kind)
+                    continue
+            elif last is not None:
+                # A booked post's bookkeeping is done before anything else goes out.
+                done, last = last, None
+                recorded += await _record(deps, [done], [])
             try:
-                posted = await deps.slack.call(
+                answer = await deps.slack.call(
                     "chat.postMessage",
                     team_id=message.team_id,
                     channel=draft.channel,
@@ -342,22 +395,82 @@ async def _post_all(
                     metadata=metadata_for(message),
                     unfurl_links=False,
                     budget=CALL_BUDGET_SECONDS,
+                    slot=slot_of.get(saved_id(message)),
                 )
             except Exception as exc:
                 await failed(deps, message, exc)
                 batch.decided_more = True
                 continue
-            last = (message, draft.channel, posted.get("ts") or "")
-            if kind_of(deps, message).after_sent is not None:
-                batch.decided_more = True  # its bookkeeping may decide more (a chart)
+            done = (message, draft.channel, answer.get("ts") or "")
+            if booked:
+                last = done
+                if kind_of(deps, message).after_sent is not None:
+                    batch.decided_more = True  # its bookkeeping may decide more (a chart)
+            else:
+                posted.append(done)
     finally:
         if last is not None:
-            went, _ = await _record_and_start(deps, last, None)
-            recorded += went
+            posted.append(last)
+        if posted or unposted:
+            recorded += await _record(deps, posted, unposted)
         if unposted:
-            await deps.db.run(lambda s: _put_back(s, deps, unposted))
             batch.decided_more = True
     return recorded
+
+
+def _keeps_books(deps: Deps, message: OutboxMessage) -> bool:
+    kind = kind_of(deps, message)
+    return kind.after_sent is not None or kind.follow_up is not None
+
+
+async def _start_all(
+    deps: Deps, posts: list[tuple[OutboxMessage, Draft]]
+) -> tuple[set[int], list[Slot | None]]:
+    """Every row's channel recorded (and its lease renewed) in one statement, and every
+    post's paced slot reserved in one more; returns the ids that may go, and the slots."""
+    now = deps.clock()
+    channels = {saved_id(message): draft.channel for message, draft in posts}
+    started = await deps.db.run(
+        lambda s: outbox.start_many(
+            session=s, claimant=deps.instance_id, channels=channels, now=now, lease=LEASE
+        )
+    )
+    going = [(m, d) for m, d in posts if saved_id(m) in started]
+    reserved = await deps.slack.reserve(
+        "chat.postMessage",
+        [(m.team_id, {"channel": d.channel}) for m, d in going],
+        within=CALL_BUDGET_SECONDS,
+    )
+    slot_of = {saved_id(m): slot for (m, _), slot in zip(going, reserved, strict=True)}
+    return started, [slot_of.get(saved_id(m)) for m, _ in posts]
+
+
+async def _record(
+    deps: Deps, posted: list[tuple[OutboxMessage, str, str]], unposted: list[OutboxMessage]
+) -> int:
+    """In one transaction: the posts recorded as sent (with their kinds' bookkeeping) and
+    the rows never posted put back. Returns how many were recorded; the follow-ups of
+    those run after the transaction."""
+    now = deps.clock()
+
+    def work(session: Session) -> set[int]:
+        went = outbox.record_many(
+            session=session,
+            claimant=deps.instance_id,
+            sent={saved_id(m): ts or None for m, _, ts in posted},
+            released=[saved_id(m) for m in unposted],
+            now=now,
+        )
+        for message, channel, ts in posted:
+            if saved_id(message) in went:
+                after_sent(session, deps, message, channel, ts, now, marked=True)
+        return went
+
+    went = await deps.db.run(work)
+    for message, channel, ts in posted:
+        if saved_id(message) in went:
+            await follow_up(deps, message, channel, ts)
+    return len(went)
 
 
 async def _record_and_start(
@@ -394,11 +507,6 @@ def _skip(session: Session, deps: Deps, message: OutboxMessage) -> bool:
     return outbox.mark_skipped(
         session=session, message_id=saved_id(message), claimant=deps.instance_id
     )
-
-
-def _put_back(session: Session, deps: Deps, messages: list[OutboxMessage]) -> None:
-    for message in messages:
-        outbox.release(session=session, message_id=saved_id(message), claimant=deps.instance_id)
 
 
 async def _deliver(deps: Deps, message: OutboxMessage, dropped: Counter[str]) -> int:
@@ -523,7 +631,7 @@ async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str |
         if not await _start_sending(deps, message, draft.channel, file_id=ticket["file_id"]):
             return None
         step = "completing the upload"
-        extra = {"initial_comment": draft.text} if draft.text else {}
+        extra: dict[str, Any] = {"initial_comment": draft.text} if draft.text else {}
         await deps.slack.call(
             "files.completeUploadExternal",
             team_id=message.team_id,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot import cadence
+from bot.cadence import ProgramSettings
 from handlers.core.deps import Deps
 from handlers.core.outbox.kinds import Kind
 from handlers.core.today import zone_of
@@ -38,8 +39,18 @@ def allowed_at(
             now, (mentor_tz, leader_tz), leader_tz=leader_tz, settings=settings
         )
     if person_tz is not None:
-        return cadence.next_send_time(now, (person_tz,), leader_tz=person_tz, settings=settings)
+        return allowed_for_person(settings, now, person_tz)
     return now
+
+
+def zone_matters(message: OutboxMessage, kind: Kind) -> bool:
+    """Whether `allowed_at` asks the recipient's zone (a pair's message asks the pair's)."""
+    return kind.recipient is not None and not (kind.to_pair and message.pair_id is not None)
+
+
+def allowed_for_person(settings: ProgramSettings, now: datetime, person_tz: str) -> datetime:
+    """`allowed_at` for a message to one person, given the program's settings."""
+    return cadence.next_send_time(now, (person_tz,), leader_tz=person_tz, settings=settings)
 
 
 def stale_reason(session: Session, message: OutboxMessage, kind: Kind, now: datetime) -> str | None:
