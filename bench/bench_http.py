@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import statistics
 import sys
@@ -281,6 +282,7 @@ async def measure(*, requests: int, events: int, concurrency: int, workdir: Path
         url = f"http://{host}:{port}/slack/events"
         http = aiohttp.ClientSession()  # one pool for the app's Slack calls, as in serve()
         runtime.deps.slack.client.session = http
+        gc.freeze()  # what was built before serving, as serve() does
         try:
             status = await _load(
                 url, _status_requests(requests, fake.response_url("status")), concurrency
