@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -30,7 +29,7 @@ async def _decide(deps: Deps) -> None:
     """The features' decisions (prompts, pulses, summaries, ...), made by one instance at a
     time: the decisions' unique keys already make them happen once, and the lock spares the
     other instances the work."""
-    lock = await asyncio.to_thread(deps.db.try_lock, DECISIONS_LOCK)
+    lock = await deps.db.try_lock_async(DECISIONS_LOCK)
     if lock is None:
         log.debug("another instance is making this tick's decisions")
         return
@@ -48,7 +47,7 @@ async def _decide(deps: Deps) -> None:
                 # One feature's fault must not stop the others or the sending after them.
                 log.exception("tick step %s failed", getattr(step, "__qualname__", step))
     finally:
-        await asyncio.to_thread(lock.release)
+        await lock.release_async()
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
