@@ -102,6 +102,18 @@ def running_cohorts(*, session: Session, team_id: str) -> list[Cohort]:
     )
 
 
+def running_to_end(*, session: Session) -> list[Cohort]:
+    """Every workspace's running cohorts whose end is not decided yet."""
+    return list(session.exec(_RUNNING_TO_END))
+
+
+_RUNNING_TO_END = (
+    select(Cohort)
+    .where(Cohort.status == CohortStatus.RUNNING, col(Cohort.end_decided_at).is_(None))
+    .order_by(col(Cohort.team_id), col(Cohort.id))
+)
+
+
 def next_cohort(*, session: Session, cohort: Cohort) -> Cohort | None:
     """The cohort after this one: the oldest one created after it that is still running."""
     return session.exec(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import ProcessedEvent
 from storage.sql import insert_new
@@ -126,6 +126,16 @@ def release_event(*, session: Session, team_id: str, event_id: str) -> None:
             col(ProcessedEvent.team_id) == team_id, col(ProcessedEvent.event_id) == event_id
         )
     )
+
+
+def oldest_pending(*, session: Session) -> datetime | None:
+    """When the oldest event not applied yet was received (None: every event is applied)."""
+    return session.exec(_OLDEST_PENDING).one()
+
+
+_OLDEST_PENDING = select(func.min(col(ProcessedEvent.received_at))).where(
+    col(ProcessedEvent.done_at).is_(None)
+)
 
 
 def purge_events(*, session: Session, older_than: datetime) -> int:

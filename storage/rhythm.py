@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import exists
 from sqlmodel import Session, col, func, select
@@ -224,6 +226,27 @@ def due_columns(*, session: Session, columns: list[str], now: datetime) -> set[s
     ]
     row = session.execute(select(*probes)).one()
     return {column for column, due in zip(columns, row, strict=True) if due}
+
+
+def earliest_due(*, session: Session, columns: tuple[str, ...]) -> datetime | None:
+    """The earliest of these due columns over active pairs (None: none is set), in one
+    statement (one index probe each)."""
+    row = session.execute(_earliest_due_statement(columns)).one()
+    return min((moment for moment in row if moment is not None), default=None)
+
+
+@cache
+def _earliest_due_statement(columns: tuple[str, ...]) -> Any:
+    """Built once per set of columns: the demo and every tick probe ask it often."""
+    firsts = [
+        select(due)
+        .where(due.is_not(None), Pair.status == "active")
+        .order_by(due)
+        .limit(1)
+        .scalar_subquery()
+        for due in (col(getattr(Pair, column)) for column in columns)
+    ]
+    return select(*firsts)
 
 
 def pause_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlmodel import Session
 
 from handlers.core import outbox
 from handlers.core.deps import Deps
 from storage import events
+from storage import outbox as outbox_rows
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,24 @@ async def _decide(deps: Deps) -> None:
                 log.exception("tick step %s failed", getattr(step, "__qualname__", step))
     finally:
         await lock.release_async()
+
+
+async def next_due(deps: Deps) -> datetime | None:
+    """The earliest moment a tick could decide or send anything, as the database stands now
+    (None: nothing waits). Until then ticks do nothing but housekeeping (forgetting old event
+    IDs), unless something else happens first (an event, a command, a new message). A step
+    without a probe (Deps.tick_due) makes it `now`."""
+    now = deps.clock()
+    probes = [deps.tick_due.get(step) for step in deps.tick_steps]
+    if any(probe is None for probe in probes):
+        return now
+
+    def read(session: Session) -> datetime | None:
+        moments = [outbox_rows.next_due(session=session, now=now)]
+        moments += [probe(session, deps, now) for probe in probes if probe is not None]
+        return min((moment for moment in moments if moment is not None), default=None)
+
+    return await deps.db.read(read)
 
 
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
