@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, func, select
 
-from storage.models import ProcessedEvent
+from storage.models import ProcessedEvent, UTCDateTime
 from storage.sql import insert_new
 
 
@@ -140,7 +140,10 @@ _OLDEST_PENDING = select(func.min(col(ProcessedEvent.received_at))).where(
 
 def purge_events(*, session: Session, older_than: datetime) -> int:
     """Slack stops retrying within hours; older records only take space."""
-    result = session.exec(
-        delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < older_than)
-    )
+    result = session.exec(_PURGE, params={"older_than": older_than})
     return result.rowcount
+
+
+_PURGE = delete(ProcessedEvent).where(  # built once: every tick purges
+    col(ProcessedEvent.received_at) < bindparam("older_than", type_=UTCDateTime())
+)

@@ -11,14 +11,15 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import Integer, bindparam, exists
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot import cadence
 from bot.cadence import ProgramSettings
 from storage import participants, pulse
 from storage.memo import recall, remember
-from storage.models import FitAnswer, HeldSession, Pair, PromptSent, saved_id
+from storage.models import FitAnswer, HeldSession, Pair, PromptSent, UTCDateTime, saved_id
 from storage.sql import insert_new
 
 DUE_COLUMNS = (
@@ -204,14 +205,20 @@ def record_fit(
 
 def due_pairs(*, session: Session, column: str, now: datetime, limit: int = 200) -> list[Pair]:
     """Active pairs whose `column` time has come, oldest first, read through its index."""
-    due = getattr(Pair, column)
     return list(
-        session.exec(
-            select(Pair)
-            .where(col(due) <= now, Pair.status == "active")
-            .order_by(due, col(Pair.id))
-            .limit(limit)
-        ).all()
+        session.exec(_due_pairs_statement(column), params={"now": now, "limit": limit}).all()
+    )
+
+
+@cache
+def _due_pairs_statement(column: str) -> SelectOfScalar[Pair]:
+    """Built once per column: every tick asks."""
+    due = col(getattr(Pair, column))
+    return (
+        select(Pair)
+        .where(due <= bindparam("now", type_=UTCDateTime()), Pair.status == "active")
+        .order_by(due, col(Pair.id))
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
