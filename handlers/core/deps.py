@@ -56,9 +56,9 @@ class Deps:
     # A step's probe: (session, deps, now) -> the earliest moment it could have anything to
     # do, None if nothing waits (handlers/core/scheduler.next_due). A step without one
     # counts as always due.
-    tick_due: dict[Callable[[Deps], Awaitable[Any]], Callable[[Session, Deps, datetime], Any]] = (
-        field(default_factory=dict)
-    )
+    tick_due: dict[
+        Callable[[Deps], Awaitable[Any]], Callable[[Session, Deps, datetime], datetime | None]
+    ] = field(default_factory=dict)
     # Event types whose effect is applied from the durable event record (storage/events.py):
     # type -> applier(session, deps, team_id, event, now), run in one transaction.
     event_appliers: dict[str, Callable[..., Any]] = field(default_factory=dict)
