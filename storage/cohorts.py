@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, case
+from sqlalchemy import and_, bindparam, case
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.cohort import CohortStatus
 from bot.profiles import Status
@@ -54,18 +55,25 @@ def current_cohort(*, session: Session, team_id: str) -> Cohort | None:
     """The cohort the workspace's settings speak of: the one open for signups, else the
     newest running one, else the newest of all (read-only). One statement: the settings
     are read every tick."""
+    return session.exec(_CURRENT_COHORT, params={"team_id": team_id}).first()
+
+
+def _current_cohort_statement() -> SelectOfScalar[Cohort]:
     running = col(Cohort.status) == CohortStatus.RUNNING
     open_for_signups = and_(running, col(Cohort.signups_open).is_(True))
-    return session.exec(
+    return (
         select(Cohort)
-        .where(Cohort.team_id == team_id)
+        .where(Cohort.team_id == bindparam("team_id"))
         .order_by(
             case((open_for_signups, 0), else_=1),
             case((running, 0), else_=1),
             col(Cohort.id).desc(),
         )
         .limit(1)
-    ).first()
+    )
+
+
+_CURRENT_COHORT = _current_cohort_statement()  # built once
 
 
 def create_cohort(
@@ -100,6 +108,18 @@ def running_cohorts(*, session: Session, team_id: str) -> list[Cohort]:
             .order_by(col(Cohort.id))
         )
     )
+
+
+def running_to_end(*, session: Session) -> list[Cohort]:
+    """Every workspace's running cohorts whose end is not decided yet."""
+    return list(session.exec(_RUNNING_TO_END))
+
+
+_RUNNING_TO_END = (
+    select(Cohort)
+    .where(Cohort.status == CohortStatus.RUNNING, col(Cohort.end_decided_at).is_(None))
+    .order_by(col(Cohort.team_id), col(Cohort.id))
+)
 
 
 def next_cohort(*, session: Session, cohort: Cohort) -> Cohort | None:

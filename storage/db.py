@@ -102,6 +102,11 @@ class HeldLock:
         self._connection = connection
         self._key = key
 
+    async def release_async(self) -> None:
+        """`release()` from the event loop, on a thread only when a connection holds it."""
+        if self._connection is not None:
+            await asyncio.to_thread(self.release)
+
     def release(self) -> None:
         if self._connection is None:
             return
@@ -239,6 +244,13 @@ class Database:
                 write.done.set_exception(error)
             else:
                 write.done.set_result(result)
+
+    async def try_lock_async(self, name: str) -> HeldLock | None:
+        """`try_lock` from the event loop, on a thread only when it asks the database (every
+        tick takes the lock: on SQLite that costs nothing)."""
+        if self.engine.dialect.name != "postgresql":
+            return HeldLock(None, 0)
+        return await asyncio.to_thread(self.try_lock, name)
 
     def try_lock(self, name: str) -> HeldLock | None:
         """Take the lock called `name` if no other process holds it (None if one does).

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, delete, update
+from sqlmodel import Session, col, func, select
 
-from storage.models import ProcessedEvent
+from storage.models import ProcessedEvent, UTCDateTime
 from storage.sql import insert_new
 
 
@@ -128,9 +128,22 @@ def release_event(*, session: Session, team_id: str, event_id: str) -> None:
     )
 
 
+def oldest_pending(*, session: Session) -> datetime | None:
+    """When the oldest event not applied yet was received (None: every event is applied)."""
+    return session.exec(_OLDEST_PENDING).one()
+
+
+_OLDEST_PENDING = select(func.min(col(ProcessedEvent.received_at))).where(
+    col(ProcessedEvent.done_at).is_(None)
+)
+
+
 def purge_events(*, session: Session, older_than: datetime) -> int:
     """Slack stops retrying within hours; older records only take space."""
-    result = session.exec(
-        delete(ProcessedEvent).where(col(ProcessedEvent.received_at) < older_than)
-    )
+    result = session.exec(_PURGE, params={"older_than": older_than})
     return result.rowcount
+
+
+_PURGE = delete(ProcessedEvent).where(  # built once: every tick purges
+    col(ProcessedEvent.received_at) < bindparam("older_than", type_=UTCDateTime())
+)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, false, null, or_, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.memo import recall, remember
 from storage.models import OutboxMessage
@@ -450,6 +450,25 @@ def in_doubt(
             .limit(limit)
         ).all()
     )
+
+
+def next_due(*, session: Session, now: datetime) -> datetime | None:
+    """When a drain could next have anything to do: `now` while any row is held (in doubt
+    once its lease ends, or sooner if its claimant died), else the earliest pending row's
+    not_before (None: the outbox is empty of work)."""
+    held, pending = session.execute(_NEXT_DUE).one()
+    return now if held is not None else pending
+
+
+def _next_due_statement() -> Any:
+    """Built once: is any row held, and the earliest pending row's not_before."""
+    c = OutboxMessage.__table__.c  # type: ignore[attr-defined]
+    held = sa_select(c.id).where(c.status.in_(HELD)).limit(1).scalar_subquery()
+    pending = sa_select(func.min(c.not_before)).where(c.status == "pending").scalar_subquery()
+    return sa_select(held, pending)
+
+
+_NEXT_DUE = _next_due_statement()
 
 
 def held_rows(*, session: Session) -> list[OutboxMessage]:

@@ -12,16 +12,17 @@ from bot.profiles import Profile, Status
 from storage.memo import recall, remember
 from storage.models import Participant
 
+# Built once: the most frequent read of all.
+_PARTICIPANT = select(Participant).where(
+    Participant.team_id == bindparam("team_id"), Participant.user_id == bindparam("user_id")
+)
+
 
 def get_participant(*, session: Session, team_id: str, user_id: str) -> Participant | None:
     return recall(
         session,
         ("participant", team_id, user_id),
-        lambda: session.exec(
-            select(Participant).where(
-                Participant.team_id == team_id, Participant.user_id == user_id
-            )
-        ).first(),
+        lambda: session.exec(_PARTICIPANT, params={"team_id": team_id, "user_id": user_id}).first(),
     )
 
 

@@ -114,6 +114,12 @@ def schedule_of(*, session: Session, team_id: str) -> WorkspaceSchedule:
     return row
 
 
+def summary_due_at(*, session: Session, team_id: str) -> datetime | None:
+    """The workspace's next summary time, read only (None: not set, or no schedule yet)."""
+    row = session.get(WorkspaceSchedule, team_id)
+    return row.summary_due_at if row is not None else None
+
+
 def settings_saved_by(*, session: Session, team_id: str) -> str | None:
     row = session.get(ProgramSettingsRow, team_id)
     return row.updated_by if row is not None else None

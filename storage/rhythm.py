@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import Integer, bindparam, exists
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot import cadence
 from bot.cadence import ProgramSettings
 from storage import participants, pulse
 from storage.memo import recall, remember
-from storage.models import FitAnswer, HeldSession, Pair, PromptSent, saved_id
+from storage.models import FitAnswer, HeldSession, Pair, PromptSent, UTCDateTime, saved_id
 from storage.sql import insert_new
 
 DUE_COLUMNS = (
@@ -202,14 +205,20 @@ def record_fit(
 
 def due_pairs(*, session: Session, column: str, now: datetime, limit: int = 200) -> list[Pair]:
     """Active pairs whose `column` time has come, oldest first, read through its index."""
-    due = getattr(Pair, column)
     return list(
-        session.exec(
-            select(Pair)
-            .where(col(due) <= now, Pair.status == "active")
-            .order_by(due, col(Pair.id))
-            .limit(limit)
-        ).all()
+        session.exec(_due_pairs_statement(column), params={"now": now, "limit": limit}).all()
+    )
+
+
+@cache
+def _due_pairs_statement(column: str) -> SelectOfScalar[Pair]:
+    """Built once per column: every tick asks."""
+    due = col(getattr(Pair, column))
+    return (
+        select(Pair)
+        .where(due <= bindparam("now", type_=UTCDateTime()), Pair.status == "active")
+        .order_by(due, col(Pair.id))
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
@@ -224,6 +233,27 @@ def due_columns(*, session: Session, columns: list[str], now: datetime) -> set[s
     ]
     row = session.execute(select(*probes)).one()
     return {column for column, due in zip(columns, row, strict=True) if due}
+
+
+def earliest_due(*, session: Session, columns: tuple[str, ...]) -> datetime | None:
+    """The earliest of these due columns over active pairs (None: none is set), in one
+    statement (one index probe each)."""
+    row = session.execute(_earliest_due_statement(columns)).one()
+    return min((moment for moment in row if moment is not None), default=None)
+
+
+@cache
+def _earliest_due_statement(columns: tuple[str, ...]) -> Any:
+    """Built once per set of columns: the demo and every tick probe ask it often."""
+    firsts = [
+        select(due)
+        .where(due.is_not(None), Pair.status == "active")
+        .order_by(due)
+        .limit(1)
+        .scalar_subquery()
+        for due in (col(getattr(Pair, column)) for column in columns)
+    ]
+    return select(*firsts)
 
 
 def pause_pair(*, session: Session, pair: Pair, reason: str, now: datetime) -> None:

@@ -22,6 +22,8 @@ from storage import program
 from storage.db import Database
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from handlers.core.installations import OAuth
 
 USER_CACHE_SECONDS = 300
@@ -51,6 +53,12 @@ class Deps:
     # steps each tick runs before sending (async callables taking these Deps).
     outbox_kinds: dict[str, Any] = field(default_factory=dict)
     tick_steps: list[Callable[[Deps], Awaitable[Any]]] = field(default_factory=list)
+    # A step's probe: (session, deps, now) -> the earliest moment it could have anything to
+    # do, None if nothing waits (handlers/core/scheduler.next_due). A step without one
+    # counts as always due.
+    tick_due: dict[
+        Callable[[Deps], Awaitable[Any]], Callable[[Session, Deps, datetime], datetime | None]
+    ] = field(default_factory=dict)
     # Event types whose effect is applied from the durable event record (storage/events.py):
     # type -> applier(session, deps, team_id, event, now), run in one transaction.
     event_appliers: dict[str, Callable[..., Any]] = field(default_factory=dict)

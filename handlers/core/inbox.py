@@ -118,9 +118,16 @@ async def replay_pending(deps: Deps) -> int:
     return applied
 
 
+def next_replay(session: Session, _deps: Deps, _now: datetime) -> datetime | None:
+    """When `replay_pending` could next find an event to apply."""
+    oldest = events.oldest_pending(session=session)
+    return oldest + REPLAY_AFTER if oldest is not None else None
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     """Record every event on arrival; skip a retried delivery of one already applied."""
     deps.tick_steps.append(replay_pending)
+    deps.tick_due[replay_pending] = next_replay
 
     @app.middleware
     async def record_events(

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, deps: Deps) -> None:
     outbox.register_kind(deps, use_cases.QUESTION_KIND, messages.QUESTION)
     deps.tick_steps.append(use_cases.decide_checkpoints)
+    deps.tick_due[use_cases.decide_checkpoints] = use_cases.next_checkpoint
 
     @app.action(OutcomeActions.NOT_YET)
     @app.action(OutcomeActions.SOME)

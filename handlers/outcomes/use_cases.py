@@ -291,6 +291,23 @@ def _due_cohorts(session: Session, now: datetime) -> list[tuple[str, int]]:
     ]
 
 
+def next_checkpoint(session: Session, _deps: Deps, _now: datetime) -> datetime | None:
+    """When `decide_checkpoints` could next decide one: the earliest moment of a running
+    cohort's checkpoint not decided yet (as `cohort.due_checkpoint` reads them; a cohort of
+    a workspace with nobody in it only makes it earlier)."""
+    moments: list[datetime] = []
+    for row in cohorts.running_to_end(session=session):
+        settings = program.get_program_settings(
+            session=session, team_id=row.team_id, cohort_id=saved_id(row)
+        )
+        moments.extend(
+            moment
+            for name, moment in cohort.checkpoint_moments(settings).items()
+            if name == "end" or row.midpoint_decided_at is None
+        )
+    return min(moments, default=None)
+
+
 def _due_checkpoint(session: Session, row: Cohort, now: datetime) -> str | None:
     settings = program.get_program_settings(
         session=session, team_id=row.team_id, cohort_id=saved_id(row)

@@ -14,6 +14,7 @@ from handlers.pulse.blocks import RATE_ACTIONS
 def register(app: AsyncApp, deps: Deps) -> None:
     outbox.register_kind(deps, use_cases.KIND, messages.SURVEY)
     deps.tick_steps.append(use_cases.decide_cadence_pulses)
+    deps.tick_due[use_cases.decide_cadence_pulses] = use_cases.next_cadence_pulse
     inbox.register_applier(deps, "reaction_added", use_cases.apply_reaction)
     inbox.register_applier(deps, "reaction_removed", use_cases.apply_reaction)
 

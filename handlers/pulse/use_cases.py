@@ -66,6 +66,11 @@ async def decide_cadence_pulses(deps: Deps) -> int:
             return decided
 
 
+def next_cadence_pulse(session: Session, _deps: Deps, _now: datetime) -> datetime | None:
+    """When `decide_cadence_pulses` could next decide one."""
+    return rhythm.earliest_due(session=session, columns=("pulse_due_at",))
+
+
 def _decide_cadence_batch(session: Session, now: datetime) -> int:
     due = rhythm.due_pairs(session=session, column="pulse_due_at", now=now, limit=BATCH)
     for pair in due:

@@ -23,6 +23,7 @@ from handlers.reports.use_cases import (
     admin_channel,
     build_summary,
     decide_weekly,
+    next_weekly,
     post_summary,
     send_export,
     unposted_answer,
@@ -38,6 +39,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     outbox.register_kind(deps, impact.KIND, impact.REPORT)
     outbox.register_kind(deps, impact.FILE_KIND, impact.FILE)
     deps.tick_steps.append(decide_weekly)
+    deps.tick_due[decide_weekly] = next_weekly
 
 
 async def summary(command: MentorCommand) -> None:

@@ -43,6 +43,16 @@ async def decide_weekly(deps: Deps) -> int:
     return await deps.db.run(lambda s: _decide_weekly(s, deps, now))
 
 
+def next_weekly(session: Session, _deps: Deps, now: datetime) -> datetime | None:
+    """When `decide_weekly` could next do anything: `now` for a workspace whose next summary
+    is not set yet, else the earliest one's time."""
+    moments: list[datetime] = []
+    for team_id in program.workspaces(session=session):
+        due = program.summary_due_at(session=session, team_id=team_id)
+        moments.append(now if due is None else due)
+    return min(moments, default=None)
+
+
 def _decide_weekly(session: Session, deps: Deps, now: datetime) -> int:
     decided = 0
     for team_id in program.workspaces(session=session):

@@ -28,6 +28,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for name, kind in messages.KINDS.items():
         outbox.register_kind(deps, name, kind)
     deps.tick_steps.append(tick.decide_due)
+    deps.tick_due[tick.decide_due] = tick.next_due
     inbox.register_applier(deps, "message", use_cases.note_activity)
 
     @app.event("message")

@@ -44,6 +44,11 @@ async def decide_due(deps: Deps) -> int:
     return decided
 
 
+def next_due(session: Session, _deps: Deps, _now: datetime) -> datetime | None:
+    """When `decide_due` could next decide anything: the earliest due time of an active pair."""
+    return rhythm.earliest_due(session=session, columns=tuple(c for c, _ in COLUMNS))
+
+
 Decide = Callable[[Session, Deps, Pair, datetime], None]
 
 

@@ -17,7 +17,7 @@ from typing import TextIO, TypeVar
 
 from sqlmodel import Session, select
 
-from handlers.core.scheduler import tick
+from handlers.core.scheduler import next_due, tick
 from handlers.devkit.demo.behaviour import Demo
 from handlers.devkit.demo.cast import (
     ADMIN,
@@ -179,10 +179,32 @@ async def play(demo: Demo, *, weeks: int) -> None:
             clock.now = max(clock.now, planned.when)
             await planned.action()
             demo.respond_to_new_messages()
+            next_tick = await skip_idle_ticks(demo, next_tick, finish)
             continue
         clock.now = next_tick
         await settle_and_tick(demo)
+        next_tick = await skip_idle_ticks(demo, next_tick + timedelta(hours=1), finish)
+
+
+async def skip_idle_ticks(demo: Demo, next_tick: datetime, finish: datetime) -> datetime:
+    """Most hours nothing is due: the ticks before the product's next due moment, and
+    before the next planned action, would decide and send nothing, so the clock moves past
+    them as they would have moved it. Returns the next tick to play."""
+    deps = demo.bot.runtime.deps
+
+    def free(tick: datetime) -> bool:  # no planned action comes first, and the demo goes on
+        return tick <= finish and not (demo.plan and demo.plan[0].when <= tick)
+
+    if not free(next_tick) or any(not task.done() for task in deps.background):
+        return next_tick  # work still going may decide more: the next tick settles it
+    due = await next_due(deps)
+    skipped = None
+    while free(next_tick) and (due is None or next_tick < due):
+        skipped = next_tick
         next_tick += timedelta(hours=1)
+    if skipped is not None:
+        demo.clock.now = skipped
+    return next_tick
 
 
 def assign_moods(demo: Demo, unusual: list[str]) -> None:
