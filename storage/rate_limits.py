@@ -56,25 +56,16 @@ def reserve_slot(
     upsert that moves the bucket's moment on and returns it), so instances reserving at the
     same time get distinct slots. `now` is wall-clock seconds since the epoch; the row
     keeps whole microseconds."""
-    now_us, step = round(now * MICROSECONDS), round(interval * MICROSECONDS)
-    table = SlackPace.__table__.c  # type: ignore[attr-defined]
-    statement = insert_statement(session, SlackPace).values(
-        team_id=team_id, bucket=bucket, next_free_us=now_us + step
+    waits = reserve_slots(
+        session=session,
+        counts={(team_id, bucket): 1},
+        now=now,
+        interval=interval,
+        burst=burst,
+        within=within,
     )
-    # The bucket is full again at next_free_us: a call may go burst - 1 steps before it.
-    start = case((table.next_free_us > now_us, table.next_free_us), else_=literal(now_us))
-    moved = start + step
-    statement = statement.on_conflict_do_update(
-        index_elements=["team_id", "bucket"],
-        set_={"next_free_us": moved},
-        where=None
-        if within is None
-        else (moved - burst * step <= now_us + round(within * MICROSECONDS)),
-    ).returning(table.next_free_us)
-    after = session.connection().execute(statement).scalar_one_or_none()
-    if after is None:
-        return None
-    return max(0, int(after) - burst * step - now_us) / MICROSECONDS
+    taken = waits.get((team_id, bucket))
+    return taken[0] if taken else None
 
 
 def forget_full_buckets(*, session: Session, now: float) -> int:
