@@ -230,33 +230,8 @@ class SharedRateLimits:
     async def reserve(
         self, team_id: str, bucket: str, pace: Pace, *, within: float | None = None
     ) -> float | None:
-        now = self._wall()
-        prune = self._prune_now()
-
-        def take(session: Session) -> float | None:
-            if prune:
-                rate_limits.forget_full_buckets(session=session, now=now)
-            return rate_limits.reserve_slot(
-                session=session,
-                team_id=team_id,
-                bucket=bucket,
-                now=now,
-                interval=pace.interval,
-                burst=pace.burst,
-                within=within,
-            )
-
-        started = time.perf_counter()
-        try:
-            self.round_trips += 1
-            return await self._db.run(take)
-        except SQLAlchemyError as exc:
-            # Without the database this instance keeps its own pace: it cannot see the
-            # others' calls, and Slack's 429s (still honoured) cover the difference.
-            log.warning("pace of %s not shared: %s", bucket, type(exc).__name__)
-            return await self._known.reserve(team_id, bucket, pace, within=within)
-        finally:
-            self.round_trip_seconds += time.perf_counter() - started
+        [wait] = await self._reserve_shared([(team_id, bucket)], pace, within=within, read=False)
+        return wait
 
     async def reserve_many(
         self, slots: Sequence[tuple[str, str]], pace: Pace, *, within: float | None = None
@@ -264,13 +239,23 @@ class SharedRateLimits:
         """One upsert for every slot (a batch of posts), not one per call."""
         if not slots:
             return []
-        now = self._wall()
-        counts = Counter(slots)
-        prune = self._prune_now()
         # The holds are read in the same transaction when they are due to be (wait_for).
         read = self._read_at is None or self._monotonic() - self._read_at >= self._refresh
         if read:
             self._read_at = self._monotonic()
+        return await self._reserve_shared(slots, pace, within=within, read=read)
+
+    async def _reserve_shared(
+        self,
+        slots: Sequence[tuple[str, str]],
+        pace: Pace,
+        *,
+        within: float | None,
+        read: bool,
+    ) -> list[float | None]:
+        now = self._wall()
+        counts = Counter(slots)
+        prune = self._prune_now()
 
         def take(session: Session) -> tuple[Holds, dict[tuple[str, str], list[float]]]:
             if prune:
@@ -291,6 +276,8 @@ class SharedRateLimits:
             self.round_trips += 1
             holds, taken = await self._db.run(take)
         except SQLAlchemyError as exc:
+            # Without the database this instance keeps its own pace: it cannot see the
+            # others' calls, and Slack's 429s (still honoured) cover the difference.
             log.warning("pace of %s not shared: %s", slots[0][1], type(exc).__name__)
             return await self._known.reserve_many(slots, pace, within=within)
         finally:
