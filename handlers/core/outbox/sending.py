@@ -165,7 +165,7 @@ async def _claim_batch(deps: Deps, *, look_for_doubt: bool) -> _Batch:
 
     def claim_and_check(session: Session) -> _Batch:
         if look_for_doubt:
-            found = find_in_doubt(session, deps, now)
+            found = find_in_doubt(session, now, is_dead=deps.claimant_is_dead)
             if found.messages:
                 return _Batch(in_doubt=found)
         claimed = outbox.claim_due(
@@ -386,16 +386,8 @@ async def _post_all(
                 done, last = last, None
                 recorded += await _record(deps, [done], [])
             try:
-                answer = await deps.slack.call(
-                    "chat.postMessage",
-                    team_id=message.team_id,
-                    channel=draft.channel,
-                    text=draft.text,
-                    blocks=draft.blocks,
-                    metadata=metadata_for(message),
-                    unfurl_links=False,
-                    budget=CALL_BUDGET_SECONDS,
-                    slot=slot_of.get(saved_id(message)),
+                answer = await _post_message(
+                    deps, message, draft, slot=slot_of.get(saved_id(message))
                 )
             except Exception as exc:
                 await failed(deps, message, exc)
@@ -598,7 +590,16 @@ async def _start_sending(
 async def _post(deps: Deps, message: OutboxMessage, draft: Draft) -> str | None:
     if not await _start_sending(deps, message, draft.channel):
         return None
-    posted = await deps.slack.call(
+    posted = await _post_message(deps, message, draft)
+    return posted.get("ts") or ""
+
+
+async def _post_message(
+    deps: Deps, message: OutboxMessage, draft: Draft, *, slot: Slot | None = None
+) -> dict:
+    """The drafted message posted, tagged with its outbox key (metadata_for) so that a
+    crash check can find it in the channel's history."""
+    return await deps.slack.call(
         "chat.postMessage",
         team_id=message.team_id,
         channel=draft.channel,
@@ -607,8 +608,8 @@ async def _post(deps: Deps, message: OutboxMessage, draft: Draft) -> str | None:
         metadata=metadata_for(message),
         unfurl_links=False,
         budget=CALL_BUDGET_SECONDS,
+        slot=slot,
     )
-    return posted.get("ts") or ""
 
 
 async def _share_file(deps: Deps, message: OutboxMessage, draft: Draft) -> str | None:
