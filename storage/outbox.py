@@ -434,24 +434,6 @@ def expire(*, session: Session, message_id: int, claimant: str, reason: str) -> 
     return _let_go(session, message_id, claimant, status="expired", last_error=reason)
 
 
-def in_doubt(
-    *, session: Session, now: datetime, dead_claimants: Iterable[str] = (), limit: int = 100
-) -> list[OutboxMessage]:
-    """Rows left "sending" past their lease (a crash, a timeout), or claimed by a process
-    known to be dead: posted or not, only Slack knows."""
-    dead = list(dead_claimants)
-    stale = col(OutboxMessage.lease_until) <= now
-    condition = or_(stale, col(OutboxMessage.claimed_by).in_(dead)) if dead else stale
-    return list(
-        session.exec(
-            select(OutboxMessage)
-            .where(_held(), condition)
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-        ).all()
-    )
-
-
 def next_due(*, session: Session, now: datetime) -> datetime | None:
     """When a drain could next have anything to do: `now` while any row is held (in doubt
     once its lease ends, or sooner if its claimant died), else the earliest pending row's

@@ -8,6 +8,7 @@ is there, or puts it back to be sent if not."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,12 +40,12 @@ class InDoubt:
     dead: list[str]
 
 
-def find_in_doubt(session: Session, deps: Deps, now: datetime) -> InDoubt:
+def find_in_doubt(session: Session, now: datetime, *, is_dead: Callable[[str], bool]) -> InDoubt:
     """In the caller's transaction, in one statement: the held rows whose lease is over or
-    whose claimant died."""
+    whose claimant died (`is_dead`: Deps.claimant_is_dead)."""
     held = outbox.held_rows(session=session)
     claimants = {message.claimed_by for message in held if message.claimed_by}
-    dead = sorted(holder for holder in claimants if deps.claimant_is_dead(holder))
+    dead = sorted(holder for holder in claimants if is_dead(holder))
     doubtful = [
         message
         for message in held
@@ -58,7 +59,7 @@ async def settle_in_doubt(deps: Deps, found: InDoubt | None = None) -> None:
     """Check each row in doubt against its channel (`found`, else looked for now)."""
     if found is None:
         now = deps.clock()
-        found = await deps.db.run(lambda s: find_in_doubt(s, deps, now))
+        found = await deps.db.run(lambda s: find_in_doubt(s, now, is_dead=deps.claimant_is_dead))
     dead = found.dead
     for message in found.messages:
         holder = message.claimed_by if message.claimed_by in dead else None
