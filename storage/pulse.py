@@ -76,19 +76,6 @@ def mark_posted(
     session.add(survey)
 
 
-def survey_for_message(
-    *, session: Session, team_id: str, channel_id: str, ts: str
-) -> PulseSurvey | None:
-    """The survey a reaction is addressed to, read through ix_pulse_survey_message."""
-    return session.exec(
-        select(PulseSurvey).where(
-            PulseSurvey.channel_id == channel_id,
-            PulseSurvey.ts == ts,
-            PulseSurvey.team_id == team_id,
-        )
-    ).first()
-
-
 def set_rating(
     *, session: Session, survey: PulseSurvey, user_id: str, rating: int, now: datetime
 ) -> None:

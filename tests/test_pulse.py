@@ -450,8 +450,8 @@ def test_due_pulses_and_reactions_find_their_rows_through_an_index(plans_db):
     )
     statement, parameters = captured_select(
         plans_db,
-        lambda s: surveys.survey_for_message(
-            session=s, team_id=TEAM_ID, channel_id="G1", ts="1772000000.000100"
+        lambda s: surveys.reaction_target(
+            session=s, team_id=TEAM_ID, channel_id="G1", ts="1772000000.000100", user_id="UJ1"
         ),
     )
     plan = query_plan(plans_db, statement, parameters)
