@@ -255,6 +255,15 @@ def _processed_events(runtime: app.Runtime) -> int:
     )
 
 
+async def _serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve a web app on a free loopback port; its runner and Slack events URL."""
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}/slack/events"
+
+
 async def measure(*, requests: int, events: int, concurrency: int, workdir: Path) -> dict:
     if requests < 2 or events < 2:
         raise ValueError("need at least 2 requests and 2 events")
@@ -274,12 +283,7 @@ async def measure(*, requests: int, events: int, concurrency: int, workdir: Path
 
         runtime = app.build(make_settings(fake, db_path), clock=clock)
         # As app.py serves it in HTTP mode (the scheduler stays off: nothing else runs).
-        runner = web.AppRunner(runtime.web_app())
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        url = f"http://{host}:{port}/slack/events"
+        runner, url = await _serve(runtime.web_app())
         http = aiohttp.ClientSession()  # one pool for the app's Slack calls, as in serve()
         runtime.deps.slack.client.session = http
         gc.freeze()  # what was built before serving, as serve() does
@@ -349,12 +353,7 @@ async def measure_floor(*, requests: int, events: int, concurrency: int, workdir
     floor = Floor(workdir / "floor.db")
     ids = itertools.count(10_000_000)  # event ids of their own
     async with FakeSlack(token=BOT_TOKEN, team_id=TEAM_ID, clock=Clock(NOW)) as fake:
-        runner = web.AppRunner(floor.web_app())
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        url = f"http://{host}:{port}/slack/events"
+        runner, url = await _serve(floor.web_app())
         try:
             status = await _load(
                 url, _status_requests(requests, fake.response_url("status")), concurrency
